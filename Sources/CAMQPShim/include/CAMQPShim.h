@@ -1,0 +1,48 @@
+#ifndef CAMQPSHIM_H
+#define CAMQPSHIM_H
+
+#include <sys/time.h>
+#if __has_include(<rabbitmq-c/amqp.h>)
+#include <rabbitmq-c/amqp.h>
+#include <rabbitmq-c/framing.h>
+#else
+#include <amqp.h>
+#include <amqp_framing.h>
+#endif
+
+/// `amqp_login` with PLAIN credentials and fixed arguments: the C function is
+/// variadic, which Swift cannot call.
+amqp_rpc_reply_t camqp_login_plain(amqp_connection_state_t state,
+                                   const char *vhost,
+                                   int channel_max,
+                                   int frame_max,
+                                   int heartbeat,
+                                   const char *user,
+                                   const char *password);
+
+// Method ids and property flags are #defines with casts, which Swift does not
+// import; re-export them as constants.
+static const amqp_method_number_t CAMQP_BASIC_ACK_METHOD = AMQP_BASIC_ACK_METHOD;
+static const amqp_method_number_t CAMQP_BASIC_NACK_METHOD = AMQP_BASIC_NACK_METHOD;
+static const amqp_method_number_t CAMQP_BASIC_RETURN_METHOD = AMQP_BASIC_RETURN_METHOD;
+static const amqp_method_number_t CAMQP_BASIC_DELIVER_METHOD = AMQP_BASIC_DELIVER_METHOD;
+static const amqp_method_number_t CAMQP_CHANNEL_CLOSE_METHOD = AMQP_CHANNEL_CLOSE_METHOD;
+static const amqp_method_number_t CAMQP_CHANNEL_CLOSE_OK_METHOD = AMQP_CHANNEL_CLOSE_OK_METHOD;
+static const amqp_method_number_t CAMQP_CONNECTION_CLOSE_METHOD = AMQP_CONNECTION_CLOSE_METHOD;
+static const amqp_method_number_t CAMQP_CONNECTION_CLOSE_OK_METHOD = AMQP_CONNECTION_CLOSE_OK_METHOD;
+
+static const amqp_flags_t CAMQP_BASIC_CONTENT_TYPE_FLAG = AMQP_BASIC_CONTENT_TYPE_FLAG;
+static const amqp_flags_t CAMQP_BASIC_CONTENT_ENCODING_FLAG = AMQP_BASIC_CONTENT_ENCODING_FLAG;
+static const amqp_flags_t CAMQP_BASIC_HEADERS_FLAG = AMQP_BASIC_HEADERS_FLAG;
+static const amqp_flags_t CAMQP_BASIC_DELIVERY_MODE_FLAG = AMQP_BASIC_DELIVERY_MODE_FLAG;
+static const amqp_flags_t CAMQP_BASIC_PRIORITY_FLAG = AMQP_BASIC_PRIORITY_FLAG;
+static const amqp_flags_t CAMQP_BASIC_CORRELATION_ID_FLAG = AMQP_BASIC_CORRELATION_ID_FLAG;
+static const amqp_flags_t CAMQP_BASIC_REPLY_TO_FLAG = AMQP_BASIC_REPLY_TO_FLAG;
+static const amqp_flags_t CAMQP_BASIC_EXPIRATION_FLAG = AMQP_BASIC_EXPIRATION_FLAG;
+static const amqp_flags_t CAMQP_BASIC_MESSAGE_ID_FLAG = AMQP_BASIC_MESSAGE_ID_FLAG;
+static const amqp_flags_t CAMQP_BASIC_TIMESTAMP_FLAG = AMQP_BASIC_TIMESTAMP_FLAG;
+static const amqp_flags_t CAMQP_BASIC_TYPE_FLAG = AMQP_BASIC_TYPE_FLAG;
+static const amqp_flags_t CAMQP_BASIC_USER_ID_FLAG = AMQP_BASIC_USER_ID_FLAG;
+static const amqp_flags_t CAMQP_BASIC_APP_ID_FLAG = AMQP_BASIC_APP_ID_FLAG;
+
+#endif
