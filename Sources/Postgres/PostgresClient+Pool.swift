@@ -1,0 +1,198 @@
+import CLibPQ
+import Logging
+import NIOCore
+
+/// The pool's bookkeeping, guarded by the client's mutex. Every change that frees capacity hands
+/// it to the first waiter, so waiting is first-in, first-out.
+struct PoolState {
+    enum Phase: Sendable {
+        case running, closing, closed
+    }
+
+    /// What a waiting task is woken with: a connection, or the right to open one.
+    enum Lease: Sendable {
+        case connection(PostgresConnection)
+        case open
+    }
+
+    struct Waiter: Sendable {
+        var id: Int
+        var continuation: UnsafeContinuation<Lease, any Error>
+    }
+
+    var phase = Phase.running
+    var idle: [PostgresConnection] = []
+    var leased = 0
+    var opening = 0
+    var waiters = CircularBuffer<Waiter>()
+    var nextWaiterID = 0
+    var closeWaiters: [UnsafeContinuation<Void, Never>] = []
+
+    /// Takes an idle connection or a slot to open one, if there is either.
+    mutating func leaseNow(poolSize: Int) -> Lease? {
+        if let connection = self.idle.popLast() {
+            self.leased += 1
+            return .connection(connection)
+        }
+        if self.leased + self.opening < poolSize {
+            self.opening += 1
+            return .open
+        }
+        return nil
+    }
+
+    /// A connection slot became free: the first waiter may open a connection in it.
+    mutating func slotFreed() -> Waiter? {
+        guard self.phase == .running, let waiter = self.waiters.popFirst() else { return nil }
+        self.opening += 1
+        return waiter
+    }
+
+    /// The `close()` calls to wake once no connection is leased or being opened.
+    mutating func drainedCloseWaiters() -> [UnsafeContinuation<Void, Never>] {
+        guard self.phase != .running, self.leased == 0, self.opening == 0 else { return [] }
+        defer { self.closeWaiters.removeAll() }
+        return self.closeWaiters
+    }
+}
+
+extension PostgresClient {
+    /// Leases a connection: idle, newly opened, or handed over by a releasing task.
+    func acquire() async throws -> PostgresConnection {
+        let immediate: PoolState.Lease?? = self.state.withLock { state in
+            guard state.phase == .running else { return .some(nil) }
+            return state.leaseNow(poolSize: self.poolSize)
+        }
+        let lease: PoolState.Lease
+        switch immediate {
+        case .some(.none):
+            throw Self.poolClosedError
+        case .some(.some(let granted)):
+            lease = granted
+        case .none:
+            lease = try await self.waitForLease()
+        }
+        switch lease {
+        case .connection(let connection):
+            return connection
+        case .open:
+            return try await self.openLeasedConnection()
+        }
+    }
+
+    private func waitForLease() async throws -> PoolState.Lease {
+        let id = self.state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<PoolState.Lease, any Error>) in
+                let outcome: Result<PoolState.Lease, any Error>? = self.state.withLock { state in
+                    guard state.phase == .running else { return .failure(Self.poolClosedError) }
+                    guard !Task.isCancelled else { return .failure(CancellationError()) }
+                    if let lease = state.leaseNow(poolSize: self.poolSize) {
+                        return .success(lease)
+                    }
+                    state.waiters.append(PoolState.Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let outcome {
+                    continuation.resume(with: outcome)
+                }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state -> PoolState.Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Opens a connection in a slot already counted in `opening`, and leases it.
+    private func openLeasedConnection() async throws -> PostgresConnection {
+        let handle: PostgresConnectionHandle
+        do {
+            handle = try await PostgresConnectionHandle.connect(
+                configuration: self.configuration,
+                threadPool: self.threadPool,
+                logger: self.logger
+            )
+        } catch {
+            self.logger.debug("PostgreSQL connection failed", metadata: ["db.error": "\(error)"])
+            self.slotClosed(wasLeased: false)
+            throw error
+        }
+        let connection = PostgresConnection(handle: handle)
+        let accepted = self.state.withLock { state in
+            guard state.phase == .running else { return false }
+            state.opening -= 1
+            state.leased += 1
+            return true
+        }
+        guard accepted else {
+            await handle.close()
+            self.slotClosed(wasLeased: false)
+            throw Self.poolClosedError
+        }
+        self.logger.debug("PostgreSQL connection opened", metadata: ["db.pool.size": "\(self.poolSize)"])
+        return connection
+    }
+
+    /// Returns a leased connection: rolled back if a transaction is open, closed if it is broken,
+    /// otherwise handed to the first waiter or kept idle.
+    func release(_ connection: PostgresConnection) async {
+        var leaseState = connection.handle.leaseState
+        if !leaseState.discard && leaseState.transaction != PQTRANS_IDLE {
+            await connection.rollbackIfNeeded()
+            leaseState = connection.handle.leaseState
+        }
+        guard !leaseState.discard && leaseState.transaction == PQTRANS_IDLE else {
+            self.logger.notice("discarding broken PostgreSQL connection")
+            await connection.handle.close()
+            self.slotClosed(wasLeased: true)
+            return
+        }
+        connection.handle.markIdle()
+        enum Action {
+            case handOver(PoolState.Waiter)
+            case pooled
+            case close
+        }
+        let action: Action = self.state.withLock { state in
+            guard state.phase == .running else { return .close }
+            if let waiter = state.waiters.popFirst() {
+                return .handOver(waiter)
+            }
+            state.leased -= 1
+            state.idle.append(connection)
+            return .pooled
+        }
+        switch action {
+        case .handOver(let waiter):
+            waiter.continuation.resume(returning: .connection(connection))
+        case .pooled:
+            break
+        case .close:
+            await connection.handle.close()
+            self.slotClosed(wasLeased: true)
+        }
+    }
+
+    /// A connection (leased or being opened) is gone: wake the first waiter to open a new one, or
+    /// the `close()` calls once nothing is left.
+    private func slotClosed(wasLeased: Bool) {
+        let (waiter, closeWaiters) = self.state.withLock { state in
+            if wasLeased {
+                state.leased -= 1
+            } else {
+                state.opening -= 1
+            }
+            return (state.slotFreed(), state.drainedCloseWaiters())
+        }
+        waiter?.continuation.resume(returning: .open)
+        for closeWaiter in closeWaiters {
+            closeWaiter.resume()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import CLibPQ
+import Logging
+
+/// One database session, leased from a ``PostgresClient`` for the duration of a
+/// ``PostgresClient/withConnection(_:)`` body.
+///
+/// Every call runs libpq on the client's thread pool, never on the caller's thread. Calls on one
+/// connection are serialised; do not keep the connection after the body returns, since the pool
+/// hands it to the next borrower.
+public final class PostgresConnection: Sendable {
+    let handle: PostgresConnectionHandle
+
+    init(handle: PostgresConnectionHandle) {
+        self.handle = handle
+    }
+
+    /// Runs one statement with bound parameters (`$1`, `$2`, ...) and returns its rows.
+    ///
+    /// Uses the extended protocol (`PQexecParams`), so parameters are never spliced into the SQL
+    /// text. A `nil` bind is NULL. Cancelling the calling task cancels the statement on the server.
+    ///
+    /// - Throws: ``PostgresError`` with the server's SQLSTATE, message, detail and constraint; a
+    ///   broken connection gives ``PostgresError/Code/connectionLost`` and is discarded by the pool.
+    public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresQueryResult {
+        try await self.handle.run(cancellable: true) { connection in
+            try PostgresConnectionHandle.query(connection, sql, binds)
+        }
+    }
+
+    /// Runs one or more `;`-separated statements over the simple protocol, without parameters
+    /// (migrations, `BEGIN`, `SET`). Results are checked and discarded; the first error is thrown.
+    public func execute(_ sql: String) async throws {
+        try await self.handle.run(cancellable: true) { connection in
+            try PostgresConnectionHandle.execute(connection, sql)
+        }
+    }
+
+    /// Runs `body` in a transaction on this connection: `BEGIN`, then `COMMIT` when it returns,
+    /// `ROLLBACK` when it throws (and the error is rethrown).
+    ///
+    /// If the body swallowed a failed statement, the transaction cannot commit: it is rolled back
+    /// and ``PostgresError/Code/transactionAborted`` is thrown. `COMMIT` and `ROLLBACK` run even when
+    /// the task is cancelled.
+    public func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await self.runUncancellable("BEGIN")
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            await self.rollbackIfNeeded()
+            throw error
+        }
+        if self.handle.leaseState.transaction == PQTRANS_INERROR {
+            await self.rollbackIfNeeded()
+            throw PostgresError(
+                code: .transactionAborted,
+                message: "a statement in the transaction failed and its error was not rethrown; rolled back"
+            )
+        }
+        do {
+            try await self.runUncancellable("COMMIT")
+        } catch {
+            await self.rollbackIfNeeded()
+            throw error
+        }
+        return value
+    }
+
+    /// Rolls back an open or failed transaction; a failure marks the connection for discarding.
+    func rollbackIfNeeded() async {
+        let state = self.handle.leaseState
+        guard !state.discard, state.transaction == PQTRANS_INTRANS || state.transaction == PQTRANS_INERROR else {
+            return
+        }
+        do {
+            try await self.runUncancellable("ROLLBACK")
+        } catch {
+            self.handle.logger.debug("PostgreSQL rollback failed", metadata: ["db.error": "\(error)"])
+            self.handle.requestDiscard()
+        }
+    }
+
+    private func runUncancellable(_ sql: String) async throws {
+        try await self.handle.run(cancellable: false) { connection in
+            try PostgresConnectionHandle.execute(connection, sql)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import CLibPQ
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The blocking libpq calls. Each runs on a thread-pool thread with the connection's lock held
+/// (see ``PostgresConnectionHandle/run(cancellable:_:)``).
+extension PostgresConnectionHandle {
+    /// `PQconnectdbParams` with the configuration's parameters; the first `dbname` is expanded.
+    static func openConnection(_ configuration: PostgresConfiguration) throws -> OpaquePointer {
+        let parameters = configuration.libpqParameters
+        let keywords = parameters.map { strdup($0.keyword).map { UnsafePointer($0) } } + [nil]
+        let values = parameters.map { strdup($0.value).map { UnsafePointer($0) } } + [nil]
+        defer {
+            for pointer in keywords + values {
+                free(UnsafeMutablePointer(mutating: pointer))
+            }
+        }
+        guard let connection = PQconnectdbParams(keywords, values, 1) else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = errorMessage(connection)
+            PQfinish(connection)
+            throw PostgresError(code: .connectionFailed, message: message)
+        }
+        return connection
+    }
+
+    /// One statement over the extended protocol (`PQexecParams`), parameters bound in text format.
+    static func query(
+        _ connection: OpaquePointer,
+        _ sql: String,
+        _ binds: [(any PostgresEncodable)?]
+    ) throws -> PostgresQueryResult {
+        let result: OpaquePointer?
+        if binds.isEmpty {
+            result = PQexecParams(connection, sql, 0, nil, nil, nil, nil, 0)
+        } else {
+            let texts = binds.map { $0?.postgresText }
+            result = withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: texts.count) { pointers in
+                withCStrings(texts, from: 0, into: pointers) {
+                    PQexecParams(connection, sql, Int32(texts.count), nil, pointers.baseAddress, nil, nil, 0)
+                }
+            }
+        }
+        return try self.consume(connection, result)
+    }
+
+    /// Keeps every parameter's C string alive while `body` runs, without copying native strings.
+    private static func withCStrings<R>(
+        _ texts: [String?],
+        from index: Int,
+        into pointers: UnsafeMutableBufferPointer<UnsafePointer<CChar>?>,
+        _ body: () -> R
+    ) -> R {
+        guard index < texts.count else { return body() }
+        guard let text = texts[index] else {
+            pointers[index] = nil
+            return withCStrings(texts, from: index + 1, into: pointers, body)
+        }
+        return text.withCString { pointer in
+            pointers[index] = pointer
+            return withCStrings(texts, from: index + 1, into: pointers, body)
+        }
+    }
+
+    /// Any number of statements over the simple protocol (`PQsendQuery`); every result is checked
+    /// and the first error is thrown after the connection is ready again.
+    static func execute(_ connection: OpaquePointer, _ sql: String) throws {
+        guard PQsendQuery(connection, sql) == 1 else {
+            throw self.connectionError(connection)
+        }
+        var firstError: (any Error)?
+        while let result = PQgetResult(connection) {
+            do {
+                _ = try self.consume(connection, result)
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError {
+            throw firstError
+        }
+        if PQstatus(connection) == CONNECTION_BAD {
+            throw self.connectionError(connection)
+        }
+    }
+
+    /// Checks a result's status, turns errors into ``PostgresError`` and frees what is not kept.
+    private static func consume(_ connection: OpaquePointer, _ result: OpaquePointer?) throws -> PostgresQueryResult {
+        guard let result else {
+            throw self.connectionError(connection)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK:
+            let affected = self.affectedRows(result)
+            PQclear(result)
+            return PostgresQueryResult(handle: nil, affectedRows: affected)
+        case PGRES_TUPLES_OK:
+            return PostgresQueryResult(handle: PostgresResultHandle(result), affectedRows: self.affectedRows(result))
+        case PGRES_EMPTY_QUERY:
+            PQclear(result)
+            return PostgresQueryResult(handle: nil, affectedRows: 0)
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            PQclear(result)
+            self.abandonCopy(connection)
+            throw PostgresError(code: .unsupported, message: "COPY is not supported by this client")
+        default:
+            let error = self.serverError(connection, result)
+            PQclear(result)
+            throw error
+        }
+    }
+
+    /// Ends a COPY the caller started by mistake, so that the connection stays usable.
+    private static func abandonCopy(_ connection: OpaquePointer) {
+        _ = PQputCopyEnd(connection, "COPY is not supported by this client")
+        var buffer: UnsafeMutablePointer<CChar>?
+        while PQgetCopyData(connection, &buffer, 0) > 0 {
+            PQfreemem(buffer)
+            buffer = nil
+        }
+    }
+
+    /// The count in the command tag (`INSERT 0 5` → 5); 0 for commands without one.
+    private static func affectedRows(_ result: OpaquePointer) -> Int {
+        guard var digit = PQcmdTuples(result) else { return 0 }
+        var count = 0
+        while digit.pointee >= 48 && digit.pointee <= 57 {
+            count = count &* 10 &+ Int(digit.pointee - 48)
+            digit += 1
+        }
+        return count
+    }
+
+    /// A server error with its diagnostic fields, or libpq's own error (connection lost, ...).
+    private static func serverError(_ connection: OpaquePointer, _ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            PQresultErrorField(result, code).map { String(cString: $0) }
+        }
+        let message =
+            field(PostgresDiagnostic.primaryMessage)
+            ?? PQresultErrorMessage(result).map { String(cString: $0).trimmingTrailingWhitespace() }
+            ?? errorMessage(connection)
+        return PostgresError(
+            code: PQstatus(connection) == CONNECTION_BAD ? .connectionLost : .server,
+            message: message.isEmpty ? errorMessage(connection) : message,
+            sqlState: field(PostgresDiagnostic.sqlState),
+            detail: field(PostgresDiagnostic.detail),
+            constraint: field(PostgresDiagnostic.constraint)
+        )
+    }
+
+    private static func connectionError(_ connection: OpaquePointer) -> PostgresError {
+        PostgresError(
+            code: PQstatus(connection) == CONNECTION_BAD ? .connectionLost : .server,
+            message: errorMessage(connection)
+        )
+    }
+
+    /// libpq's last error message on the connection, without the trailing newline.
+    static func errorMessage(_ connection: OpaquePointer) -> String {
+        guard let message = PQerrorMessage(connection) else { return "unknown libpq error" }
+        let text = String(cString: message).trimmingTrailingWhitespace()
+        return text.isEmpty ? "unknown libpq error" : text
+    }
+}
