@@ -1,0 +1,119 @@
+import Logging
+
+/// One broker connection with one channel in publisher-confirm mode.
+///
+/// Every rabbitmq-c call runs on the connection's own dedicated thread (see ``AMQPConnectionLoop``),
+/// never on Swift's cooperative pool; these async methods queue work for that thread and await
+/// its result. Methods may be called from any task concurrently: they run one after another, and
+/// acknowledgements interleave with deliveries and confirms.
+///
+/// Close it with ``close()`` when done (``deinit`` asserts that you did). A connection does not
+/// reconnect; ``AMQPPublisher`` and ``AMQPConsumer`` do that on top of it.
+public final class AMQPConnection: Sendable {
+    let loop: AMQPConnectionLoop
+    private let logger: Logger
+
+    private init(loop: AMQPConnectionLoop, logger: Logger) {
+        self.loop = loop
+        self.logger = logger
+    }
+
+    deinit {
+        assert(!loop.isOpen || loop.closeWasRequested, "AMQPConnection released without close()")
+        loop.requestClose()
+    }
+
+    /// Connects, logs in, opens a channel and enables publisher confirms.
+    ///
+    /// - Throws: ``AMQPError`` with `.connectionRefused`, `.timeout` (``AMQPConfiguration/connectTimeout``),
+    ///   `.authenticationFailed`, `.accessRefused` (unknown vhost or no permission; the broker's text is in the message).
+    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
+        let loop = try AMQPConnectionLoop(configuration: configuration, logger: logger)
+        try await loop.start()
+        return AMQPConnection(loop: loop, logger: loop.logger)
+    }
+
+    /// Whether the connection is still usable (false once it failed or was closed).
+    public var isOpen: Bool { loop.isOpen }
+
+    /// Declares exchanges, then queues, then bindings; idempotent when they exist with the same settings.
+    ///
+    /// - Throws: ``AMQPError`` `.channelClosed` with reply code 406 (PRECONDITION_FAILED) when one
+    ///   exists with other settings; the channel is reopened for the next call.
+    public func declare(_ topology: AMQPTopology) async throws {
+        try await loop.execute { loop in
+            let handle = loop.connectionHandle
+            for exchange in topology.exchanges { try handle.declare(exchange) }
+            for queue in topology.queues { try handle.declare(queue) }
+            for binding in topology.bindings { try handle.declare(binding) }
+        }
+    }
+
+    /// Publishes one message and returns once the broker confirmed it.
+    public func publish(_ message: AMQPMessage) async throws {
+        try await loop.publish([message])
+    }
+
+    /// Publishes the messages in order, pipelined: up to ``AMQPConfiguration/confirmWindow`` await
+    /// their confirm at once. Returns when every one is confirmed.
+    ///
+    /// - Throws: ``AMQPError`` `.nacked` (the broker refused one), `.channelClosed` (e.g. 404 for a
+    ///   missing exchange), `.connectionClosed`, or `.timeout` when no confirm arrived for
+    ///   ``AMQPConfiguration/confirmTimeout`` (the connection is then dropped). It never hangs.
+    ///   After an error, any of the messages may or may not have reached the broker.
+    public func publish(_ messages: [AMQPMessage]) async throws {
+        try await loop.publish(messages)
+    }
+
+    /// The number of ready messages in a queue (a passive declare).
+    ///
+    /// - Throws: ``AMQPError`` `.channelClosed` with reply code 404 when the queue does not exist.
+    public func messageCount(queue: String) async throws -> Int {
+        try await loop.execute { try $0.connectionHandle.messageCount(queue: queue) }
+    }
+
+    /// Removes all ready messages from a queue; returns how many were removed.
+    @discardableResult
+    public func purge(queue: String) async throws -> Int {
+        try await loop.execute { try $0.connectionHandle.purge(queue: queue) }
+    }
+
+    /// Deletes a queue (and its messages); returns how many messages it held. Deleting a missing queue succeeds.
+    @discardableResult
+    public func delete(queue: String) async throws -> Int {
+        try await loop.execute { try $0.connectionHandle.delete(queue: queue) }
+    }
+
+    /// Deletes an exchange. Deleting a missing exchange succeeds.
+    public func delete(exchange: String) async throws {
+        try await loop.execute { try $0.connectionHandle.delete(exchange: exchange) }
+    }
+
+    /// Fetches one message with basic.get (manual acknowledgement), or `nil` when the queue is empty.
+    public func get(queue: String) async throws -> AMQPDelivery? {
+        try await loop.execute { loop in
+            try loop.connectionHandle.get(queue: queue).map { AMQPDelivery($0, loop: loop, generation: loop.channelGeneration) }
+        }
+    }
+
+    /// Sets the prefetch and starts consuming `queue` with manual acknowledgement.
+    ///
+    /// The stream yields deliveries in order and ends with `.closed` when the channel or connection
+    /// goes away. One consumer per connection.
+    func consume(queue: String, prefetch: Int) async throws -> AsyncStream<AMQPConsumerEvent> {
+        try await loop.execute { try $0.startConsuming(queue: queue, prefetch: prefetch) }
+    }
+
+    /// Waits until the connection has ended; returns the failure that ended it, or `nil` after ``close()``.
+    public func waitUntilClosed() async -> AMQPError? {
+        await loop.waitUntilClosed()
+    }
+
+    /// Closes channel and connection (unacknowledged deliveries go back to their queues) and ends the thread.
+    ///
+    /// Pending publishes fail with `.connectionClosed`. Safe to call more than once, and after a failure.
+    public func close() async {
+        loop.requestClose()
+        _ = await loop.waitUntilClosed()
+    }
+}

@@ -1,0 +1,497 @@
+import CAMQPShim
+import CRabbitMQ
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Something that happened on a consuming channel, in order.
+enum AMQPConsumerEvent: Sendable {
+    /// A message arrived.
+    case delivery(AMQPDelivery)
+    /// The channel or connection is gone; no more deliveries will come.
+    case closed(AMQPError)
+}
+
+/// The dedicated thread of one ``AMQPConnection``, and everything that thread owns.
+///
+/// The thread runs a loop: it runs the commands that tasks queued (declare, ack, get, ...),
+/// sends queued publishes while fewer than `confirmWindow` await their confirm, then waits in
+/// `poll(2)` for the socket or for a wake-up byte on a pipe (written when a command is queued),
+/// reads every complete frame and dispatches it (confirms, deliveries, channel or connection
+/// close). The poll timeout is short enough that rabbitmq-c sends heartbeats and notices a
+/// silent peer. Results go back through continuations.
+///
+/// `@unchecked Sendable`: the properties marked "thread-confined" are touched only by the
+/// loop's own thread (commands reach them by running on it); everything other threads touch
+/// is inside ``shared``, a `Mutex`, or immutable.
+final class AMQPConnectionLoop: @unchecked Sendable {
+    /// A unit of work for the loop's thread; `fail` is called instead of `run` if the loop ends first.
+    struct Command: Sendable {
+        var run: @Sendable (AMQPConnectionLoop) -> Void
+        var fail: @Sendable (AMQPError) -> Void
+    }
+
+    private enum Lifecycle {
+        case starting, open, closed(AMQPError?)
+    }
+
+    private struct Shared {
+        var lifecycle: Lifecycle = .starting
+        var commands: [Command] = []
+        var wakePending = false
+        var closeRequested = false
+        var closeWaiters: [CheckedContinuation<AMQPError?, Never>] = []
+    }
+
+    /// A `publish([AMQPMessage])` call: its messages, how far it got, and its continuation.
+    private final class PublishBatch {
+        let messages: [AMQPMessage]
+        var nextIndex = 0
+        var unconfirmed = 0
+        var continuation: CheckedContinuation<Void, any Error>?
+
+        init(messages: [AMQPMessage], continuation: CheckedContinuation<Void, any Error>) {
+            self.messages = messages
+            self.continuation = continuation
+        }
+
+        var isFinished: Bool { continuation == nil }
+        var allSent: Bool { nextIndex == messages.count }
+
+        func finish(_ result: Result<Void, AMQPError>) {
+            continuation?.resume(with: result.mapError { $0 as any Error })
+            continuation = nil
+        }
+    }
+
+    /// A published message awaiting its confirm.
+    private struct Unconfirmed {
+        var tag: UInt64
+        var batch: PublishBatch
+        var settled = false
+    }
+
+    let configuration: AMQPConfiguration
+    let logger: Logger
+    private let shared = Mutex(Shared())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    // Thread-confined state.
+    private let handle: AMQPConnectionHandle
+    private var publishQueue = CircularBuffer<PublishBatch>()
+    private var unconfirmed = CircularBuffer<Unconfirmed>(initialCapacity: 256)
+    private var nextDeliveryTag: UInt64 = 1
+    private var lastConfirmProgress = ContinuousClock.now
+    private var consumer: AsyncStream<AMQPConsumerEvent>.Continuation?
+    /// Increases whenever channel 1 is reopened; deliveries remember theirs so an ack never reaches a newer channel.
+    private(set) var channelGeneration: UInt64 = 0
+
+    init(configuration: AMQPConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "amqp.endpoint"] = "\(configuration.endpointDescription)"
+        self.logger = logger
+        self.handle = AMQPConnectionHandle(configuration: configuration, logger: logger)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw AMQPError(.protocolError, "pipe() failed: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    deinit {
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    // MARK: Any thread
+
+    /// Starts the thread, which connects; returns once the connection and channel are open.
+    func start() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread { [self] in
+                threadMain(started: continuation)
+            }
+            thread.name = "amqp-connection"
+            thread.start()
+        }
+    }
+
+    /// Whether the connection is open (false while starting and after it closed or failed).
+    var isOpen: Bool {
+        shared.withLock { if case .open = $0.lifecycle { true } else { false } }
+    }
+
+    /// Queues a command for the thread; fails it at once if the loop has ended.
+    func submit(_ command: Command) {
+        let rejection: AMQPError? = shared.withLock { shared in
+            switch shared.lifecycle {
+            case .closed(let reason):
+                return reason ?? AMQPError(.connectionClosed, "the connection was closed")
+            case .starting, .open:
+                if shared.closeRequested { return AMQPError(.connectionClosed, "the connection is closing") }
+                shared.commands.append(command)
+                wakeLocked(&shared)
+                return nil
+            }
+        }
+        if let rejection { command.fail(rejection) }
+    }
+
+    /// Runs `body` on the loop's thread and returns its result.
+    func execute<T: Sendable>(_ body: @escaping @Sendable (AMQPConnectionLoop) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            submit(Command(
+                run: { loop in continuation.resume(with: Result { try body(loop) }) },
+                fail: { continuation.resume(throwing: $0) }
+            ))
+        }
+    }
+
+    /// Publishes the messages pipelined within the confirm window; returns when all are confirmed.
+    func publish(_ messages: [AMQPMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            submit(Command(
+                run: { loop in loop.enqueue(PublishBatch(messages: messages, continuation: continuation)) },
+                fail: { continuation.resume(throwing: $0) }
+            ))
+        }
+    }
+
+    /// Whether ``requestClose()`` was called.
+    var closeWasRequested: Bool {
+        shared.withLock { $0.closeRequested }
+    }
+
+    /// Asks the thread to close the connection (with the AMQP close handshake) and end; does not wait.
+    func requestClose() {
+        shared.withLock { shared in
+            guard case .closed = shared.lifecycle else {
+                shared.closeRequested = true
+                wakeLocked(&shared)
+                return
+            }
+        }
+    }
+
+    /// Waits until the loop has ended; returns why (`nil` after ``requestClose()``).
+    func waitUntilClosed() async -> AMQPError? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<AMQPError?, Never>) in
+            let done: AMQPError?? = shared.withLock { shared in
+                if case .closed(let reason) = shared.lifecycle { return .some(reason) }
+                shared.closeWaiters.append(continuation)
+                return .none
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    /// Writes the wake-up byte unless one is pending; called with the lock held, so never after the pipe closed.
+    private func wakeLocked(_ shared: inout Shared) {
+        guard !shared.wakePending else { return }
+        shared.wakePending = true
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    // MARK: The loop's thread
+
+    private func threadMain(started: CheckedContinuation<Void, any Error>) {
+        do {
+            try handle.open()
+        } catch {
+            let reason = error as? AMQPError ?? AMQPError(.protocolError, "\(error)")
+            finish(reason)
+            started.resume(throwing: reason)
+            return
+        }
+        shared.withLock { $0.lifecycle = .open }
+        logger.debug("AMQP connection open")
+        started.resume()
+
+        var reason: AMQPError?
+        do {
+            try runLoop()
+        } catch let error as AMQPError {
+            reason = error
+        } catch {
+            reason = AMQPError(.protocolError, "\(error)")
+        }
+        if let reason {
+            logger.warning("AMQP connection lost", metadata: ["amqp.error": "\(reason)"])
+        } else {
+            logger.debug("AMQP connection closed")
+        }
+        finish(reason)
+    }
+
+    private func runLoop() throws {
+        let tick = heartbeatTick()
+        var lastServiced = ContinuousClock.now
+        while true {
+            for command in takeCommands() {
+                command.run(self)
+                try afterOperation()
+            }
+            if shared.withLock({ $0.closeRequested }) { return }
+            try pumpPublishes()
+
+            var socketReady = true
+            if !handle.hasBufferedInput {
+                var timeout = tick
+                if !unconfirmed.isEmpty {
+                    timeout = min(timeout, max(.zero, lastConfirmProgress + configuration.confirmTimeout - .now))
+                }
+                socketReady = waitForInput(timeout: timeout)
+            }
+            let now = ContinuousClock.now
+            if socketReady || now - lastServiced >= tick {
+                lastServiced = now
+                var frames = 0
+                while frames < 1024, let frame = try handle.nextFrame() {
+                    try dispatch(frame)
+                    try afterOperation()
+                    frames += 1
+                }
+                handle.releaseBuffers()
+            }
+            try checkConfirmTimeout()
+        }
+    }
+
+    /// How often the loop calls into rabbitmq-c even when idle, so it sends heartbeats and notices a silent peer.
+    private func heartbeatTick() -> Duration {
+        let heartbeat = configuration.heartbeat
+        return heartbeat > .zero ? min(.seconds(1), heartbeat / 4) : .seconds(1)
+    }
+
+    /// Waits in `poll` for the socket or the wake-up pipe; returns whether the socket is readable.
+    private func waitForInput(timeout: Duration) -> Bool {
+        var fds = [
+            pollfd(fd: handle.socketDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
+        let milliseconds = Int32(clamping: Int((timeout.seconds * 1000).rounded(.up)))
+        let result = poll(&fds, 2, milliseconds)
+        guard result > 0 else { return false }
+        if fds[1].revents != 0 {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &buffer, buffer.count) > 0 {}
+        }
+        // Errors and hang-ups count as readable: rabbitmq-c then reports what happened.
+        return fds[0].revents != 0
+    }
+
+    private func takeCommands() -> [Command] {
+        shared.withLock { shared in
+            shared.wakePending = false
+            let commands = shared.commands
+            shared.commands.removeAll(keepingCapacity: true)
+            return commands
+        }
+    }
+
+    /// After every command and frame: stop on a broken connection, recover from a closed channel.
+    private func afterOperation() throws {
+        if let reason = handle.brokenReason { throw reason }
+        if let channelError = handle.channelCloseError {
+            logger.warning("AMQP channel closed by the broker", metadata: ["amqp.error": "\(channelError)"])
+            failPublishes(channelError)
+            if let consumer {
+                consumer.yield(.closed(channelError))
+                consumer.finish()
+                self.consumer = nil
+            }
+            channelGeneration += 1
+            nextDeliveryTag = 1
+            try handle.openChannel()
+        }
+    }
+
+    // MARK: Publishing
+
+    private func enqueue(_ batch: PublishBatch) {
+        publishQueue.append(batch)
+    }
+
+    private func pumpPublishes() throws {
+        let window = max(1, configuration.confirmWindow)
+        while unconfirmed.count < window, let batch = publishQueue.first {
+            if batch.isFinished || batch.allSent {
+                publishQueue.removeFirst()
+                continue
+            }
+            try handle.publish(batch.messages[batch.nextIndex])
+            if unconfirmed.isEmpty { lastConfirmProgress = .now }
+            unconfirmed.append(Unconfirmed(tag: nextDeliveryTag, batch: batch))
+            nextDeliveryTag += 1
+            batch.nextIndex += 1
+            batch.unconfirmed += 1
+        }
+    }
+
+    /// Handles basic.ack / basic.nack from the broker for published messages.
+    private func confirm(tag: UInt64, multiple: Bool, nacked: Bool) {
+        lastConfirmProgress = .now
+        if multiple {
+            while let first = unconfirmed.first, first.tag <= tag {
+                unconfirmed.removeFirst()
+                if !first.settled { settle(first.batch, nacked: nacked) }
+            }
+        } else if let index = unconfirmedIndex(of: tag), !unconfirmed[index].settled {
+            unconfirmed[index].settled = true
+            settle(unconfirmed[index].batch, nacked: nacked)
+            while let first = unconfirmed.first, first.settled { unconfirmed.removeFirst() }
+        }
+    }
+
+    private func unconfirmedIndex(of tag: UInt64) -> CircularBuffer<Unconfirmed>.Index? {
+        guard let first = unconfirmed.first, tag >= first.tag else { return nil }
+        // Tags are consecutive, so the offset is the position (the common case); fall back to a search.
+        let offset = Int(tag - first.tag)
+        if offset < unconfirmed.count {
+            let index = unconfirmed.index(unconfirmed.startIndex, offsetBy: offset)
+            if unconfirmed[index].tag == tag { return index }
+        }
+        return unconfirmed.firstIndex { $0.tag == tag }
+    }
+
+    private func settle(_ batch: PublishBatch, nacked: Bool) {
+        batch.unconfirmed -= 1
+        if nacked {
+            batch.finish(.failure(AMQPError(.nacked, "the broker nacked a published message (basic.nack); it may not have been routed or stored")))
+        } else if batch.allSent && batch.unconfirmed == 0 {
+            batch.finish(.success(()))
+        }
+    }
+
+    private func checkConfirmTimeout() throws {
+        guard !unconfirmed.isEmpty, ContinuousClock.now - lastConfirmProgress > configuration.confirmTimeout else { return }
+        throw AMQPError(.timeout, "no publisher confirm arrived within \(configuration.confirmTimeout) (\(unconfirmed.count) messages unconfirmed)")
+    }
+
+    private func failPublishes(_ error: AMQPError) {
+        for entry in unconfirmed { entry.batch.finish(.failure(error)) }
+        for batch in publishQueue { batch.finish(.failure(error)) }
+        unconfirmed.removeAll()
+        publishQueue.removeAll()
+    }
+
+    // MARK: Consuming and frames
+
+    /// Starts consuming `queue` on this connection (qos + basic.consume); deliveries and the final close arrive on the stream.
+    func startConsuming(queue: String, prefetch: Int) throws -> AsyncStream<AMQPConsumerEvent> {
+        precondition(consumer == nil, "one consumer per AMQPConnection")
+        try handle.qos(prefetch: prefetch)
+        let (stream, continuation) = AsyncStream<AMQPConsumerEvent>.makeStream()
+        consumer = continuation
+        let tag = try handle.consume(queue: queue)
+        logger.debug("AMQP consumer started", metadata: ["amqp.queue": "\(queue)", "amqp.consumer_tag": "\(tag)"])
+        return stream
+    }
+
+    private func dispatch(_ frame: amqp_frame_t) throws {
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else {
+            throw AMQPError(.protocolError, "unexpected content frame of type \(frame.frame_type) outside a message on channel \(frame.channel)")
+        }
+        let method = frame.payload.method
+        switch method.id {
+        case CAMQP_BASIC_ACK_METHOD:
+            let ack = try decoded(method, as: amqp_basic_ack_t.self)
+            confirm(tag: ack.delivery_tag, multiple: ack.multiple != 0, nacked: false)
+        case CAMQP_BASIC_NACK_METHOD:
+            let nack = try decoded(method, as: amqp_basic_nack_t.self)
+            confirm(tag: nack.delivery_tag, multiple: nack.multiple != 0, nacked: true)
+        case CAMQP_BASIC_DELIVER_METHOD:
+            let deliver = try decoded(method, as: amqp_basic_deliver_t.self)
+            let exchange = deliver.exchange.string
+            let routingKey = deliver.routing_key.string
+            let (body, properties) = try handle.readContent(context: "basic.deliver")
+            let raw = AMQPRawDelivery(exchange: exchange, routingKey: routingKey, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0, body: body, properties: properties)
+            if let consumer {
+                consumer.yield(.delivery(AMQPDelivery(raw, loop: self, generation: channelGeneration)))
+            } else {
+                logger.warning("AMQP delivery without a consumer dropped; the broker redelivers it after the connection closes", metadata: ["amqp.exchange": "\(exchange)"])
+            }
+        case CAMQP_BASIC_RETURN_METHOD:
+            let returned = try decoded(method, as: amqp_basic_return_t.self)
+            _ = try handle.readContent(context: "basic.return")
+            logger.warning("AMQP message returned as unroutable", metadata: ["amqp.exchange": "\(returned.exchange.string)", "amqp.reply_text": "\(returned.reply_text.string)"])
+        case CAMQP_CHANNEL_CLOSE_METHOD, CAMQP_CONNECTION_CLOSE_METHOD:
+            _ = handle.acceptServerClose(method, context: "broker request")
+        case CAMQP_BASIC_CANCEL_METHOD:
+            let error = AMQPError(.channelClosed, "the broker cancelled the consumer (was the queue deleted?)")
+            consumer?.yield(.closed(error))
+            consumer?.finish()
+            consumer = nil
+        case CAMQP_CONNECTION_BLOCKED_METHOD:
+            logger.warning("AMQP connection blocked by the broker (resource alarm)")
+        case CAMQP_CONNECTION_UNBLOCKED_METHOD:
+            logger.info("AMQP connection unblocked by the broker")
+        default:
+            logger.debug("AMQP frame ignored", metadata: ["amqp.method": "\(method.id)", "amqp.channel": "\(frame.channel)"])
+        }
+    }
+
+    private func decoded<T>(_ method: amqp_method_t, as type: T.Type) throws -> T {
+        guard let pointer = method.decoded else {
+            throw AMQPError(.protocolError, "method 0x\(String(method.id, radix: 16)) without arguments")
+        }
+        return pointer.assumingMemoryBound(to: type).pointee
+    }
+
+    // MARK: Acknowledgements (run on the thread via commands)
+
+    /// Checks that a delivery's channel is still the current one.
+    func checkGeneration(_ generation: UInt64) throws {
+        if let reason = handle.brokenReason { throw reason }
+        guard generation == channelGeneration else {
+            throw AMQPError(.channelClosed, "the delivery's channel was closed; the broker redelivers the message")
+        }
+    }
+
+    /// The handle, for commands running on this thread.
+    var connectionHandle: AMQPConnectionHandle { handle }
+
+    // MARK: Ending
+
+    private func finish(_ reason: AMQPError?) {
+        let error = reason ?? AMQPError(.connectionClosed, "the connection was closed")
+        if reason == nil {
+            failPublishes(error)
+            handle.close()
+        } else {
+            handle.markBroken(error)
+            failPublishes(error)
+            handle.destroy()
+        }
+        if let consumer {
+            consumer.yield(.closed(error))
+            consumer.finish()
+            self.consumer = nil
+        }
+        let (commands, waiters) = shared.withLock { shared in
+            shared.lifecycle = .closed(reason)
+            let result = (shared.commands, shared.closeWaiters)
+            shared.commands = []
+            shared.closeWaiters = []
+            return result
+        }
+        for command in commands { command.fail(error) }
+        for waiter in waiters { waiter.resume(returning: reason) }
+    }
+}
