@@ -22,6 +22,10 @@ public struct AMQPConfiguration: Sendable {
     public var rpcTimeout: Duration = .seconds(10)
     /// How many published messages may await their confirm at once on one connection.
     public var confirmWindow: Int = 128
+    /// First delay before reconnecting (``AMQPPublisher``, ``AMQPConsumer``); it doubles per failed attempt.
+    public var reconnectInitialDelay: Duration = .milliseconds(100)
+    /// Cap of the reconnect delay.
+    public var reconnectMaximumDelay: Duration = .seconds(10)
 
     /// Creates a configuration from its parts.
     public init(host: String = "127.0.0.1", port: Int = 5672, user: String = "guest", password: String = "guest", virtualHost: String = "/") {
