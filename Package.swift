@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "Postgres", targets: ["Postgres"]),
         .library(name: "Replication", targets: ["Replication"]),
+        .library(name: "CustomerService", targets: ["CustomerService"]),
+        .library(name: "OrderService", targets: ["OrderService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -87,6 +89,107 @@ let package = Package(
             name: "postgres-bench",
             dependencies: [
                 "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Replication: the contract between the services and the machinery that carries it
+        .target(
+            name: "Contract",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Replication",
+            dependencies: [
+                "Contract",
+                "AMQP",
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: HTTP contract (openapi.yaml, symlinked into each target)
+        .target(
+            name: "CustomerAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .target(
+            name: "OrderAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .target(
+            name: "ServiceClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+            ],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+
+        // MARK: The services
+        .target(
+            name: "ServiceSupport",
+            dependencies: [
+                "Contract",
+                "Replication",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CustomerService",
+            dependencies: [
+                "CustomerAPI",
+                "ServiceSupport",
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "OrderService",
+            dependencies: [
+                "OrderAPI",
+                "ServiceSupport",
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "customer-service",
+            dependencies: ["CustomerService"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "order-service",
+            dependencies: ["OrderService"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The common client
+        .target(
+            name: "CommonClient",
+            dependencies: [
+                "Contract",
+                "ServiceClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "common-client",
+            dependencies: [
+                "CommonClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// `common-client`: creates and reads records at both services, shows their
+/// replication status, and runs the load test.
+public struct CommonClientCommand: AsyncParsableCommand {
+    /// The command's name, help and subcommands.
+    public static let configuration = CommandConfiguration(
+        commandName: "common-client",
+        abstract: "Talk to CustomerService and OrderService, and check that they replicate.",
+        discussion: """
+            Service URLs come from --customer-service-url / --order-service-url, else from
+            CUSTOMER_SERVICE_URL / ORDER_SERVICE_URL, else http://127.0.0.1:8081 and :8082.
+            A failure prints one line and exits non-zero.
+            """,
+        subcommands: [
+            CreateCustomer.self, CreateOrder.self, GetCustomer.self, GetOrder.self,
+            ListCustomers.self, ListOrders.self, Status.self,
+        ]
+    )
+
+    /// Creates the command.
+    public init() {}
+}

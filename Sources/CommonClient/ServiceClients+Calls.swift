@@ -1,0 +1,160 @@
+import Foundation
+import OpenAPIRuntime
+import ServiceClient
+
+/// The calls the commands and the load test make, with every non-success answer
+/// turned into a ``ClientFailure``.
+extension ServiceClients {
+    /// `POST /customers`.
+    public func createCustomer(
+        name: String, email: String, creditLimit: Int64?, requestId: String? = nil, idempotencyKey: String? = nil
+    ) async throws -> Components.Schemas.Customer {
+        let output = try await call(.customerService) {
+            try await customers.createCustomer(
+                headers: .init(xRequestID: requestId, idempotencyKey: idempotencyKey),
+                body: .json(.init(name: name, email: email, creditLimit: creditLimit))
+            )
+        }
+        switch output {
+        case .created(let created): return try created.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .conflict(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .unprocessableContent(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        }
+    }
+
+    /// `POST /orders`.
+    public func createOrder(
+        customerId: String, amount: Int64, requestId: String? = nil, idempotencyKey: String? = nil
+    ) async throws -> Components.Schemas.Order {
+        let output = try await call(.orderService) {
+            try await orders.createOrder(
+                headers: .init(xRequestID: requestId, idempotencyKey: idempotencyKey),
+                body: .json(.init(customerId: customerId, amount: amount))
+            )
+        }
+        switch output {
+        case .created(let created): return try created.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .unprocessableContent(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        }
+    }
+
+    /// `GET /customers/{id}`.
+    public func customer(id: String) async throws -> Components.Schemas.Customer {
+        switch try await call(.customerService, { try await customers.getCustomer(path: .init(id: id)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        }
+    }
+
+    /// `GET /orders/{id}`.
+    public func order(id: String) async throws -> Components.Schemas.Order {
+        switch try await call(.orderService, { try await orders.getOrder(path: .init(id: id)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        }
+    }
+
+    /// `GET /customers?limit=&after=`.
+    public func customers(limit: Int?, after: String?) async throws -> Components.Schemas.CustomerPage {
+        switch try await call(.customerService, { try await customers.listCustomers(query: .init(limit: limit, after: after)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        }
+    }
+
+    /// `GET /orders?customerId=&limit=&after=`.
+    public func orders(customerId: String?, limit: Int?, after: String?) async throws -> Components.Schemas.OrderPage {
+        switch try await call(.orderService, { try await orders.listOrders(query: .init(customerId: customerId, limit: limit, after: after)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        }
+    }
+
+    /// `GET /customers/{id}/orders` (CustomerService's replica of the customer's orders).
+    public func customerOrders(customerId: String) async throws -> [Components.Schemas.ReplicatedOrder] {
+        switch try await call(.customerService, { try await customers.listCustomerOrders(path: .init(id: customerId)) }) {
+        case .ok(let ok): return try ok.body.json.items
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        }
+    }
+
+    /// `GET /replica/customers/{id}` at OrderService; nil while it has not arrived.
+    public func replicaCustomer(id: String) async throws -> Components.Schemas.ReplicatedCustomer? {
+        switch try await call(.orderService, { try await orders.getReplicaCustomer(path: .init(id: id)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .notFound: return nil
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        }
+    }
+
+    /// `GET /replica/orders/{id}` at CustomerService; nil while it has not arrived.
+    public func replicaOrder(id: String) async throws -> Components.Schemas.ReplicatedOrder? {
+        switch try await call(.customerService, { try await customers.getReplicaOrder(path: .init(id: id)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .notFound: return nil
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        }
+    }
+
+    /// `GET /health/ready` of one service (200 and 503 both carry the health).
+    public func readiness(of service: Service) async throws -> Components.Schemas.Health {
+        switch try await call(service, { try await client(service).getReadiness() }) {
+        case .ok(let ok): return try ok.body.json
+        case .serviceUnavailable(let unavailable): return try unavailable.body.json
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        }
+    }
+
+    /// `GET /replication/status` of one service.
+    public func replicationStatus(of service: Service) async throws -> Components.Schemas.ReplicationStatus {
+        switch try await call(service, { try await client(service).getReplicationStatus() }) {
+        case .ok(let ok): return try ok.body.json
+        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        }
+    }
+
+    /// One of the two services.
+    public enum Service: Sendable {
+        /// CustomerService.
+        case customerService
+        /// OrderService.
+        case orderService
+
+        /// Its name for messages.
+        public var displayName: String { self == .customerService ? "CustomerService" : "OrderService" }
+    }
+
+    /// The generated client of `service`.
+    public func client(_ service: Service) -> Client {
+        service == .customerService ? customers : orders
+    }
+
+    /// The base URL of `service`.
+    public func url(_ service: Service) -> URL {
+        service == .customerService ? customerServiceURL : orderServiceURL
+    }
+
+    /// Runs `body`, turning transport failures into "cannot reach ..." failures.
+    private func call<Output>(_ service: Service, _ body: () async throws -> Output) async throws -> Output {
+        do {
+            return try await body()
+        } catch {
+            throw ClientFailure.unreachable(error, service: service.displayName, url: url(service))
+        }
+    }
+}

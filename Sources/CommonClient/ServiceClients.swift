@@ -1,0 +1,68 @@
+import AsyncHTTPClient
+import Foundation
+import OpenAPIAsyncHTTPClient
+import OpenAPIRuntime
+import ServiceClient
+
+/// The generated clients of CustomerService and OrderService, over one HTTP client.
+public struct ServiceClients: Sendable {
+    /// CustomerService's base URL.
+    public let customerServiceURL: URL
+    /// OrderService's base URL.
+    public let orderServiceURL: URL
+    /// Calls CustomerService.
+    public let customers: Client
+    /// Calls OrderService.
+    public let orders: Client
+
+    /// Clients of the two services over `httpClient`, with a per-request `timeout`.
+    public init(customerServiceURL: URL, orderServiceURL: URL, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+        self.customerServiceURL = customerServiceURL
+        self.orderServiceURL = orderServiceURL
+        let transport = AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: .nanoseconds(timeout.nanoseconds)))
+        let configuration = Configuration(dateTranscoder: .iso8601WithFractionalSeconds)
+        customers = Client(serverURL: customerServiceURL, configuration: configuration, transport: transport)
+        orders = Client(serverURL: orderServiceURL, configuration: configuration, transport: transport)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
+
+/// A failed call, said in one line: the service was unreachable, or it answered with a problem.
+public struct ClientFailure: Error, CustomStringConvertible, LocalizedError, Sendable {
+    /// The HTTP status, when the service answered.
+    public var status: Int?
+    /// The problem's `type`, when the service answered with one.
+    public var type: String?
+    /// The line to show.
+    public var message: String
+
+    /// The line to show.
+    public var description: String { message }
+    /// The line to show.
+    public var errorDescription: String? { message }
+
+    /// A problem+json answer.
+    static func problem(_ problem: Components.Schemas.Problem, service: String) -> ClientFailure {
+        var message = "\(service) answered \(problem.status) \(problem.title)"
+        if let detail = problem.detail { message += ": \(detail)" }
+        return ClientFailure(status: problem.status, type: problem._type, message: message)
+    }
+
+    /// An answer the contract does not document.
+    static func undocumented(_ status: Int, service: String) -> ClientFailure {
+        ClientFailure(status: status, type: nil, message: "\(service) answered with an unexpected status \(status)")
+    }
+
+    /// The service could not be reached (or the call failed on the way).
+    static func unreachable(_ error: any Error, service: String, url: URL) -> ClientFailure {
+        if let failure = error as? ClientFailure { return failure }
+        let cause = (error as? ClientError)?.underlyingError ?? error
+        return ClientFailure(status: nil, type: nil, message: "cannot reach \(service) at \(url.absoluteString): \(cause)")
+    }
+}

@@ -1,0 +1,1 @@
+/// The HTTP contract of CustomerService, generated from openapi.yaml.

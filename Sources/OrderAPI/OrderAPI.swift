@@ -1,0 +1,1 @@
+/// The HTTP contract of OrderService, generated from openapi.yaml.

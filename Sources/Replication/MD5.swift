@@ -1,0 +1,47 @@
+import Foundation
+
+/// The first 8 bytes of MD5 (RFC 1321), big-endian, for ``TableDigest``: what
+/// PostgreSQL's `('x' || left(md5(t), 16))::bit(64)` gives. Not for security.
+enum MD5 {
+    private static let shifts: [UInt32] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ]
+    private static let constants: [UInt32] = (0..<64).map { UInt32(truncatingIfNeeded: Int64(abs(sin(Double($0 + 1))) * 4_294_967_296)) }
+
+    /// The digest's first 8 bytes of `message`, as a big-endian integer.
+    static func prefix64(of message: [UInt8]) -> UInt64 {
+        var a0: UInt32 = 0x6745_2301, b0: UInt32 = 0xefcd_ab89, c0: UInt32 = 0x98ba_dcfe, d0: UInt32 = 0x1032_5476
+        var bytes = message
+        bytes.append(0x80)
+        while bytes.count % 64 != 56 { bytes.append(0) }
+        let bitLength = UInt64(message.count) * 8
+        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
+        for chunk in stride(from: 0, to: bytes.count, by: 64) {
+            var m = [UInt32](repeating: 0, count: 16)
+            for i in 0..<16 {
+                let j = chunk + i * 4
+                m[i] = UInt32(bytes[j]) | UInt32(bytes[j + 1]) << 8 | UInt32(bytes[j + 2]) << 16 | UInt32(bytes[j + 3]) << 24
+            }
+            var a = a0, b = b0, c = c0, d = d0
+            for i in 0..<64 {
+                var f: UInt32
+                let g: Int
+                switch i {
+                case 0..<16: f = (b & c) | (~b & d); g = i
+                case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
+                case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
+                default: f = c ^ (b | ~d); g = (7 * i) % 16
+                }
+                f = f &+ a &+ constants[i] &+ m[g]
+                a = d; d = c; c = b
+                b = b &+ (f << shifts[i] | f >> (32 - shifts[i]))
+            }
+            a0 = a0 &+ a; b0 = b0 &+ b; c0 = c0 &+ c; d0 = d0 &+ d
+        }
+        // The digest is a0, b0 (little-endian each); its first 8 bytes read big-endian:
+        return UInt64(a0.byteSwapped) << 32 | UInt64(b0.byteSwapped)
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Postgres
+
+/// The transactional outbox: events are written in the same database transaction
+/// as the change they describe, and published later by an ``OutboxRelay``.
+public enum Outbox {
+    /// Appends `event` on `connection`, which must be inside the transaction of
+    /// the change, and returns its sequence number.
+    ///
+    /// Nothing is published here: the relay publishes after the commit, so an event
+    /// can never describe a change that rolled back, and a change can never commit
+    /// without its event.
+    @discardableResult
+    public static func append(_ event: OutboxEvent, on connection: PostgresConnection) async throws -> Int64 {
+        let result = try await connection.query(
+            """
+            INSERT INTO outbox (event_id, event_type, exchange, payload, request_id)
+            VALUES ($1, $2, $3, $4, $5)
+            RETURNING sequence
+            """,
+            [event.eventId, event.type, event.exchange, event.data, event.requestId]
+        )
+        return try result[0].decode(0, as: Int64.self)
+    }
+}

@@ -1,0 +1,58 @@
+import AMQP
+import Contract
+import Foundation
+import Postgres
+
+/// An outbox row, and the AMQP message it becomes.
+struct OutboxMessage: Sendable {
+    var sequence: Int64
+    var eventId: UUID
+    var type: String
+    var exchange: String
+    var data: String
+    var headers: [String: String]
+    var requestId: String?
+    var createdAt: Date
+
+    /// Reads the columns `sequence, event_id, event_type, exchange, payload, headers::text, request_id, created_at`.
+    init(row: PostgresRow) throws {
+        sequence = try row.decode(0)
+        eventId = try row.decode(1)
+        type = try row.decode(2)
+        exchange = try row.decode(3)
+        data = try row.decode(4)
+        let headersJSON: String = try row.decode(5)
+        headers = (try? JSONDecoder().decode([String: String].self, from: Data(headersJSON.utf8))) ?? [:]
+        requestId = try row.decode(6)
+        createdAt = try row.decode(7)
+    }
+
+    /// The envelope's JSON with `data` spliced in as stored, so the record's bytes
+    /// are exactly what the HTTP API returned.
+    func body() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        func json(_ text: String) throws -> String { String(decoding: try encoder.encode(text), as: UTF8.self) }
+        var body = "{\"eventId\":\(try json(eventId.lowercased)),\"type\":\(try json(type))"
+        body += ",\"occurredAt\":\(try json(Timestamp.format(createdAt))),\"sequence\":\(sequence)"
+        if let requestId { body += ",\"requestId\":\(try json(requestId))" }
+        body += ",\"data\":\(data)}"
+        return Array(body.utf8)
+    }
+
+    /// The persistent message with the contract's properties and the `x-sequence` header.
+    func amqpMessage(appID: String) throws -> AMQPMessage {
+        var table: AMQPTable = headers.mapValues { .string($0) }
+        table["x-sequence"] = .int(sequence)
+        let properties = AMQPProperties(
+            contentType: "application/json",
+            persistent: true,
+            messageID: eventId.lowercased,
+            type: type,
+            timestamp: createdAt,
+            appID: appID,
+            correlationID: requestId,
+            headers: table
+        )
+        return AMQPMessage(exchange: exchange, routingKey: "", body: try body(), properties: properties)
+    }
+}

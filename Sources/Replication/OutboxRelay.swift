@@ -1,0 +1,154 @@
+import AMQP
+import Contract
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Publishes the outbox: reads unpublished rows in sequence order, publishes
+/// them with publisher confirms, and marks them published only after the broker
+/// confirmed them, in the transaction that locked them.
+///
+/// - A service calls ``wake()`` right after committing a change, so an event is
+///   published without waiting for a poll; a slow poll (``Configuration/pollInterval``)
+///   catches rows committed by instances that died before publishing.
+/// - Rows are locked with `FOR UPDATE SKIP LOCKED`, so several instances of a
+///   service can run relays at once without publishing one row concurrently.
+/// - While the broker is down, publishing fails, the transaction rolls back, and
+///   the relay retries with capped backoff: writes go on, the backlog drains later.
+/// - A crash between the broker's confirm and the commit publishes a row again;
+///   consumers are idempotent, so that is harmless (at-least-once delivery).
+public final class OutboxRelay: Service, Sendable {
+    /// How the relay batches and polls.
+    public struct Configuration: Sendable {
+        /// Rows per batch (one confirm window, one transaction).
+        public var batchSize: Int = 100
+        /// How often to look for rows when nobody calls ``OutboxRelay/wake()``.
+        public var pollInterval: Duration = .seconds(1)
+        /// The AMQP `app_id` of the published messages.
+        public var appID: String
+
+        /// Creates a configuration.
+        public init(appID: String, batchSize: Int = 100, pollInterval: Duration = .seconds(1)) {
+            self.appID = appID
+            self.batchSize = batchSize
+            self.pollInterval = pollInterval
+        }
+    }
+
+    private let configuration: Configuration
+    private let database: PostgresClient
+    private let publisher: AMQPPublisher
+    private let logger: Logger
+    private let wakeUps: AsyncStream<Void>
+    private let wakeUpContinuation: AsyncStream<Void>.Continuation
+    private let metrics = RelayMetrics()
+
+    /// Creates a relay that publishes `database`'s outbox through `publisher`.
+    public init(configuration: Configuration, database: PostgresClient, publisher: AMQPPublisher, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.publisher = publisher
+        self.logger = logger
+        // Wake-ups coalesce: while the relay drains, any number of them count as one.
+        (wakeUps, wakeUpContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks the relay to look at the outbox now. Cheap and non-blocking; call it after each commit.
+    public func wake() {
+        wakeUpContinuation.yield()
+    }
+
+    /// Drains the outbox on every wake-up and poll until graceful shutdown; the
+    /// batch in flight at shutdown is finished.
+    public func run() async throws {
+        logger.info("outbox relay started", metadata: ["relay.batch_size": "\(configuration.batchSize)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { [wakeUpContinuation, pollInterval = configuration.pollInterval] in
+                while !Task.isCancelled {
+                    wakeUpContinuation.yield()
+                    try await Task.sleep(for: pollInterval)
+                }
+            }
+            var backoff = Backoff()
+            for await _ in wakeUps.cancelOnGracefulShutdown() {
+                do {
+                    try await drain()
+                    backoff.reset()
+                } catch {
+                    let delay = backoff.next()
+                    logger.warning(
+                        "outbox publish failed, will retry",
+                        metadata: ["error": "\(error)", "retry.in_ms": "\(delay.milliseconds)"]
+                    )
+                    try? await Task.sleep(for: delay)
+                    wake()
+                }
+                await recordBacklog()
+            }
+            group.cancelAll()
+        }
+        logger.info("outbox relay stopped")
+    }
+
+    /// Publishes batches until one comes back short, or shutdown begins.
+    func drain() async throws {
+        while try await publishBatch() == configuration.batchSize, !Task.isShuttingDownGracefully {}
+    }
+
+    /// Publishes one batch and returns how many rows it held.
+    func publishBatch() async throws -> Int {
+        try await database.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT sequence, event_id, event_type, exchange, payload, headers::text, request_id, created_at
+                FROM outbox
+                WHERE published_at IS NULL
+                ORDER BY sequence
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED
+                """,
+                [configuration.batchSize]
+            )
+            guard !rows.isEmpty else { return 0 }
+            let messages = try rows.map { try OutboxMessage(row: $0).amqpMessage(appID: configuration.appID) }
+            let started = ContinuousClock.now
+            try await publisher.publish(messages)
+            metrics.confirmDuration.recordInterval(since: started)
+            let sequences = try rows.map { try $0.decode(0, as: Int64.self) }
+            try await connection.query(
+                "UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)",
+                [sequences]
+            )
+            metrics.published.increment(by: Int64(rows.count))
+            logger.debug(
+                "outbox batch published",
+                metadata: ["outbox.count": "\(rows.count)", "outbox.last_sequence": "\(sequences.last ?? 0)"]
+            )
+            return rows.count
+        }
+    }
+
+    /// Updates the backlog gauges (pending rows, age of the oldest).
+    private func recordBacklog() async {
+        guard let backlog = try? await OutboxBacklog.read(from: database) else { return }
+        metrics.pending.record(backlog.pending)
+        metrics.oldestPendingAge.record(Double(backlog.oldestPendingAgeMs) / 1000)
+    }
+}
+
+/// The relay's metrics.
+struct RelayMetrics: Sendable {
+    let published = Counter(label: "replication_events_published_total")
+    let confirmDuration = Metrics.Timer(label: "replication_publish_confirm_duration_seconds")
+    let pending = Gauge(label: "replication_outbox_pending")
+    let oldestPendingAge = Gauge(label: "replication_outbox_oldest_pending_age_seconds")
+}
+
+extension Duration {
+    /// The whole milliseconds of this duration (for logs).
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,64 @@
+import Postgres
+
+/// The tables every replicating service has besides its own: the outbox it
+/// publishes from, the inbox it deduplicates with, its consumer counters and
+/// the idempotency keys of its HTTP API.
+///
+/// A service's own migrations start at ``firstServiceVersion``.
+public enum ReplicationSchema {
+    /// The first migration version a service may use for its own tables.
+    public static let firstServiceVersion = 100
+
+    /// The shared migrations, versions 1...
+    public static let migrations: [Migration] = [
+        Migration(
+            version: 1,
+            name: "outbox",
+            sql: """
+                CREATE TABLE outbox (
+                    sequence bigserial PRIMARY KEY,
+                    event_id uuid NOT NULL UNIQUE,
+                    event_type text NOT NULL,
+                    exchange text NOT NULL,
+                    payload text NOT NULL,
+                    headers jsonb NOT NULL DEFAULT '{}',
+                    request_id text,
+                    created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
+                    published_at timestamptz
+                );
+                CREATE INDEX outbox_pending ON outbox (sequence) WHERE published_at IS NULL;
+                """
+        ),
+        Migration(
+            version: 2,
+            name: "inbox",
+            sql: """
+                CREATE TABLE inbox (
+                    event_id uuid PRIMARY KEY,
+                    event_type text NOT NULL,
+                    source_sequence bigint NOT NULL,
+                    outcome text NOT NULL CHECK (outcome IN ('applied', 'replay')),
+                    processed_at timestamptz NOT NULL DEFAULT clock_timestamp()
+                );
+                CREATE TABLE consumer_counters (
+                    name text PRIMARY KEY,
+                    value bigint NOT NULL
+                );
+                """
+        ),
+        Migration(
+            version: 3,
+            name: "idempotency keys",
+            sql: """
+                CREATE TABLE idempotency_keys (
+                    key text PRIMARY KEY,
+                    operation text NOT NULL,
+                    request_fingerprint text NOT NULL,
+                    response_status integer,
+                    response_body text,
+                    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+                );
+                """
+        ),
+    ]
+}

@@ -1,0 +1,1 @@
+/// The generated HTTP client of both services (openapi.yaml).

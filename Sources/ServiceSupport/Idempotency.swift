@@ -1,0 +1,60 @@
+import Postgres
+
+/// A POST made safe to retry with `Idempotency-Key`: the same key with the same
+/// request returns the first response again (no second record, no second event);
+/// the same key with a different request is a 422.
+///
+/// The key is claimed inside the transaction that creates the record, so the
+/// record, its event and the stored response commit (or roll back) together; a
+/// concurrent request with the same key waits on the key's row until the first
+/// commits, then gets the stored response.
+public struct IdempotentRequest: Sendable {
+    /// The client's key.
+    public var key: String
+    /// The operation, so that one key cannot be replayed against another endpoint.
+    public var operation: String
+    /// A canonical form of the request body.
+    public var fingerprint: String
+
+    /// Creates the request, or nil when there is no key.
+    public init?(key: String?, operation: String, fingerprint: String) {
+        guard let key else { return nil }
+        self.key = key
+        self.operation = operation
+        self.fingerprint = fingerprint
+    }
+
+    /// Claims the key on `connection` (inside the caller's transaction). Returns the
+    /// stored response body when the key was used before with the same request;
+    /// nil when the caller is first and must do the work and then ``complete(body:on:)``.
+    /// Throws 422 when the key was used with another request.
+    public func claim(on connection: PostgresConnection) async throws -> String? {
+        let claimed = try await connection.query(
+            """
+            INSERT INTO idempotency_keys (key, operation, request_fingerprint) VALUES ($1, $2, $3)
+            ON CONFLICT (key) DO NOTHING
+            RETURNING key
+            """,
+            [key, operation, fingerprint]
+        )
+        if !claimed.isEmpty { return nil }
+        let stored = try await connection.query(
+            "SELECT operation, request_fingerprint, response_body FROM idempotency_keys WHERE key = $1",
+            [key]
+        )
+        guard let row = stored.first else { throw Problem.idempotencyKeyInProgress }
+        guard try row.decode(0, as: String.self) == operation, try row.decode(1, as: String.self) == fingerprint else {
+            throw Problem.idempotencyKeyReused
+        }
+        guard let body = try row.decode(2, as: String?.self) else { throw Problem.idempotencyKeyInProgress }
+        return body
+    }
+
+    /// Stores the response body for later repeats of the key (same transaction as ``claim(on:)``).
+    public func complete(body: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "UPDATE idempotency_keys SET response_status = 201, response_body = $2 WHERE key = $1",
+            [key, body]
+        )
+    }
+}

@@ -1,0 +1,100 @@
+import Contract
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error a handler throws to answer with an RFC 9457 problem; ``ProblemMiddleware``
+/// renders it as `application/problem+json`.
+public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
+    /// A stable code, the last path segment of `type` (`validation`, `not-found`, ...).
+    public var code: String
+    /// A short summary that does not change between occurrences.
+    public var title: String
+    /// The HTTP status.
+    public var status: Int
+    /// What went wrong this time.
+    public var detail: String?
+    /// The fields that are invalid.
+    public var invalidParams: [InvalidParameter]
+
+    /// Creates a problem.
+    public init(code: String, title: String, status: HTTPResponse.Status, detail: String? = nil, invalidParams: [InvalidParameter] = []) {
+        self.code = code
+        self.title = title
+        self.status = status.code
+        self.detail = detail
+        self.invalidParams = invalidParams
+    }
+
+    /// `type`: a URI reference ending in the code.
+    public var type: String { "/problems/\(code)" }
+
+    /// `status code: detail`.
+    public var description: String { "\(status) \(code): \(detail ?? title)" }
+
+    /// 400, naming every invalid field.
+    public static func validation(_ invalid: [InvalidParameter]) -> Problem {
+        Problem(code: "validation", title: "The request is invalid", status: .badRequest, detail: invalid.summary, invalidParams: invalid)
+    }
+
+    /// 404.
+    public static func notFound(_ what: String) -> Problem {
+        Problem(code: "not-found", title: "No such record", status: .notFound, detail: what)
+    }
+
+    /// 422: the same Idempotency-Key was used with a different request.
+    public static let idempotencyKeyReused = Problem(
+        code: "idempotency-key-reused",
+        title: "Idempotency-Key reused with a different request",
+        status: .unprocessableContent,
+        detail: "this Idempotency-Key was first used with another request body; use a new key for a new request"
+    )
+
+    /// 409: the first request with this Idempotency-Key is still being processed.
+    public static let idempotencyKeyInProgress = Problem(
+        code: "idempotency-key-in-progress",
+        title: "A request with this Idempotency-Key is in progress",
+        status: .conflict,
+        detail: "retry when the first request with this key has finished"
+    )
+
+    /// 503: the database is unreachable.
+    public static let databaseUnavailable = Problem(
+        code: "database-unavailable",
+        title: "The database is unavailable",
+        status: .serviceUnavailable,
+        detail: "the service cannot reach its database; retry later"
+    )
+
+    enum CodingKeys: String, CodingKey {
+        case type, title, status, detail, instance, requestId, invalidParams = "invalid-params"
+    }
+
+    struct Parameter: Encodable {
+        var name: String
+        var reason: String
+    }
+
+    /// Encodes the RFC 9457 members, plus `requestId`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(detail, forKey: .detail)
+        try container.encodeIfPresent(RequestID.current, forKey: .requestId)
+        if !invalidParams.isEmpty {
+            try container.encode(invalidParams.map { Parameter(name: $0.name, reason: $0.reason) }, forKey: .invalidParams)
+        }
+    }
+
+    /// The response carrying this problem.
+    func response() -> Response {
+        let body = (try? JSONEncoder().encode(self)) ?? Data()
+        return Response(
+            status: HTTPResponse.Status(code: status),
+            headers: [.contentType: "application/problem+json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+}

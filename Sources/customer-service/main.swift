@@ -1,0 +1,18 @@
+import CustomerService
+import Foundation
+import Hummingbird
+import Logging
+import ServiceSupport
+
+// customer-service: reads its configuration from the environment (see the README),
+// then serves until SIGTERM or SIGINT, and shuts down gracefully.
+LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+let logger = Logger(label: "customer-service")
+do {
+    let configuration = try ServiceConfiguration(service: .customerService, environment: ProcessInfo.processInfo.environment)
+    let app = try await buildCustomerService(configuration: configuration, logger: logger)
+    try await app.runService()
+} catch {
+    logger.critical("customer-service failed", metadata: ["error": "\(error)"])
+    exit(1)
+}
