@@ -97,7 +97,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     try await group.next()
                     running -= 1
                 }
-                group.addTask { await self.process(delivery, logger: logger) }
+                group.addTask { [logger] in await self.process(delivery, logger: logger) }
                 running += 1
             }
             try await group.waitForAll()

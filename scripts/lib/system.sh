@@ -1,0 +1,89 @@
+# Functions that bring the two services up on top of the local servers, for
+# scripts/demo and scripts/load-test.sh. Source after common.sh.
+
+PID_DIR=$RUN_DIR/pids
+LOG_DIR=$RUN_DIR/logs
+CUSTOMER_PORT=${CUSTOMER_SERVICE_PORT:-8081}
+ORDER_PORT=${ORDER_SERVICE_PORT:-8082}
+export CUSTOMER_SERVICE_URL=${CUSTOMER_SERVICE_URL:-http://127.0.0.1:$CUSTOMER_PORT}
+export ORDER_SERVICE_URL=${ORDER_SERVICE_URL:-http://127.0.0.1:$ORDER_PORT}
+
+# admin_psql SQL...: runs SQL as the local cluster's superuser.
+admin_psql() {
+    source "$RUN_DIR/ports.env"
+    PGPASSWORD=postgres psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+# create_service_database NAME: a role NAME (password NAME) owning database NAME,
+# which only that role (and the superuser) may connect to. Idempotent.
+create_service_database() {
+    local name=$1
+    admin_psql -c "DO \$\$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$name') THEN
+            CREATE ROLE $name LOGIN PASSWORD '$name';
+        END IF; END \$\$;"
+    if ! admin_psql -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1; then
+        admin_psql -c "CREATE DATABASE $name OWNER $name"
+        admin_psql -c "REVOKE CONNECT, TEMPORARY ON DATABASE $name FROM PUBLIC"
+    fi
+}
+
+# build_binaries: builds the executables; prints their directory.
+build_binaries() {
+    local configuration=${BUILD_CONFIGURATION:-debug}
+    log "building ($configuration)"
+    (cd "$REPO_ROOT" && swift build -c "$configuration" --product customer-service >&2 \
+        && swift build -c "$configuration" --product order-service >&2 \
+        && swift build -c "$configuration" --product common-client >&2)
+    (cd "$REPO_ROOT" && swift build -c "$configuration" --show-bin-path)
+}
+
+service_running() { [ -f "$PID_DIR/$1.pid" ] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
+
+# start_service NAME PORT BIN_DIR: starts customer-service or order-service in the background.
+start_service() {
+    local name=$1 port=$2 bin=$3
+    local database=${name//-/_}
+    service_running "$name" && return 0
+    source "$RUN_DIR/ports.env"
+    mkdir -p "$PID_DIR" "$LOG_DIR"
+    log "starting $name on 127.0.0.1:$port (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
+    DATABASE_URL="postgres://$database:$database@127.0.0.1:$PG_PORT/$database" \
+    AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2F" \
+    HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
+        nohup "$bin/$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+    echo $! >"$PID_DIR/$name.pid"
+    wait_for 60 "$name to be ready" curl -fsS "http://127.0.0.1:$port/health/ready" \
+        || { tail -20 "$LOG_DIR/$name.log" >&2; die "$name did not become ready"; }
+}
+
+# stop_service NAME: SIGTERM, then waits for the graceful shutdown.
+stop_service() {
+    local name=$1
+    if service_running "$name"; then
+        local pid
+        pid=$(cat "$PID_DIR/$name.pid")
+        log "stopping $name"
+        kill -TERM "$pid"
+        wait_for 30 "$name to stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PID_DIR/$name.pid"
+}
+
+# system_up: servers, databases, both services. Sets BIN_DIR.
+system_up() {
+    ensure_apt_packages librabbitmq-dev libpq-dev rabbitmq-server postgresql curl
+    "$REPO_ROOT/scripts/local-servers" start
+    create_service_database customer_service
+    create_service_database order_service
+    BIN_DIR=$(build_binaries)
+    start_service customer-service "$CUSTOMER_PORT" "$BIN_DIR"
+    start_service order-service "$ORDER_PORT" "$BIN_DIR"
+}
+
+# system_down: both services, then the servers.
+system_down() {
+    stop_service order-service
+    stop_service customer-service
+    "$REPO_ROOT/scripts/local-servers" stop
+}
