@@ -98,6 +98,7 @@ let package = Package(
         // MARK: Replication: the contract between the services and the machinery that carries it
         .target(
             name: "Contract",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,3 +1,4 @@
+import Contract
 import AsyncHTTPClient
 import Foundation
 import OpenAPIAsyncHTTPClient
@@ -20,7 +21,7 @@ public struct ServiceClients: Sendable {
         self.customerServiceURL = customerServiceURL
         self.orderServiceURL = orderServiceURL
         let transport = AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: .nanoseconds(timeout.nanoseconds)))
-        let configuration = Configuration(dateTranscoder: .iso8601WithFractionalSeconds)
+        let configuration = Configuration(dateTranscoder: Timestamp.transcoder)
         customers = Client(serverURL: customerServiceURL, configuration: configuration, transport: transport)
         orders = Client(serverURL: orderServiceURL, configuration: configuration, transport: transport)
     }

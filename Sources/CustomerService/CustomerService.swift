@@ -33,7 +33,7 @@ public func buildCustomerService(
     let handler = CustomerAPIHandler(runtime: runtime, customers: CustomerRepository(database: runtime.database, names: names))
     try handler.registerHandlers(
         on: router,
-        configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds)
+        configuration: .init(dateTranscoder: Timestamp.transcoder)
     )
     let consumer = runtime.consumer(exchange: names.orderEvents, queue: names.orderEventsQueue, handler: OrderReplicaWriter())
     return runtime.application(router: router, services: [consumer], onServerRunning: onServerRunning)

@@ -33,7 +33,7 @@ public func buildOrderService(
     let handler = OrderAPIHandler(runtime: runtime, orders: OrderRepository(database: runtime.database, names: names))
     try handler.registerHandlers(
         on: router,
-        configuration: .init(dateTranscoder: .iso8601WithFractionalSeconds)
+        configuration: .init(dateTranscoder: Timestamp.transcoder)
     )
     let consumer = runtime.consumer(exchange: names.customerEvents, queue: names.customerEventsQueue, handler: CustomerReplicaWriter())
     return runtime.application(router: router, services: [consumer], onServerRunning: onServerRunning)
