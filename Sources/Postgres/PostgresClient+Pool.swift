@@ -59,17 +59,22 @@ struct PoolState {
 extension PostgresClient {
     /// Leases a connection: idle, newly opened, or handed over by a releasing task.
     func acquire() async throws -> PostgresConnection {
-        let immediate: PoolState.Lease?? = self.state.withLock { state in
-            guard state.phase == .running else { return .some(nil) }
-            return state.leaseNow(poolSize: self.poolSize)
+        enum Outcome {
+            case leased(PoolState.Lease)
+            case wait
+            case closed
+        }
+        let outcome: Outcome = self.state.withLock { state in
+            guard state.phase == .running else { return .closed }
+            return state.leaseNow(poolSize: self.poolSize).map(Outcome.leased) ?? .wait
         }
         let lease: PoolState.Lease
-        switch immediate {
-        case .some(.none):
+        switch outcome {
+        case .closed:
             throw Self.poolClosedError
-        case .some(.some(let granted)):
+        case .leased(let granted):
             lease = granted
-        case .none:
+        case .wait:
             lease = try await self.waitForLease()
         }
         switch lease {
