@@ -84,6 +84,12 @@ stop_private_engine() {
         [ $SECONDS -lt $deadline ] || { log "dockerd $pid did not stop in 60s"; return 1; }
         sleep 0.3
     done
+    # dockerd leaves its default network namespace mounted; unmount it (and
+    # anything else of ours) so that .run/docker can be removed.
+    local mountpoint
+    for mountpoint in $(awk -v root="$DOCKER_RUN_DIR/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r); do
+        umount "$mountpoint" 2>/dev/null || umount -l "$mountpoint" 2>/dev/null || true
+    done
 }
 
 # use_engine: points DOCKER_HOST at an engine that answers: the one DOCKER_HOST
