@@ -16,6 +16,7 @@ import Logging
 /// | `CONSUMER_CONCURRENCY` | `8` |
 /// | `OUTBOX_BATCH_SIZE` | `100` |
 /// | `OUTBOX_POLL_INTERVAL_MS` | `1000` |
+/// | `BROKER_NAME_PREFIX` | empty |
 public struct ServiceConfiguration: Sendable {
     /// Where the HTTP server listens.
     public struct HTTP: Sendable {
@@ -57,8 +58,9 @@ public struct ServiceConfiguration: Sendable {
     public var broker: Broker
     /// The log level.
     public var logLevel: Logger.Level
-    /// The broker names; only tests change them (a unique prefix per test).
-    public var names: ReplicationNames = ReplicationNames()
+    /// The broker names: the contract's, unless `BROKER_NAME_PREFIX` puts a prefix
+    /// before each (so that independent systems, such as tests, can share one broker).
+    public var names: ReplicationNames
 
     /// Reads the configuration of `service` from `environment`; a missing or malformed
     /// value throws a ``ConfigurationError`` that names the variable in one line.
@@ -97,6 +99,7 @@ public struct ServiceConfiguration: Sendable {
             )
         }
         self.logLevel = logLevel
+        names = ReplicationNames(prefix: reader.string("BROKER_NAME_PREFIX", default: ""))
     }
 }
 

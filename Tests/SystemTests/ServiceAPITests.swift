@@ -1,0 +1,173 @@
+import CommonClient
+import Contract
+import Foundation
+import Postgres
+import Testing
+
+/// The HTTP contract of both services (DESIGN.md §4), through real HTTP.
+@Suite("HTTP API", .timeLimit(.minutes(2)))
+struct ServiceAPITests {
+    @Test("an order for a customer OrderService does not know is a 422 problem ending in unknown-customer")
+    func unknownCustomer() async throws {
+        try await withSystem { system in
+            let response = try await send(
+                .POST, system.orderServiceURL, path: "/orders",
+                body: #"{"customerId": "\#(UUID().uuidString.lowercased())", "amount": 100}"#
+            )
+            #expect(response.status == 422)
+            #expect(response.headers.first(name: "Content-Type") == "application/problem+json")
+            #expect((response.json["type"] as? String)?.hasSuffix("unknown-customer") == true)
+            #expect(response.json["status"] as? Int == 422)
+        }
+    }
+
+    @Test(
+        "invalid bodies are a 400 problem naming the field",
+        arguments: [
+            ("/customers", #"{"email": "a@example.com"}"#, "name"),
+            ("/customers", #"{"name": "", "email": "a@example.com"}"#, "name"),
+            ("/customers", #"{"name": "A", "email": "not-an-email"}"#, "email"),
+            ("/customers", #"{"name": "A", "email": "a@example.com", "creditLimit": -1}"#, "creditLimit"),
+            ("/customers", #"{"name": "A", "email": "a@example.com", "creditLimit": "lots"}"#, "creditLimit"),
+            ("/customers", "not json", "body"),
+            ("/orders", #"{"customerId": "nope", "amount": 5}"#, "customerId"),
+            ("/orders", #"{"customerId": "6f1c1b36-6a6e-4a39-9a41-0d6f0c0b6b8e", "amount": 0}"#, "amount"),
+            ("/orders", #"{"customerId": "6f1c1b36-6a6e-4a39-9a41-0d6f0c0b6b8e"}"#, "amount"),
+        ]
+    )
+    func invalidBodies(path: String, body: String, field: String) async throws {
+        try await withSystem { system in
+            let url = path == "/orders" ? system.orderServiceURL : system.customerServiceURL
+            let response = try await send(.POST, url, path: path, body: body)
+            #expect(response.status == 400)
+            #expect(response.headers.first(name: "Content-Type") == "application/problem+json")
+            #expect(response.invalidParameterNames.contains(field), "invalid-params \(response.invalidParameterNames) should name \(field)")
+            #expect((response.json["detail"] as? String)?.contains(field) == true)
+        }
+    }
+
+    @Test("a second customer with the same email (any case) is a 409 problem")
+    func duplicateEmail() async throws {
+        try await withSystem { system in
+            _ = try await system.clients.createCustomer(name: "Ada", email: "ada@example.com", creditLimit: nil)
+            let response = try await send(.POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Ada 2", "email": "ADA@example.com"}"#)
+            #expect(response.status == 409)
+            #expect((response.json["type"] as? String)?.hasSuffix("email-taken") == true)
+        }
+    }
+
+    @Test("unknown ids are 404 problems; malformed ids are 400s")
+    func notFound() async throws {
+        try await withSystem { system in
+            let id = UUID().uuidString.lowercased()
+            for (url, path) in [
+                (system.customerServiceURL, "/customers/\(id)"), (system.customerServiceURL, "/replica/orders/\(id)"),
+                (system.customerServiceURL, "/customers/\(id)/orders"),
+                (system.orderServiceURL, "/orders/\(id)"), (system.orderServiceURL, "/replica/customers/\(id)"),
+            ] {
+                let response = try await send(.GET, url, path: path)
+                #expect(response.status == 404, "\(path)")
+                #expect(response.headers.first(name: "Content-Type") == "application/problem+json")
+            }
+            let malformed = try await send(.GET, system.customerServiceURL, path: "/customers/42")
+            #expect(malformed.status == 400)
+            #expect(malformed.invalidParameterNames == ["id"])
+        }
+    }
+
+    @Test("X-Request-ID is returned as sent, or generated, and follows the record into the outbox and the replica")
+    func requestID() async throws {
+        try await withSystem { system in
+            let sent = try await send(
+                .POST, system.customerServiceURL, path: "/customers",
+                body: #"{"name": "Grace", "email": "grace@example.com"}"#, headers: [("X-Request-ID", "trace-me-42")]
+            )
+            #expect(sent.status == 201)
+            #expect(sent.headers.first(name: "X-Request-ID") == "trace-me-42")
+            #expect(sent.headers.first(name: "Location")?.hasPrefix("/customers/") == true)
+            let id = try #require(sent.json["id"] as? String)
+
+            let outboxRequestID = try await system.withDatabase(.customerService) { database in
+                try await database.query("SELECT request_id FROM outbox").first?.decode(0, as: String?.self)
+            }
+            #expect(outboxRequestID == "trace-me-42")
+            #expect(try await eventually { try await system.clients.replicaCustomer(id: id) != nil })
+            #expect(try await system.clients.replicaCustomer(id: id)?.value2.requestId == "trace-me-42")
+
+            let generated = try await send(.GET, system.customerServiceURL, path: "/health/live")
+            let generatedID = try #require(generated.headers.first(name: "X-Request-ID"))
+            #expect(UUID(uuidString: generatedID) != nil)
+        }
+    }
+
+    @Test("the same Idempotency-Key twice gives one record and one event; with another body it is a 422")
+    func idempotencyKey() async throws {
+        try await withSystem { system in
+            let body = #"{"name": "Linus", "email": "linus@example.com", "creditLimit": 100}"#
+            let key = [("Idempotency-Key", "key-\(system.id)")]
+            let first = try await send(.POST, system.customerServiceURL, path: "/customers", body: body, headers: key)
+            let second = try await send(.POST, system.customerServiceURL, path: "/customers", body: body, headers: key)
+            #expect(first.status == 201)
+            #expect(second.status == 201)
+            #expect(first.json["id"] as? String == second.json["id"] as? String)
+            #expect(first.json["createdAt"] as? String == second.json["createdAt"] as? String)
+
+            let other = try await send(
+                .POST, system.customerServiceURL, path: "/customers",
+                body: #"{"name": "Linus", "email": "other@example.com"}"#, headers: key
+            )
+            #expect(other.status == 422)
+            #expect((other.json["type"] as? String)?.hasSuffix("idempotency-key-reused") == true)
+
+            let (customers, events) = try await system.withDatabase(.customerService) { database in
+                (
+                    try await database.query("SELECT count(*) FROM customers")[0].decode(0, as: Int64.self),
+                    try await database.query("SELECT count(*) FROM outbox")[0].decode(0, as: Int64.self)
+                )
+            }
+            #expect(customers == 1)
+            #expect(events == 1)
+        }
+    }
+
+    @Test("lists page with an opaque cursor and end with next: null")
+    func paging() async throws {
+        try await withSystem { system in
+            var created: [String] = []
+            for index in 0..<5 {
+                created.append(try await system.clients.createCustomer(name: "C\(index)", email: "c\(index)@example.com", creditLimit: nil).id)
+            }
+            var seen: [String] = []
+            var after: String?
+            repeat {
+                let page = try await system.clients.customers(limit: 2, after: after)
+                seen += page.items.map(\.id)
+                after = page.next
+            } while after != nil
+            #expect(seen == created)
+            let last = try await send(.GET, system.customerServiceURL, path: "/customers?limit=1000")
+            #expect(last.body.range(of: Data(#""next":null"#.utf8)) != nil)
+            let bad = try await send(.GET, system.customerServiceURL, path: "/customers?after=garbage")
+            #expect(bad.status == 400)
+            #expect(bad.invalidParameterNames == ["after"])
+        }
+    }
+
+    @Test("health, readiness, replication status and metrics answer on both services")
+    func operationalEndpoints() async throws {
+        try await withSystem { system in
+            for url in [system.customerServiceURL, system.orderServiceURL] {
+                #expect(try await send(.GET, url, path: "/health/live").status == 200)
+                let ready = try await send(.GET, url, path: "/health/ready")
+                #expect(ready.status == 200)
+                #expect((ready.json["database"] as? [String: Any])?["status"] as? String == "up")
+                let status = try await send(.GET, url, path: "/replication/status")
+                #expect(status.status == 200)
+                for key in ["outbox", "consumer", "replica", "source"] { #expect(status.json[key] != nil, "\(key)") }
+                let metrics = try await send(.GET, url, path: "/metrics")
+                #expect(metrics.status == 200)
+                #expect(String(decoding: metrics.body, as: UTF8.self).contains("http_requests_total"))
+            }
+        }
+    }
+}

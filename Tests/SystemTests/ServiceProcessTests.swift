@@ -1,0 +1,119 @@
+import CommonClient
+import Foundation
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `customer-service` executable, stopped with SIGTERM in the middle of a burst.
+@Suite("Service process", .timeLimit(.minutes(3)))
+struct ServiceProcessTests {
+    @Test("SIGTERM during a burst of creates exits 0, and every 201 it returned is replicated after a restart")
+    func sigtermDuringBurst() async throws {
+        try await withSystem(start: false) { system in
+            try await system.orderService.start()
+            let port = try freePort()
+            let customerURL = URL(string: "http://127.0.0.1:\(port)")!
+            let environment = [
+                "DATABASE_URL": system.databaseURL(.customerService),
+                "AMQP_URL": try TestEnvironment.amqpURL(),
+                "HTTP_PORT": "\(port)",
+                "BROKER_NAME_PREFIX": system.names.prefix,
+                "LOG_LEVEL": "warning",
+            ]
+            let clients = ServiceClients(customerServiceURL: customerURL, orderServiceURL: system.orderServiceURL, timeout: .seconds(5))
+
+            let first = try ServiceProcess.start("customer-service", environment: environment)
+            #expect(try await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
+            let created = IDCollector()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for index in 0..<400 {
+                            do {
+                                let customer = try await clients.createCustomer(
+                                    name: "Burst \(worker)-\(index)", email: "burst-\(worker)-\(index)@example.com", creditLimit: nil
+                                )
+                                created.add(customer.id)
+                            } catch {
+                                return  // the server is going away: stop this worker
+                            }
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(700))
+                first.terminate()
+                try await group.waitForAll()
+            }
+            #expect(await first.exitStatus() == 0, "customer-service must exit 0 after SIGTERM")
+            let ids = created.ids
+            #expect(!ids.isEmpty)
+
+            let second = try ServiceProcess.start("customer-service", environment: environment)
+            defer { second.terminate() }
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
+            })
+            for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil, "customer \(id) got a 201 but was not replicated") }
+            let source = try await clients.replicationStatus(of: .customerService).source
+            #expect(try await clients.replicationStatus(of: .orderService).replica == source)
+            second.terminate()
+            #expect(await second.exitStatus() == 0)
+        }
+    }
+}
+
+/// Ids collected by concurrent tasks.
+final class IDCollector: Sendable {
+    private let storage = Mutex<[String]>([])
+    func add(_ id: String) { storage.withLock { $0.append(id) } }
+    var ids: [String] { storage.withLock { $0 } }
+}
+
+/// A service executable from the build directory, run as a child process.
+final class ServiceProcess: Sendable {
+    private let process: Process
+
+    private init(process: Process) {
+        self.process = process
+    }
+
+    static func start(_ name: String, environment: [String: String]) throws -> ServiceProcess {
+        let process = Process()
+        process.executableURL = TestEnvironment.binaryDirectory.appendingPathComponent(name)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return ServiceProcess(process: process)
+    }
+
+    /// Sends SIGTERM (once running).
+    func terminate() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+
+    /// Waits for the exit and returns the status (the signal number, had a signal killed it).
+    func exitStatus() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.terminationStatus
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+func freePort() throws -> Int {
+    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socketFD >= 0 else { throw TestSystemError("socket() failed") }
+    defer { close(socketFD) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
+    }
+    guard bound else { throw TestSystemError("bind() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

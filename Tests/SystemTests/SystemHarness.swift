@@ -1,0 +1,202 @@
+import AMQP
+import CommonClient
+import Contract
+import CustomerService
+import Foundation
+import Hummingbird
+import Logging
+import OrderService
+import Postgres
+import ServiceLifecycle
+import ServiceSupport
+import Synchronization
+import Testing
+
+/// Both services, running in this process on free ports, each with its own new
+/// database and role, and broker objects under a prefix unique to the test.
+final class TestSystem: Sendable {
+    /// The unique suffix of this system's names.
+    let id: String
+    /// The broker names (prefixed).
+    let names: ReplicationNames
+    /// CustomerService's configuration (its port is fixed after the first start).
+    let customerConfiguration: Mutex<ServiceConfiguration>
+    /// OrderService's configuration.
+    let orderConfiguration: Mutex<ServiceConfiguration>
+    /// Where the tests talk to the broker directly.
+    let broker: AMQPConnection
+    let customerService: RunningService
+    let orderService: RunningService
+
+    fileprivate init(id: String, names: ReplicationNames, customer: ServiceConfiguration, order: ServiceConfiguration, broker: AMQPConnection) {
+        self.id = id
+        self.names = names
+        self.customerConfiguration = Mutex(customer)
+        self.orderConfiguration = Mutex(order)
+        self.broker = broker
+        self.customerService = RunningService(name: "customer-service") { port in
+            try await buildCustomerService(configuration: customer, logger: TestEnvironment.logger) { await port($0) }
+        }
+        self.orderService = RunningService(name: "order-service") { port in
+            try await buildOrderService(configuration: order, logger: TestEnvironment.logger) { await port($0) }
+        }
+    }
+
+    var customerServiceURL: URL { URL(string: "http://127.0.0.1:\(customerService.port)")! }
+    var orderServiceURL: URL { URL(string: "http://127.0.0.1:\(orderService.port)")! }
+
+    /// Clients of both services.
+    var clients: ServiceClients {
+        ServiceClients(customerServiceURL: customerServiceURL, orderServiceURL: orderServiceURL)
+    }
+
+    /// The database URL of a service (with its own credentials).
+    func databaseURL(_ service: ServiceName) -> String {
+        service == .customerService
+            ? customerConfiguration.withLock { $0.database.url }
+            : orderConfiguration.withLock { $0.database.url }
+    }
+
+    /// Runs `body` with a client of `service`'s database.
+    func withDatabase<T: Sendable>(_ service: ServiceName, _ body: (PostgresClient) async throws -> T) async throws -> T {
+        let client = PostgresClient(configuration: .init(connectionString: databaseURL(service), poolSize: 2), logger: TestEnvironment.logger)
+        do {
+            let value = try await body(client)
+            await client.close()
+            return value
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+}
+
+/// One service application running in a service group of its own, which a
+/// test can stop (graceful shutdown, as on SIGTERM) and start again on the same port.
+final class RunningService: Sendable {
+    typealias Build = @Sendable (@escaping @Sendable (Int) async -> Void) async throws -> any ApplicationProtocol
+
+    let name: String
+    private let build: Build
+    private let state = Mutex<(port: Int, group: ServiceGroup?, task: Task<Void, any Error>?)>((0, nil, nil))
+
+    init(name: String, build: @escaping Build) {
+        self.name = name
+        self.build = build
+    }
+
+    /// The port it listens on (0 before the first start).
+    var port: Int { state.withLock { $0.port } }
+
+    /// Starts the service and returns once it listens.
+    func start(port requested: Int? = nil) async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = try await build { port in continuation.yield(port) }
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: application)], logger: TestEnvironment.logger)
+        )
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            try await task.value
+            throw TestSystemError("\(name) stopped before it listened")
+        }
+        state.withLock { $0 = (port, group, task) }
+    }
+
+    /// Shuts it down gracefully and waits until it has stopped.
+    func stop() async throws {
+        let (group, task) = state.withLock { ($0.group, $0.task) }
+        await group?.triggerGracefulShutdown()
+        try await task?.value
+        state.withLock { $0.group = nil; $0.task = nil }
+    }
+}
+
+struct TestSystemError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Creates a ``TestSystem``, runs `body`, then stops the services and drops the
+/// databases, roles and broker objects, whatever happened.
+func withSystem<T: Sendable>(
+    start: Bool = true,
+    configure: (inout ServiceConfiguration) -> Void = { _ in },
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: (TestSystem) async throws -> T
+) async throws -> T {
+    let postgresURL = try TestEnvironment.postgresURL(sourceLocation: sourceLocation)
+    let amqpURL = try TestEnvironment.amqpURL(sourceLocation: sourceLocation)
+    let id = UUID().uuidString.prefix(8).lowercased()
+    let names = ReplicationNames(prefix: "t-\(id).")
+    let admin = PostgresClient(configuration: .init(connectionString: postgresURL, poolSize: 1), logger: TestEnvironment.logger)
+    let adminConfiguration = PostgresConfiguration(connectionString: postgresURL)
+    let databases = ["cs_\(id)", "os_\(id)"]
+    let broker = try await AMQPConnection.connect(try AMQPConfiguration(url: amqpURL), logger: TestEnvironment.logger)
+
+    func cleanUp(_ system: TestSystem?) async {
+        if let system {
+            try? await system.orderService.stop()
+            try? await system.customerService.stop()
+        }
+        for queue in [names.customerEventsQueue, names.orderEventsQueue] {
+            _ = try? await broker.delete(queue: queue)
+            _ = try? await broker.delete(queue: names.deadLetterQueue(of: queue))
+        }
+        for exchange in [names.customerEvents, names.orderEvents, names.deadLetterExchange] {
+            try? await broker.delete(exchange: exchange)
+        }
+        await broker.close()
+        for database in databases {
+            _ = try? await admin.query("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+            _ = try? await admin.query("DROP ROLE IF EXISTS \(database)")
+        }
+        await admin.close()
+    }
+
+    var system: TestSystem?
+    do {
+        for database in databases {
+            // Each service's database is reachable with its own credentials only.
+            _ = try await admin.query("CREATE ROLE \(database) LOGIN PASSWORD '\(database)'")
+            _ = try await admin.query("CREATE DATABASE \(database) OWNER \(database)")
+            _ = try await admin.query("REVOKE CONNECT, TEMPORARY ON DATABASE \(database) FROM PUBLIC")
+        }
+        let parameters = try adminConfiguration.connectionParameters()
+        let host = parameters["host"] ?? "127.0.0.1"
+        let port = parameters["port"] ?? "5432"
+        func configuration(_ service: ServiceName, database: String) throws -> ServiceConfiguration {
+            var configuration = try ServiceConfiguration(service: service, environment: [
+                "DATABASE_URL": "postgres://\(database):\(database)@\(host):\(port)/\(database)",
+                "DATABASE_POOL_SIZE": "4",
+                "AMQP_URL": amqpURL,
+                "HTTP_PORT": "0",
+                "OUTBOX_POLL_INTERVAL_MS": "200",
+            ])
+            configuration.names = names
+            configure(&configuration)
+            return configuration
+        }
+        system = TestSystem(
+            id: id,
+            names: names,
+            customer: try configuration(.customerService, database: databases[0]),
+            order: try configuration(.orderService, database: databases[1]),
+            broker: broker
+        )
+        if start, let system {
+            try await system.customerService.start()
+            try await system.orderService.start()
+        }
+        let value = try await body(system!)
+        await cleanUp(system)
+        return value
+    } catch {
+        await cleanUp(system)
+        throw error
+    }
+}
