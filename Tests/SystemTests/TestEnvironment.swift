@@ -17,10 +17,14 @@ enum TestEnvironment {
         try variable("TEST_SERVERS_SCRIPT", sourceLocation: sourceLocation)
     }
 
-    /// The directory of the built executables (`customer-service`, `order-service`).
+    /// The directory of the built executables (`customer-service`, `order-service`):
+    /// `TEST_BINARY_DIR`, or the package's `.build/debug`.
     static var binaryDirectory: URL {
+        if let directory = ProcessInfo.processInfo.environment["TEST_BINARY_DIR"], !directory.isEmpty {
+            return URL(fileURLWithPath: directory)
+        }
         // Tests/SystemTests/TestEnvironment.swift → the package root → .build/debug
-        URL(fileURLWithPath: #filePath)
+        return URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent(".build/debug")
     }
