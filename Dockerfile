@@ -51,7 +51,8 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
     && apt-get install -y --no-install-recommends librabbitmq4 libpq5 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --user-group --uid 10001 --home-dir /app --shell /usr/sbin/nologin replication
+    && groupadd --system --gid 10001 replication \
+    && useradd --system --uid 10001 --gid replication --home-dir /app --shell /usr/sbin/nologin replication
 
 WORKDIR /app
 COPY --from=build --chown=replication:replication /staging /app

@@ -252,6 +252,8 @@ ensure_standin() {
     docker build --network host --label "$STANDIN_LABEL=$digest" -t "$tag" "$STANDINS_DIR/$name" \
         >"$DOCKER_CACHE_DIR/build-$name.log" 2>&1 \
         || { tail -30 "$DOCKER_CACHE_DIR/build-$name.log" >&2; die "building $tag failed (log: $DOCKER_CACHE_DIR/build-$name.log)"; }
+    # The image this one replaces, untagged now.
+    docker image prune -f --filter "label=$STANDIN_LABEL" >/dev/null
 }
 
 # ensure_standins: every public image the compose file uses, as a local stand-in.
