@@ -207,15 +207,19 @@ final class PostgresConnectionHandle: @unchecked Sendable {
     private func validate(_ connection: OpaquePointer) throws {
         if PQstatus(connection) == CONNECTION_OK {
             var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 0)
-            if ready == 0 {
-                return
-            }
-            if ready > 0, PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK {
-                while let notification = PQnotifies(connection) {
-                    PQfreemem(notification)
+            // A shutting-down server sends a FATAL and then closes: read until nothing is left, so
+            // that the end-of-file is seen too. A few rounds are plenty for an idle connection.
+            for _ in 0..<8 {
+                let ready = poll(&descriptor, 1, 0)
+                if ready == 0 {
+                    while let notification = PQnotifies(connection) {
+                        PQfreemem(notification)
+                    }
+                    return
                 }
-                return
+                if ready < 0 || PQconsumeInput(connection) == 0 || PQstatus(connection) != CONNECTION_OK {
+                    break
+                }
             }
         }
         self.logger.debug("PostgreSQL connection was closed while idle, reconnecting")
