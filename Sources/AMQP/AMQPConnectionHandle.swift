@@ -69,11 +69,11 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         let endpoint = "\(configuration.host):\(configuration.port)"
         var connectTimeout = timeval(configuration.connectTimeout)
         let status = configuration.host.withCString { amqp_socket_open_noblock(socket, $0, Int32(configuration.port), &connectTimeout) }
-        let savedErrno = errno
         if status == AMQP_STATUS_TIMEOUT.rawValue {
             throw AMQPError(.timeout, "connecting to \(endpoint) timed out after \(configuration.connectTimeout)")
         } else if status != AMQP_STATUS_OK.rawValue {
-            let cause = status == AMQP_STATUS_SOCKET_ERROR.rawValue && savedErrno != 0 ? String(cString: strerror(savedErrno)) : Self.statusText(status)
+            // rabbitmq-c does not keep the connect errno; a socket error here is almost always a refusal.
+            let cause = status == AMQP_STATUS_SOCKET_ERROR.rawValue ? "connection refused or host unreachable" : Self.statusText(status)
             throw AMQPError(.connectionRefused, "cannot connect to \(endpoint): \(cause)")
         }
         var handshakeTimeout = timeval(configuration.connectTimeout)

@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import AMQP
+
+/// Tests that stop and start the shared broker. The test command runs suites whose names end in
+/// `RestartTests` on their own, serially, so no other test sees the broker go away.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct AMQPBrokerRestartTests {
+    @Test func consumerAndPublisherSurviveABrokerRestart() async throws {
+        var configuration = try TestEnvironment.configuration()
+        configuration.connectTimeout = .seconds(2)
+        configuration.confirmTimeout = .seconds(3)
+        configuration.reconnectMaximumDelay = .seconds(1)
+        let script = try TestEnvironment.serversScript()
+        let topology = fanoutTopology("restart", queues: 1)
+        let exchange = topology.exchanges[0].name
+        let queue = topology.queues[0].name
+        func messages(_ range: Range<Int>) -> [AMQPMessage] {
+            range.map { AMQPMessage(exchange: exchange, body: Array("message \($0)".utf8), properties: AMQPProperties(messageID: "m\($0)", headers: ["x-sequence": .int(Int64($0))])) }
+        }
+
+        try await withTopology(topology) { _ in
+            let publisher = AMQPPublisher(configuration: configuration, topology: topology, logger: TestEnvironment.logger)
+            let publisherRunning = Task { try await publisher.run() }
+            defer { publisherRunning.cancel() }
+            let connectionChanges = Mutex<[Bool]>([])
+            let consumer = AMQPConsumer(configuration: configuration, topology: topology, queue: queue, prefetch: 10, logger: TestEnvironment.logger) { connected in
+                connectionChanges.withLock { $0.append(connected) }
+            }
+            let received = Received()
+            let consuming = Task {
+                for await delivery in consumer {
+                    // An ack can fail when the broker goes away right now; the message then comes again.
+                    if (try? await delivery.ack()) != nil { received.append(delivery) }
+                }
+            }
+            defer { consuming.cancel() }
+
+            try await publisher.publish(messages(0..<5))
+            #expect(publisher.isConnected)
+            #expect(await eventually { received.count >= 5 })
+
+            try await Self.run(script, "stop-rabbitmq")
+            #expect(await eventually(timeout: .seconds(15)) { !publisher.isConnected })
+            // While the broker is down, a publish fails within connectTimeout + confirmTimeout.
+            let started = ContinuousClock.now
+            let error = await #expect(throws: AMQPError.self) { try await publisher.publish(messages(5..<6)) }
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed < configuration.connectTimeout + configuration.confirmTimeout + .seconds(1), "publish took \(elapsed)")
+            #expect(error.map { [.connectionRefused, .connectionClosed, .timeout].contains($0.code) } == true, "\(String(describing: error))")
+            try await Self.run(script, "start-rabbitmq")
+
+            // After the restart, new messages reach the same iteration, which reconnected by itself.
+            let republished = await eventually(timeout: .seconds(60)) {
+                (try? await publisher.publish(messages(6..<11))) != nil
+            }
+            #expect(republished)
+            #expect(await eventually(timeout: .seconds(60)) {
+                Set(received.all.compactMap(\.properties.messageID)).isSuperset(of: (6..<11).map { "m\($0)" })
+            }, "received after restart: \(received.all.compactMap(\.properties.messageID))")
+            #expect(connectionChanges.withLock { $0.filter { $0 }.count } >= 2, "the consumer reconnected")
+
+            consuming.cancel()
+            await consuming.value
+            publisherRunning.cancel()
+            try await publisherRunning.value
+            #expect(!publisher.isConnected)
+        }
+    }
+
+    /// Runs the servers script with Foundation's `Process` and fails on a non-zero exit.
+    ///
+    /// On Linux, Foundation notices that a child exited when a socket it shares with the child
+    /// reaches EOF. `start-rabbitmq` leaves the broker running in the background, which would
+    /// inherit that socket and keep the `Process` "running" for as long as the broker lives. So
+    /// a small bash wrapper (itself the child `Process` watches) runs the script with every
+    /// inherited descriptor above 2 closed.
+    static func run(_ script: String, _ argument: String) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [
+            "-c",
+            #"closes=""; for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then closes="$closes $n>&-"; fi; done; eval "\"\$0\" \"\$1\" $closes""#,
+            script, argument,
+        ]
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        try #require(process.terminationStatus == 0, "\(script) \(argument) exited with \(process.terminationStatus)")
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import AMQP
+
+@Suite(.timeLimit(.minutes(2)))
+struct AMQPConnectionTests {
+    // MARK: Connect errors
+
+    @Test func refusedPortIsConnectionRefused() async throws {
+        var configuration = try TestEnvironment.configuration()
+        configuration.port = try Self.unusedPort()
+        await #expect {
+            try await withConnection(configuration) { _ in }
+        } throws: { error in
+            let error = try #require(error as? AMQPError)
+            return error.code == .connectionRefused && error.message.contains("\(configuration.port)")
+        }
+    }
+
+    @Test func wrongPasswordIsAuthenticationFailed() async throws {
+        var configuration = try TestEnvironment.configuration()
+        configuration.password = "wrong-\(UUID().uuidString)"
+        await #expect {
+            try await withConnection(configuration) { _ in }
+        } throws: { error in
+            let error = try #require(error as? AMQPError)
+            return error.code == .authenticationFailed && error.replyCode == 403 && error.message.contains("ACCESS_REFUSED")
+        }
+    }
+
+    @Test func unknownVirtualHostIsAccessRefused() async throws {
+        var configuration = try TestEnvironment.configuration()
+        configuration.virtualHost = "no-such-vhost-\(UUID().uuidString.prefix(8))"
+        await #expect {
+            try await withConnection(configuration) { _ in }
+        } throws: { error in
+            let error = try #require(error as? AMQPError)
+            return error.code == .accessRefused && error.message.contains(configuration.virtualHost)
+        }
+    }
+
+    @Test func redeclaringAQueueWithOtherArgumentsIsChannelClosed406() async throws {
+        let topology = fanoutTopology("redeclare", queues: 1)
+        let queue = topology.queues[0].name
+        try await withTopology(topology) { connection in
+            let error = await #expect(throws: AMQPError.self) {
+                try await connection.declare(AMQPTopology(queues: [.init(name: queue)]))
+            }
+            #expect(error?.code == .channelClosed)
+            #expect(error?.replyCode == 406)
+            #expect(error?.message.contains("PRECONDITION_FAILED") == true)
+            #expect(error?.message.contains("x-queue-type") == true)
+            // The channel is reopened: the same connection goes on working.
+            try await connection.declare(topology)
+            #expect(try await connection.messageCount(queue: queue) == 0)
+        }
+    }
+
+    @Test func passiveDeclareOfAMissingQueueIs404() async throws {
+        try await withConnection { connection in
+            let error = await #expect(throws: AMQPError.self) {
+                _ = try await connection.messageCount(queue: TestEnvironment.uniqueName("missing"))
+            }
+            #expect(error?.code == .channelClosed)
+            #expect(error?.replyCode == 404)
+            #expect(connection.isOpen)
+        }
+    }
+
+    @Test func publishingToAMissingExchangeIs404AndTheConnectionRecovers() async throws {
+        let topology = fanoutTopology("missing-exchange", queues: 1)
+        try await withTopology(topology) { connection in
+            let error = await #expect(throws: AMQPError.self) {
+                try await connection.publish(AMQPMessage(exchange: TestEnvironment.uniqueName("nowhere"), body: [1]))
+            }
+            #expect(error?.code == .channelClosed)
+            #expect(error?.replyCode == 404)
+            try await connection.publish(AMQPMessage(exchange: topology.exchanges[0].name, body: [2]))
+            #expect(try await connection.messageCount(queue: topology.queues[0].name) == 1)
+        }
+    }
+
+    // MARK: Publishing and consuming
+
+    @Test func publishesAThousandConfirmedMessagesToAFanoutWithTwoQuorumQueues() async throws {
+        let topology = fanoutTopology("fanout", queues: 2)
+        let exchange = topology.exchanges[0].name
+        let count = 1000
+        let timestamp = Date(timeIntervalSince1970: 1_790_000_123)
+        func message(_ index: Int) -> AMQPMessage {
+            AMQPMessage(
+                exchange: exchange,
+                body: Array("{\"n\":\(index)}".utf8),
+                properties: AMQPProperties(
+                    contentType: "application/json",
+                    persistent: true,
+                    messageID: "message-\(index)",
+                    type: "test.created",
+                    timestamp: timestamp,
+                    appID: "amqp-tests",
+                    correlationID: "request-\(index)",
+                    headers: ["x-sequence": .int(Int64(index)), "x-trace": .table(["hop": .int(1), "via": "tests"]), "x-flag": true]
+                )
+            )
+        }
+        try await withTopology(topology) { connection in
+            try await connection.publish((0..<count).map(message))
+            for queue in topology.queues {
+                #expect(try await connection.messageCount(queue: queue.name) == count)
+            }
+            for queue in topology.queues {
+                let received = try await consume(count, from: queue.name, topology: topology)
+                #expect(received.count == count)
+                for (index, delivery) in received.enumerated() {
+                    let expected = message(index)
+                    #expect(delivery.body == expected.body)
+                    #expect(delivery.properties == expected.properties)
+                    #expect(delivery.exchange == exchange)
+                    #expect(!delivery.redelivered)
+                }
+                #expect(await eventually { (try? await connection.messageCount(queue: queue.name)) == 0 })
+            }
+        }
+    }
+
+    @Test func publishOneAtATimeIsConfirmed() async throws {
+        let topology = fanoutTopology("single", queues: 1)
+        try await withTopology(topology) { connection in
+            for index in 0..<10 {
+                try await connection.publish(AMQPMessage(exchange: topology.exchanges[0].name, body: [UInt8(index)]))
+            }
+            #expect(try await connection.messageCount(queue: topology.queues[0].name) == 10)
+        }
+    }
+
+    @Test func aNackFromTheBrokerThrowsNacked() async throws {
+        // A (classic) queue that refuses messages beyond its length makes the broker nack them;
+        // quorum queues enforce the limit only approximately.
+        let exchange = TestEnvironment.uniqueName("nack.exchange")
+        let queue = TestEnvironment.uniqueName("nack.queue")
+        let topology = AMQPTopology(
+            exchanges: [.init(name: exchange, kind: .fanout)],
+            queues: [.init(name: queue, arguments: ["x-max-length": 1, "x-overflow": "reject-publish"])],
+            bindings: [.init(queue: queue, exchange: exchange)]
+        )
+        try await withTopology(topology) { connection in
+            try await connection.publish(AMQPMessage(exchange: exchange, body: [1]))
+            let error = await #expect(throws: AMQPError.self) {
+                try await connection.publish([AMQPMessage(exchange: exchange, body: [2]), AMQPMessage(exchange: exchange, body: [3])])
+            }
+            #expect(error?.code == .nacked)
+            #expect(connection.isOpen)
+            #expect(try await connection.messageCount(queue: queue) == 1)
+        }
+    }
+
+    @Test func nackWithRequeueRedeliversAndRejectDeadLetters() async throws {
+        let exchange = TestEnvironment.uniqueName("dlx-test.exchange")
+        let deadLetterExchange = TestEnvironment.uniqueName("dlx-test.dlx")
+        let queue = TestEnvironment.uniqueName("dlx-test.queue")
+        let deadQueue = "\(queue).dead"
+        let topology = AMQPTopology(
+            exchanges: [.init(name: exchange, kind: .fanout), .init(name: deadLetterExchange, kind: .direct)],
+            queues: [
+                .quorum(name: queue, deadLetterExchange: deadLetterExchange, deadLetterRoutingKey: deadQueue, deliveryLimit: 5),
+                .quorum(name: deadQueue),
+            ],
+            bindings: [.init(queue: queue, exchange: exchange), .init(queue: deadQueue, exchange: deadLetterExchange, routingKey: deadQueue)]
+        )
+        let properties = AMQPProperties(contentType: "application/json", messageID: UUID().uuidString, type: "test.poison", appID: "amqp-tests", headers: ["x-sequence": 7])
+        let body = Array("{\"poison\":true}".utf8)
+        try await withTopology(topology) { connection in
+            try await connection.publish(AMQPMessage(exchange: exchange, body: body, properties: properties))
+
+            let first = try #require(try await connection.get(queue: queue))
+            #expect(!first.redelivered)
+            try await first.nack(requeue: true)
+
+            let second = try #require(try await connection.get(queue: queue))
+            #expect(second.redelivered)
+            #expect(second.body == body)
+            try await second.reject()
+
+            var deadLettered: AMQPDelivery?
+            _ = try await eventually {
+                deadLettered = try await connection.get(queue: deadQueue)
+                return deadLettered != nil
+            }
+            let dead = try #require(deadLettered)
+            #expect(dead.body == body)
+            #expect(dead.properties.messageID == properties.messageID)
+            #expect(dead.properties.type == properties.type)
+            #expect(dead.properties.contentType == properties.contentType)
+            #expect(dead.properties.headers["x-sequence"] == 7)
+            #expect(dead.routingKey == deadQueue)
+            try await dead.ack()
+            #expect(try await connection.messageCount(queue: queue) == 0)
+            #expect(try await connection.messageCount(queue: deadQueue) == 0)
+        }
+    }
+
+    @Test func ackOnAClosedConnectionThrowsConnectionClosed() async throws {
+        let topology = fanoutTopology("ack-closed", queues: 1)
+        try await withTopology(topology) { connection in
+            try await connection.publish(AMQPMessage(exchange: topology.exchanges[0].name, body: [1]))
+            let delivery = try await withConnection { other in try #require(try await other.get(queue: topology.queues[0].name)) }
+            let error = await #expect(throws: AMQPError.self) { try await delivery.ack() }
+            #expect(error?.code == .connectionClosed)
+            // Closing the connection returned the message to the queue.
+            #expect(await eventually { (try? await connection.messageCount(queue: topology.queues[0].name)) == 1 })
+        }
+    }
+
+    @Test func closedConnectionRejectsWork() async throws {
+        let connection = try await AMQPConnection.connect(try TestEnvironment.configuration(), logger: TestEnvironment.logger)
+        #expect(connection.isOpen)
+        await connection.close()
+        #expect(!connection.isOpen)
+        await connection.close()
+        let error = await #expect(throws: AMQPError.self) { try await connection.publish(AMQPMessage(exchange: "", body: [])) }
+        #expect(error?.code == .connectionClosed)
+    }
+
+    // MARK: Helpers
+
+    /// Consumes `count` messages from `queue` with an ``AMQPConsumer``, acking each, within 30 s.
+    func consume(_ count: Int, from queue: String, topology: AMQPTopology) async throws -> [AMQPDelivery] {
+        let consumer = AMQPConsumer(configuration: try TestEnvironment.configuration(), topology: topology, queue: queue, prefetch: 100, logger: TestEnvironment.logger)
+        let received = Received()
+        let task = Task {
+            for await delivery in consumer {
+                try await delivery.ack()
+                received.append(delivery)
+            }
+        }
+        let complete = await eventually(timeout: .seconds(30)) { received.count >= count }
+        // A quorum queue applies acks asynchronously, and acks still in flight when the channel
+        // closes are dropped (the messages come again: delivery is at-least-once). Give the
+        // broker a moment before the consumer closes, so the test sees a drained queue.
+        try await Task.sleep(for: .seconds(1))
+        task.cancel()
+        try await task.value
+        #expect(complete, "received \(received.count) of \(count)")
+        return received.all
+    }
+
+    /// A TCP port on 127.0.0.1 where nothing listens.
+    static func unusedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+            }
+        }
+        try #require(bound, "could not bind a probe socket")
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
