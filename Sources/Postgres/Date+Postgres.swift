@@ -82,6 +82,7 @@ extension Date: PostgresCodable {
 
 /// Proleptic Gregorian calendar arithmetic (Howard Hinnant's algorithms); year 0 is 1 BC.
 enum CivilDate {
+    /// Year, month and day of the day `days` after 1970-01-01.
     static func fromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -94,6 +95,7 @@ enum CivilDate {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// Days from 1970-01-01 to the given date.
     static func toDays(year: Int64, month: Int64, day: Int64) -> Int64 {
         let year = month <= 2 ? year - 1 : year
         let era = (year >= 0 ? year : year - 399) / 400

@@ -5,6 +5,7 @@ import NIOCore
 /// The pool's bookkeeping, guarded by the client's mutex. Every change that frees capacity hands
 /// it to the first waiter, so waiting is first-in, first-out.
 struct PoolState {
+    /// Running, closing (no new leases; waiting for leased connections), closed (threads stopped).
     enum Phase: Sendable {
         case running, closing, closed
     }
@@ -15,17 +16,25 @@ struct PoolState {
         case open
     }
 
+    /// A task suspended in `acquire`, woken in arrival order.
     struct Waiter: Sendable {
         var id: Int
         var continuation: UnsafeContinuation<Lease, any Error>
     }
 
+    /// Whether the pool still hands out connections.
     var phase = Phase.running
+    /// Open connections nobody leases; the last returned is reused first (it is warm).
     var idle: [PostgresConnection] = []
+    /// Connections inside a `withConnection` body.
     var leased = 0
+    /// Slots reserved by tasks that are opening a connection.
     var opening = 0
+    /// Tasks waiting for a connection, oldest first.
     var waiters = CircularBuffer<Waiter>()
+    /// Identifies waiters, so that a cancelled one can be removed.
     var nextWaiterID = 0
+    /// `close()` calls waiting for the last leased connection to come back.
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
 
     /// Takes an idle connection or a slot to open one, if there is either.

@@ -22,9 +22,13 @@ import Synchronization
 public final class PostgresClient: Service, Sendable {
     /// The configuration the client was created with.
     public let configuration: PostgresConfiguration
+    /// Where connection events go; per-query logging is left to callers.
     let logger: Logger
+    /// Runs every blocking libpq call: one thread per connection, plus one for cancel requests.
     let threadPool: NIOThreadPool
+    /// `configuration.poolSize`, at least 1.
     let poolSize: Int
+    /// The pool's bookkeeping; never held across an `await` or a libpq call.
     let state = Mutex(PoolState())
 
     /// Creates a client; opens no connection yet.
@@ -140,5 +144,6 @@ public final class PostgresClient: Service, Sendable {
         }
     }
 
+    /// What every call throws once ``close()`` has begun.
     static let poolClosedError = PostgresError(code: .poolClosed, message: "the PostgreSQL client is closed")
 }

@@ -8,6 +8,7 @@ import Logging
 /// connection are serialised; do not keep the connection after the body returns, since the pool
 /// hands it to the next borrower.
 public final class PostgresConnection: Sendable {
+    /// The libpq connection; owned by the pool, which closes it.
     let handle: PostgresConnectionHandle
 
     init(handle: PostgresConnectionHandle) {

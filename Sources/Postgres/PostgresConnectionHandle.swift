@@ -33,7 +33,9 @@ final class PostgresConnectionHandle: @unchecked Sendable {
     private let cancelledJob = Atomic<Int>(0)
     private let nextJobID = Atomic<Int>(1)
 
+    /// The client's thread pool, where every libpq call on this connection runs.
     let threadPool: NIOThreadPool
+    /// Receives the server's notices and connection events.
     let logger: Logger
 
     private init(connection: OpaquePointer, threadPool: NIOThreadPool, logger: Logger) {

@@ -12,8 +12,11 @@ import Darwin
 /// modified after libpq returns it (libpq documents that results may be passed between threads
 /// and read concurrently); it is freed exactly once, in `deinit`.
 final class PostgresResultHandle: @unchecked Sendable {
+    /// The `PGresult`, read-only.
     let result: OpaquePointer
+    /// `PQntuples`, read once.
     let rowCount: Int
+    /// `PQnfields`, read once.
     let columnCount: Int
 
     init(_ result: OpaquePointer) {
