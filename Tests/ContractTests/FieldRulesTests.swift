@@ -1,0 +1,99 @@
+import Contract
+import Foundation
+import Testing
+
+/// The field rules shared by the HTTP validation and the event consumers.
+@Suite("Field rules")
+struct FieldRulesTests {
+    @Test("a name of 1...200 characters after trimming is valid", arguments: ["A", "Ada Lovelace", "  Ada  ", String(repeating: "x", count: 200), "Zoë Ñúñez 山田"])
+    func validName(name: String) {
+        #expect(FieldRules.name(name).isEmpty)
+    }
+
+    @Test("an empty or blank name is invalid", arguments: ["", " ", "\t\n  "])
+    func emptyName(name: String) {
+        #expect(FieldRules.name(name) == [InvalidParameter(name: "name", reason: "must not be empty")])
+    }
+
+    @Test("a name longer than 200 characters is invalid, and the field name is the caller's")
+    func longName() {
+        let invalid = FieldRules.name(String(repeating: "x", count: 201), field: "data.name")
+        #expect(invalid == [InvalidParameter(name: "data.name", reason: "must be at most 200 characters")])
+        // Characters, not bytes: 200 two-byte characters are fine.
+        #expect(FieldRules.name(String(repeating: "é", count: 200)).isEmpty)
+    }
+
+    @Test("well-formed email addresses are valid", arguments: ["ada@example.org", "a.b+c@mail.example.co.uk", "x@y.z"])
+    func validEmail(email: String) {
+        #expect(FieldRules.email(email).isEmpty)
+    }
+
+    @Test(
+        "malformed email addresses are invalid",
+        arguments: [
+            "", "ada", "ada@", "@example.org", "ada@example", "ada@@example.org", "ada@example..org",
+            "ada@.example.org", "ada@example.org.", "ada lovelace@example.org", "ada@exa mple.org", " ada@example.org",
+            "a@b@c.d",
+        ]
+    )
+    func invalidEmail(email: String) {
+        #expect(FieldRules.email(email) == [InvalidParameter(name: "email", reason: "must be a valid email address")])
+    }
+
+    @Test("an email longer than 320 characters is invalid")
+    func longEmail() {
+        let local = String(repeating: "a", count: 64)
+        let domain = String(repeating: "b", count: 252) + ".org"  // 64 + 1 + 256 = 321
+        #expect(!FieldRules.email(local + "@" + domain).isEmpty)
+        #expect(FieldRules.email(local + "@" + domain.dropFirst()).isEmpty)
+    }
+
+    @Test("a credit limit must be zero or more")
+    func creditLimit() {
+        #expect(FieldRules.creditLimit(0).isEmpty)
+        #expect(FieldRules.creditLimit(Int64.max).isEmpty)
+        #expect(FieldRules.creditLimit(-1) == [InvalidParameter(name: "creditLimit", reason: "must be zero or more (cents)")])
+        #expect(FieldRules.creditLimit(Int64.min).count == 1)
+    }
+
+    @Test("an amount must be more than zero")
+    func amount() {
+        #expect(FieldRules.amount(1).isEmpty)
+        #expect(FieldRules.amount(Int64.max).isEmpty)
+        #expect(FieldRules.amount(0) == [InvalidParameter(name: "amount", reason: "must be more than zero (cents)")])
+        #expect(FieldRules.amount(-5, field: "data.amount").map(\.name) == ["data.amount"])
+    }
+
+    @Test("a UUID field parses or names the field")
+    func uuid() {
+        let (id, none) = FieldRules.uuid("a1b2c3d4-e5f6-4711-8899-aabbccddeeff", field: "customerId")
+        #expect(id?.lowercased == "a1b2c3d4-e5f6-4711-8899-aabbccddeeff")
+        #expect(none.isEmpty)
+        let (missing, invalid) = FieldRules.uuid("42", field: "customerId")
+        #expect(missing == nil)
+        #expect(invalid == [InvalidParameter(name: "customerId", reason: "must be a UUID")])
+    }
+
+    @Test("a customer record reports every broken rule with the prefix")
+    func customerValidate() {
+        let valid = CustomerRecord(id: UUID(), name: "Ada", email: "ada@example.org", creditLimit: 0, createdAt: Date())
+        #expect(valid.validate().isEmpty)
+        let invalid = CustomerRecord(id: UUID(), name: " ", email: "nope", creditLimit: -1, createdAt: Date())
+        #expect(invalid.validate(prefix: "data.").map(\.name) == ["data.name", "data.email", "data.creditLimit"])
+    }
+
+    @Test("an order record needs a positive amount and a known status")
+    func orderValidate() {
+        let valid = OrderRecord(id: UUID(), customerId: UUID(), amount: 1, createdAt: Date())
+        #expect(valid.validate().isEmpty)
+        let invalid = OrderRecord(id: UUID(), customerId: UUID(), amount: 0, status: "shipped", createdAt: Date())
+        #expect(invalid.validate(prefix: "data.").map(\.name) == ["data.amount", "data.status"])
+    }
+
+    @Test("reasons read as `name: reason`, joined with semicolons")
+    func summary() {
+        let invalid = [InvalidParameter(name: "a", reason: "x"), InvalidParameter(name: "b", reason: "y")]
+        #expect(invalid.summary == "a: x; b: y")
+        #expect([InvalidParameter]().summary == "")
+    }
+}

@@ -1,0 +1,201 @@
+import Contract
+import Foundation
+import Testing
+
+/// The records and the envelope travel as the contract's JSON: lowercase UUIDs,
+/// RFC 3339 UTC times with milliseconds, field names as in the HTTP API.
+@Suite("Record and envelope JSON")
+struct RecordCodingTests {
+    static let customerID = UUID(uuidString: "A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF")!
+    static let orderID = UUID(uuidString: "0F0E0D0C-0B0A-4908-8706-050403020100")!
+    static let eventID = UUID(uuidString: "DEADBEEF-0000-4000-8000-00000000CAFE")!
+    /// 2026-11-21T18:00:00.123Z.
+    static let createdAt = Date(timeIntervalSince1970: 1_795_284_000.123)
+
+    static let customer = CustomerRecord(id: customerID, name: "Ada Lovelace", email: "ada@example.org", creditLimit: 150_000, createdAt: createdAt)
+    static let order = OrderRecord(id: orderID, customerId: customerID, amount: 4_200, createdAt: createdAt)
+
+    /// The object the JSON text holds, to compare member by member.
+    func object(_ data: Data) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("a customer encodes with lowercase id and a millisecond UTC time")
+    func customerEncoding() throws {
+        let json = try object(try JSONEncoder().encode(Self.customer))
+        #expect(json["id"] as? String == "a1b2c3d4-e5f6-4711-8899-aabbccddeeff")
+        #expect(json["name"] as? String == "Ada Lovelace")
+        #expect(json["email"] as? String == "ada@example.org")
+        #expect(json["creditLimit"] as? Int == 150_000)
+        #expect(json["createdAt"] as? String == "2026-11-21T18:00:00.123Z")
+        #expect(Set(json.keys) == ["id", "name", "email", "creditLimit", "createdAt"])
+    }
+
+    @Test("a customer survives a round trip")
+    func customerRoundTrip() throws {
+        let decoded = try JSONDecoder().decode(CustomerRecord.self, from: try JSONEncoder().encode(Self.customer))
+        #expect(decoded.id == Self.customer.id)
+        #expect(decoded.name == Self.customer.name)
+        #expect(decoded.email == Self.customer.email)
+        #expect(decoded.creditLimit == Self.customer.creditLimit)
+        #expect(Timestamp.format(decoded.createdAt) == "2026-11-21T18:00:00.123Z")
+        #expect(abs(decoded.createdAt.timeIntervalSince(Self.createdAt)) < 0.0005)
+    }
+
+    @Test("an order encodes with lowercase ids and a millisecond UTC time, and survives a round trip")
+    func orderRoundTrip() throws {
+        let data = try JSONEncoder().encode(Self.order)
+        let json = try object(data)
+        #expect(json["id"] as? String == "0f0e0d0c-0b0a-4908-8706-050403020100")
+        #expect(json["customerId"] as? String == "a1b2c3d4-e5f6-4711-8899-aabbccddeeff")
+        #expect(json["amount"] as? Int == 4_200)
+        #expect(json["status"] as? String == "created")
+        #expect(json["createdAt"] as? String == "2026-11-21T18:00:00.123Z")
+        #expect(Set(json.keys) == ["id", "customerId", "amount", "status", "createdAt"])
+
+        let decoded = try JSONDecoder().decode(OrderRecord.self, from: data)
+        #expect(decoded.id == Self.orderID)
+        #expect(decoded.customerId == Self.customerID)
+        #expect(decoded.amount == 4_200)
+        #expect(decoded.status == "created")
+        #expect(Timestamp.format(decoded.createdAt) == "2026-11-21T18:00:00.123Z")
+    }
+
+    @Test("uppercase UUIDs and times without a fraction are accepted on input")
+    func lenientInput() throws {
+        let json = """
+            {"id":"A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF","name":"Ada","email":"ada@example.org",
+             "creditLimit":0,"createdAt":"2026-11-21T18:00:00Z"}
+            """
+        let decoded = try JSONDecoder().decode(CustomerRecord.self, from: Data(json.utf8))
+        #expect(decoded.id == Self.customerID)
+        #expect(Timestamp.format(decoded.createdAt) == "2026-11-21T18:00:00.000Z")
+    }
+
+    @Test("an envelope encodes every contract field and carries the record as data")
+    func envelopeEncoding() throws {
+        let envelope = EventEnvelope(
+            eventId: Self.eventID, type: EventType.orderCreated.rawValue, occurredAt: Self.createdAt,
+            sequence: 42, requestId: "req-1", data: Self.order
+        )
+        let data = try JSONEncoder().encode(envelope)
+        let json = try object(data)
+        #expect(json["eventId"] as? String == "deadbeef-0000-4000-8000-00000000cafe")
+        #expect(json["type"] as? String == "order.created")
+        #expect(json["occurredAt"] as? String == "2026-11-21T18:00:00.123Z")
+        #expect(json["sequence"] as? Int == 42)
+        #expect(json["requestId"] as? String == "req-1")
+        let record = try #require(json["data"] as? [String: Any])
+        #expect(record["id"] as? String == "0f0e0d0c-0b0a-4908-8706-050403020100")
+
+        let decoded = try JSONDecoder().decode(EventEnvelope<OrderRecord>.self, from: data)
+        #expect(decoded.eventId == Self.eventID)
+        #expect(decoded.type == "order.created")
+        #expect(decoded.sequence == 42)
+        #expect(decoded.requestId == "req-1")
+        #expect(Timestamp.format(decoded.occurredAt) == "2026-11-21T18:00:00.123Z")
+        #expect(decoded.data.id == Self.orderID)
+        #expect(decoded.data.amount == 4_200)
+    }
+
+    @Test("an envelope without a request id leaves the member out and decodes it as nil")
+    func envelopeWithoutRequestID() throws {
+        let envelope = EventEnvelope(
+            eventId: Self.eventID, type: EventType.customerCreated.rawValue, occurredAt: Self.createdAt,
+            sequence: 1, requestId: nil, data: Self.customer
+        )
+        let data = try JSONEncoder().encode(envelope)
+        #expect(try object(data)["requestId"] == nil)
+        let decoded = try JSONDecoder().decode(EventEnvelope<CustomerRecord>.self, from: data)
+        #expect(decoded.requestId == nil)
+        #expect(decoded.data.email == "ada@example.org")
+    }
+
+    @Test("the event types are the contract's names")
+    func eventTypes() {
+        #expect(EventType.customerCreated.rawValue == "customer.created")
+        #expect(EventType.orderCreated.rawValue == "order.created")
+        #expect(EventType.allCases.count == 2)
+    }
+
+    @Test(
+        "a malformed UUID is a decoding error naming the field",
+        arguments: ["not-a-uuid", "", "a1b2c3d4e5f647118899aabbccddeeff", "a1b2c3d4-e5f6-4711-8899-aabbccddeeffff"]
+    )
+    func badUUID(text: String) throws {
+        let json = """
+            {"id":"\(text)","name":"Ada","email":"ada@example.org","creditLimit":0,"createdAt":"2026-11-21T18:00:00.123Z"}
+            """
+        let error = try #require(throws: DecodingError.self) {
+            try JSONDecoder().decode(CustomerRecord.self, from: Data(json.utf8))
+        }
+        guard case .dataCorrupted(let context) = error else {
+            Issue.record("expected dataCorrupted, got \(error)")
+            return
+        }
+        #expect(context.codingPath.map(\.stringValue) == ["id"])
+        #expect(context.debugDescription.contains("not a UUID"))
+    }
+
+    @Test(
+        "a malformed time is a decoding error naming the field",
+        arguments: ["yesterday", "2026-11-21 18:00:00", "2026-13-21T18:00:00.123Z", "1795284000", ""]
+    )
+    func badTime(text: String) throws {
+        let json = """
+            {"id":"\(Self.orderID.lowercased)","customerId":"\(Self.customerID.lowercased)","amount":1,
+             "status":"created","createdAt":"\(text)"}
+            """
+        let error = try #require(throws: DecodingError.self) {
+            try JSONDecoder().decode(OrderRecord.self, from: Data(json.utf8))
+        }
+        guard case .dataCorrupted(let context) = error else {
+            Issue.record("expected dataCorrupted, got \(error)")
+            return
+        }
+        #expect(context.codingPath.map(\.stringValue) == ["createdAt"])
+        #expect(context.debugDescription.contains("not an RFC 3339 time"))
+    }
+
+    @Test("a bad envelope field is an error naming the field, nested for data")
+    func badEnvelopeFields() throws {
+        let good = try JSONEncoder().encode(Self.order)
+        let order = String(decoding: good, as: UTF8.self)
+        let badEventID = """
+            {"eventId":"nope","type":"order.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":1,"data":\(order)}
+            """
+        let eventIDError = try #require(throws: DecodingError.self) {
+            try JSONDecoder().decode(EventEnvelope<OrderRecord>.self, from: Data(badEventID.utf8))
+        }
+        if case .dataCorrupted(let context) = eventIDError {
+            #expect(context.codingPath.map(\.stringValue) == ["eventId"])
+        } else {
+            Issue.record("expected dataCorrupted, got \(eventIDError)")
+        }
+
+        let badData = """
+            {"eventId":"\(Self.eventID.lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":1,
+             "data":{"id":"\(Self.orderID.lowercased)","customerId":"x","amount":1,"status":"created","createdAt":"2026-11-21T18:00:00.123Z"}}
+            """
+        let dataError = try #require(throws: DecodingError.self) {
+            try JSONDecoder().decode(EventEnvelope<OrderRecord>.self, from: Data(badData.utf8))
+        }
+        if case .dataCorrupted(let context) = dataError {
+            #expect(context.codingPath.map(\.stringValue) == ["data", "customerId"])
+        } else {
+            Issue.record("expected dataCorrupted, got \(dataError)")
+        }
+    }
+
+    @Test("IgnoredPayload accepts any data, so the envelope can be read before its type is known")
+    func ignoredPayload() throws {
+        let json = """
+            {"eventId":"\(Self.eventID.lowercased)","type":"thing.happened","occurredAt":"2026-11-21T18:00:00.123Z",
+             "sequence":7,"data":[1, "two", {"three": null}]}
+            """
+        let envelope = try JSONDecoder().decode(EventEnvelope<IgnoredPayload>.self, from: Data(json.utf8))
+        #expect(envelope.type == "thing.happened")
+        #expect(envelope.sequence == 7)
+        #expect(envelope.requestId == nil)
+    }
+}
