@@ -1,0 +1,69 @@
+import AMQP
+import Contract
+import Postgres
+import Replication
+import Testing
+
+/// What publishing and subscribing services declare on the broker.
+@Suite("Replication topology")
+struct ReplicationTopologyTests {
+    let names = ReplicationNames(prefix: "t-topology.")
+
+    @Test("a subscriber declares a quorum queue that dead-letters to replication.dlx with <queue>.dead and a delivery limit")
+    func subscriberQueue() throws {
+        let topology = ReplicationTopology.subscriber(exchange: names.customerEvents, queue: names.customerEventsQueue, names: names)
+        let queue = try #require(topology.queues.first { $0.name == "t-topology.order-service.customer-events" })
+        #expect(queue.durable)
+        #expect(queue.arguments["x-queue-type"] == .string("quorum"))
+        #expect(queue.arguments["x-dead-letter-exchange"] == .string("t-topology.replication.dlx"))
+        #expect(queue.arguments["x-dead-letter-routing-key"] == .string("t-topology.order-service.customer-events.dead"))
+        #expect(queue.arguments["x-delivery-limit"] == .int(Int64(ReplicationTopology.deliveryLimit)))
+        #expect(ReplicationTopology.deliveryLimit > 1)
+    }
+
+    @Test("a subscriber declares the dead-letter queue, bound to the dead-letter exchange by its own name")
+    func subscriberDeadLetterQueue() throws {
+        let topology = ReplicationTopology.subscriber(exchange: names.orderEvents, queue: names.orderEventsQueue, names: names)
+        let deadQueue = "t-topology.customer-service.order-events.dead"
+        let queue = try #require(topology.queues.first { $0.name == deadQueue })
+        #expect(queue.durable)
+        #expect(queue.arguments["x-queue-type"] == .string("quorum"))
+        // Dead letters must not dead-letter again.
+        #expect(queue.arguments["x-dead-letter-exchange"] == nil)
+        #expect(topology.queues.count == 2)
+
+        #expect(Set(topology.exchanges) == [
+            .init(name: "t-topology.order.events", kind: .fanout),
+            .init(name: "t-topology.replication.dlx", kind: .direct),
+        ])
+        #expect(topology.exchanges.allSatisfy { $0.durable })
+        #expect(Set(topology.bindings) == [
+            .init(queue: "t-topology.customer-service.order-events", exchange: "t-topology.order.events"),
+            .init(queue: deadQueue, exchange: "t-topology.replication.dlx", routingKey: deadQueue),
+        ])
+    }
+
+    @Test("a publisher declares its fanout exchange and the dead-letter exchange, no queue")
+    func publisher() {
+        let topology = ReplicationTopology.publisher(exchange: names.customerEvents, names: names)
+        #expect(Set(topology.exchanges) == [
+            .init(name: "t-topology.customer.events", kind: .fanout),
+            .init(name: "t-topology.replication.dlx", kind: .direct),
+        ])
+        #expect(topology.queues.isEmpty)
+        #expect(topology.bindings.isEmpty)
+    }
+
+    @Test("the consumer's configuration dead-letters where the topology says")
+    func consumerConfiguration() throws {
+        struct Never: ReplicaEventHandler {
+            func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> Int { throw PoisonMessage(.unknownType, "") }
+            func apply(_ change: Int, of event: IncomingEvent, on connection: Postgres.PostgresConnection) async throws -> Bool { false }
+        }
+        let configuration = ReplicaConsumer<Never>.Configuration(exchange: names.customerEvents, queue: names.customerEventsQueue, names: names)
+        #expect(configuration.deadLetterExchange == "t-topology.replication.dlx")
+        #expect(configuration.deadLetterRoutingKey == "t-topology.order-service.customer-events.dead")
+        let queue = try #require(configuration.topology.queues.first { $0.name == configuration.queue })
+        #expect(queue.arguments["x-dead-letter-routing-key"] == .string(configuration.deadLetterRoutingKey))
+    }
+}
