@@ -1,0 +1,311 @@
+import AMQP
+import Contract
+import Foundation
+import Postgres
+import Replication
+import Testing
+
+/// Applies `order.created` to the test table `replica_orders`, as a subscribing service would.
+struct OrderReplicaHandler: ReplicaEventHandler {
+    func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> OrderRecord {
+        guard event.envelope.type == EventType.orderCreated.rawValue else {
+            throw PoisonMessage(.unknownType, "\(event.envelope.type) is not \(EventType.orderCreated.rawValue)")
+        }
+        let order = try event.decodeData(as: OrderRecord.self)
+        let invalid = order.validate(prefix: "data.")
+        guard invalid.isEmpty else { throw PoisonMessage(.invalidData, invalid.summary) }
+        return order
+    }
+
+    /// Thrown for the amount ``unprocessableAmount``: a failure that retrying does not mend.
+    struct Unprocessable: Error, CustomStringConvertible {
+        var description: String { "the test handler refuses this order" }
+    }
+
+    /// An amount the handler always fails to apply (after writing its row, to show the rollback).
+    static let unprocessableAmount: Int64 = 13
+
+    func apply(_ order: OrderRecord, of event: IncomingEvent, on connection: PostgresConnection) async throws -> Bool {
+        if order.amount == Self.unprocessableAmount {
+            try await connection.query(
+                "INSERT INTO replica_orders (id, customer_id, amount, event_id) VALUES ($1, $2, $3, $4)",
+                [order.id, order.customerId, order.amount, event.envelope.eventId]
+            )
+            throw Unprocessable()
+        }
+        let inserted = try await connection.query(
+            """
+            INSERT INTO replica_orders (id, customer_id, amount, event_id, request_id) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """,
+            [order.id, order.customerId, order.amount, event.envelope.eventId, event.envelope.requestId]
+        )
+        return !inserted.isEmpty
+    }
+}
+
+/// The idempotent consumer against a real broker and database: exactly-once effect,
+/// inbox outcomes, counters, and dead-lettering of poison with the reason.
+@Suite("Replica consumer (PostgreSQL + RabbitMQ)")
+struct ReplicaConsumerTests {
+    /// An `order.created` body for `order`.
+    static func body(eventID: UUID, order: OrderRecord, sequence: Int64 = 1, requestId: String? = "req-consumer") throws -> [UInt8] {
+        let envelope = EventEnvelope(eventId: eventID, type: EventType.orderCreated.rawValue, occurredAt: Date(), sequence: sequence, requestId: requestId, data: order)
+        return Array(try JSONEncoder().encode(envelope))
+    }
+
+    static func order(amount: Int64 = 1_000) -> OrderRecord {
+        OrderRecord(id: UUID(), customerId: UUID(), amount: amount, createdAt: Date())
+    }
+
+    /// Publishes `body` to the queue's exchange, as a peer's relay would.
+    static func publish(_ body: [UInt8], label: String, to names: ReplicationNames, on connection: AMQPConnection) async throws {
+        try await connection.publish(
+            AMQPMessage(
+                exchange: names.orderEvents,
+                body: body,
+                properties: AMQPProperties(contentType: "application/json", messageID: label, type: "order.created", appID: "order-service")
+            )
+        )
+    }
+
+    /// The consumer of `names.orderEventsQueue` with its dead-letter publisher; the queue is
+    /// declared first, so that what the test publishes before it runs is kept.
+    static func withConsumer<T: Sendable>(
+        _ names: ReplicationNames,
+        database: PostgresClient,
+        connection: AMQPConnection,
+        concurrency: Int,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        let amqp = try TestEnvironment.amqpConfiguration()
+        let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+            exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, prefetch: 50, concurrency: concurrency
+        )
+        try await connection.declare(configuration.topology)
+        let publisher = AMQPPublisher(
+            configuration: amqp,
+            topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
+            logger: TestEnvironment.logger
+        )
+        let consumer = ReplicaConsumer(
+            configuration: configuration, amqp: amqp, database: database, publisher: publisher,
+            handler: OrderReplicaHandler(), logger: TestEnvironment.logger
+        )
+        return try await withRunning([publisher, consumer], body)
+    }
+
+    static func status(_ database: PostgresClient) async throws -> ReplicationStatus {
+        try await ReplicationStatus.read(from: database, replicaTable: "replica_orders", sourceTable: "customers")
+    }
+
+    @Test("a duplicate event id and a replay of a present record change nothing, are acked and counted")
+    func duplicatesAndReplays() async throws {
+        let names = TestEnvironment.uniqueNames()
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let first = Self.order(amount: 1_500)
+                let second = Self.order(amount: 2_500)
+                let (applied, replay, other) = (UUID(), UUID(), UUID())
+                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1) {
+                    try await Self.publish(try Self.body(eventID: applied, order: first, sequence: 1), label: "first", to: names, on: connection)
+                    try await Self.publish(try Self.body(eventID: applied, order: first, sequence: 1), label: "again", to: names, on: connection)
+                    try await Self.publish(try Self.body(eventID: replay, order: first, sequence: 2), label: "replay", to: names, on: connection)
+                    try await Self.publish(try Self.body(eventID: other, order: second, sequence: 3), label: "second", to: names, on: connection)
+                    let done = try await eventually {
+                        let status = try await Self.status(database)
+                        return status.processed == 2 && status.duplicates == 2
+                    }
+                    let reached = try await Self.status(database)
+                    #expect(done, "status: \(reached)")
+                }
+                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
+
+                let rows = try await database.query("SELECT id, amount, event_id, request_id FROM replica_orders ORDER BY amount")
+                try #require(rows.count == 2)
+                #expect(try rows[0].decode(0, as: UUID.self) == first.id)
+                #expect(try rows[0].decode(1, as: Int64.self) == 1_500)
+                #expect(try rows[0].decode(2, as: UUID.self) == applied)
+                #expect(try rows[0].decode(3, as: String?.self) == "req-consumer")
+                #expect(try rows[1].decode(0, as: UUID.self) == second.id)
+
+                let inbox = try await database.query("SELECT event_id, outcome, source_sequence FROM inbox ORDER BY source_sequence")
+                let outcomes = try inbox.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int64.self)) }
+                #expect(outcomes.map(\.0) == [applied, replay, other])
+                #expect(outcomes.map(\.1) == ["applied", "replay", "applied"])
+                #expect(outcomes.map(\.2) == [1, 2, 3])
+
+                let status = try await Self.status(database)
+                #expect(status.processed == 2)
+                #expect(status.duplicates == 2)
+                #expect(status.deadLettered == 0)
+                #expect(status.replica == TableDigest(ids: [first.id, second.id]))
+                #expect(status.source == TableDigest(count: 0, digest: "0000000000000000"))
+                #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
+            }
+        }
+    }
+
+    @Test("poison goes to <queue>.dead with x-dead-letter-reason starting with its code, and the consumer goes on")
+    func poison() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let valid = Self.order()
+                let orderJSON = String(decoding: try JSONEncoder().encode(Self.order()), as: UTF8.self)
+                let wrongAmount = orderJSON.replacingOccurrences(of: #""amount":1000"#, with: #""amount":"lots""#)
+                try #require(wrongAmount != orderJSON)
+                let poison: [(label: String, body: String, reason: String, mentions: String)] = [
+                    ("not-json", "this is not JSON {", "invalid-json", ""),
+                    ("no-event-id", #"{"type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#, "invalid-envelope", "eventId"),
+                    ("unknown-type", #"{"eventId":"\#(UUID().lowercased)","type":"order.shipped","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#, "unknown-type", "order.shipped"),
+                    ("zero-amount", String(decoding: try Self.body(eventID: UUID(), order: Self.order(amount: 0)), as: UTF8.self), "invalid-data", "data.amount"),
+                    ("text-amount", #"{"eventId":"\#(UUID().lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":\#(wrongAmount)}"#, "invalid-data", "data.amount"),
+                ]
+                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 4) {
+                    for message in poison {
+                        try await Self.publish(Array(message.body.utf8), label: message.label, to: names, on: connection)
+                    }
+                    try await Self.publish(try Self.body(eventID: UUID(), order: valid), label: "valid", to: names, on: connection)
+                    let done = try await eventually {
+                        let status = try await Self.status(database)
+                        return status.deadLettered == Int64(poison.count) && status.processed == 1
+                    }
+                    let reached = try await Self.status(database)
+                    #expect(done, "status: \(reached)")
+                }
+                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "poison was acked, not left to loop")
+                #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [valid.id])
+
+                let dead = try await drainQueue(deadQueue, on: connection)
+                #expect(dead.count == poison.count)
+                for message in poison {
+                    guard let delivery = dead.first(where: { $0.properties.messageID == message.label }) else {
+                        Issue.record("\(message.label) is not in \(deadQueue)")
+                        continue
+                    }
+                    let reason = delivery.properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
+                    #expect(reason.hasPrefix(message.reason + ": "), "\(message.label): \(reason)")
+                    #expect(message.mentions.isEmpty || reason.contains(message.mentions), "\(message.label): \(reason)")
+                    #expect(delivery.properties.headers["x-original-queue"]?.stringValue == names.orderEventsQueue)
+                    #expect(delivery.body == Array(message.body.utf8), "the original body is kept")
+                    #expect(delivery.properties.appID == "order-service", "the original properties are kept")
+                    #expect(delivery.routingKey == deadQueue)
+                }
+                #expect(try await Self.status(database).deadLettered == Int64(poison.count))
+            }
+        }
+    }
+
+    @Test("an event whose apply keeps failing is rolled back each time, then dead-lettered as processing-failed")
+    func processingFailed() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let failing = Self.order(amount: OrderReplicaHandler.unprocessableAmount)
+                let fine = Self.order()
+                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 2) {
+                    try await Self.publish(try Self.body(eventID: UUID(), order: failing), label: "failing", to: names, on: connection)
+                    try await Self.publish(try Self.body(eventID: UUID(), order: fine), label: "fine", to: names, on: connection)
+                    // Five attempts with backoff (0.1 + 0.2 + 0.4 + 0.8 s at most) fit well within the wait.
+                    let done = try await eventually(timeout: .seconds(15)) {
+                        let status = try await Self.status(database)
+                        return status.deadLettered == 1 && status.processed == 1
+                    }
+                    let reached = try await Self.status(database)
+                    #expect(done, "status: \(reached)")
+                }
+                #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [fine.id])
+                #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 1, "the failed attempts left no inbox row")
+                let dead = try await drainQueue(deadQueue, on: connection)
+                try #require(dead.count == 1)
+                let reason = dead[0].properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
+                #expect(reason.hasPrefix("processing-failed: "), "\(reason)")
+                #expect(reason.contains("the test handler refuses this order"), "\(reason)")
+                #expect(dead[0].properties.messageID == "failing")
+            }
+        }
+    }
+
+    @Test("concurrent deliveries of duplicates and replays still write each record once")
+    func concurrentDuplicates() async throws {
+        let names = TestEnvironment.uniqueNames()
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let orders = (0..<40).map { _ in Self.order() }
+                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 8) {
+                    for order in orders {
+                        let eventID = UUID()
+                        let body = try Self.body(eventID: eventID, order: order)
+                        try await Self.publish(body, label: "original", to: names, on: connection)
+                        try await Self.publish(body, label: "duplicate", to: names, on: connection)
+                        try await Self.publish(try Self.body(eventID: UUID(), order: order), label: "replay", to: names, on: connection)
+                    }
+                    let done = try await eventually(timeout: .seconds(20)) {
+                        let status = try await Self.status(database)
+                        return status.processed + status.duplicates == 120
+                    }
+                    let reached = try await Self.status(database)
+                    #expect(done, "status: \(reached)")
+                }
+                let status = try await Self.status(database)
+                #expect(status.processed == 40)
+                #expect(status.duplicates == 80)
+                #expect(status.deadLettered == 0)
+                #expect(status.replica == TableDigest(ids: orders.map(\.id)))
+                let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
+                #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=40", "replay=40"])
+            }
+        }
+    }
+
+    @Test("end to end: the relay publishes a source's outbox and the consumer replicates it, request ids and digest intact")
+    func relayToConsumer() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let amqp = try TestEnvironment.amqpConfiguration()
+        try await withTestDatabase { source, _ in
+            try await withTestDatabase { replica, _ in
+                try await withBroker(names) { connection in
+                    let orders = (0..<25).map { _ in Self.order() }
+                    try await source.withTransaction { connection in
+                        for (index, order) in orders.enumerated() {
+                            let data = String(decoding: try JSONEncoder().encode(order), as: UTF8.self)
+                            try await Outbox.append(
+                                OutboxEvent(type: EventType.orderCreated.rawValue, exchange: names.orderEvents, data: data, requestId: "req-\(index)"),
+                                on: connection
+                            )
+                        }
+                    }
+                    let publisher = AMQPPublisher(
+                        configuration: amqp,
+                        topology: ReplicationTopology.publisher(exchange: names.orderEvents, names: names),
+                        logger: TestEnvironment.logger
+                    )
+                    let relay = OutboxRelay(
+                        configuration: .init(appID: ServiceName.orderService.rawValue, pollInterval: .milliseconds(50)),
+                        database: source, publisher: publisher, logger: TestEnvironment.logger
+                    )
+                    try await Self.withConsumer(names, database: replica, connection: connection, concurrency: 4) {
+                        try await withRunning([publisher, relay]) {
+                            let done = try await eventually(timeout: .seconds(20)) { try await Self.status(replica).processed == 25 }
+                            let reached = try await Self.status(replica)
+                            #expect(done, "status: \(reached)")
+                        }
+                    }
+                    #expect(try await Self.status(replica).replica == TableDigest(ids: orders.map(\.id)))
+                    let requestIDs = try await replica.query("SELECT id, request_id FROM replica_orders")
+                    let byID = Dictionary(uniqueKeysWithValues: try requestIDs.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String?.self)) })
+                    for (index, order) in orders.enumerated() {
+                        #expect(byID[order.id] == "req-\(index)")
+                    }
+                    let sequences = try await replica.query("SELECT source_sequence FROM inbox ORDER BY source_sequence").map { try $0.decode(0, as: Int64.self) }
+                    #expect(sequences == Array(1...25))
+                    #expect(try await OutboxBacklog.read(from: source).pending == 0)
+                }
+            }
+        }
+    }
+}
