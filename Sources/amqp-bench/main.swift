@@ -86,7 +86,7 @@ struct AMQPBench: AsyncParsableCommand {
             print("swift: \(messages) messages of \(size) B, window \(window), batch \(batch): \(String(format: "%.3f", seconds)) s, \(Int(rate)) msg/s")
             print("RESULT swift \(Int(rate))")
         } catch {
-            try? await connection.delete(queue: name)
+            _ = try? await connection.delete(queue: name)
             try? await connection.delete(exchange: name)
             await connection.close()
             throw error

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Publisher-confirm throughput: the Swift AMQP layer (amqp-bench) against the same work done
+# with rabbitmq-c directly (scripts/bench/amqp_raw.c), in one run against $TEST_AMQP_URL.
+#
+#   scripts/bench/amqp.sh                    # 20,000 x 1 KB persistent messages, window 128, 3 rounds
+#   MESSAGES=50000 WINDOW=100 ROUNDS=5 scripts/bench/amqp.sh
+#
+# Each round runs C then Swift, alternating, so both see the same broker state; the figure
+# reported for each is the median over the rounds. Target: Swift at most 10% below C.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+if [ -z "${TEST_AMQP_URL:-}" ] && [ -f .run/servers.env ]; then source .run/servers.env; fi
+: "${TEST_AMQP_URL:?set TEST_AMQP_URL (scripts/local-servers start; source .run/servers.env)}"
+MESSAGES=${MESSAGES:-20000}
+SIZE=${SIZE:-1024}
+WINDOW=${WINDOW:-128}
+BATCH=${BATCH:-1000}
+ROUNDS=${ROUNDS:-3}
+
+echo "==> building amqp-bench (release) and amqp_raw" >&2
+swift build -c release --scratch-path .build-release --product amqp-bench >&2
+BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)
+gcc -O2 -Wall -o "$BIN/amqp_raw" scripts/bench/amqp_raw.c -lrabbitmq
+
+result() { awk '$1 == "RESULT" { print $3 }'; }
+c_rates=() swift_rates=()
+for round in $(seq "$ROUNDS"); do
+    c_out=$("$BIN/amqp_raw" "$TEST_AMQP_URL" "$MESSAGES" "$SIZE" "$WINDOW")
+    echo "round $round $(echo "$c_out" | head -1)"
+    c_rates+=("$(echo "$c_out" | result)")
+    swift_out=$("$BIN/amqp-bench" --url "$TEST_AMQP_URL" --messages "$MESSAGES" --size "$SIZE" --window "$WINDOW" --batch "$BATCH")
+    echo "round $round $(echo "$swift_out" | head -1)"
+    swift_rates+=("$(echo "$swift_out" | result)")
+done
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+c=$(median "${c_rates[@]}")
+swift=$(median "${swift_rates[@]}")
+echo "rabbitmq-c (C):    $c msg/s (median of $ROUNDS)"
+echo "AMQP (Swift):      $swift msg/s (median of $ROUNDS)"
+awk -v s="$swift" -v c="$c" 'BEGIN { printf "Swift / C:         %.3f (Swift %.1f%% %s than C; target: at most 10%% slower)\n", s / c, (s > c ? s / c - 1 : 1 - s / c) * 100, (s > c ? "faster" : "slower") }'
