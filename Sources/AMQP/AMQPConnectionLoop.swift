@@ -395,7 +395,9 @@ final class AMQPConnectionLoop: @unchecked Sendable {
 
     /// Starts consuming `queue` on this connection (qos + basic.consume); deliveries and the final close arrive on the stream.
     func startConsuming(queue: String, prefetch: Int) throws -> AsyncStream<AMQPConsumerEvent> {
-        precondition(consumer == nil, "one consumer per AMQPConnection")
+        guard consumer == nil else {
+            throw AMQPError(.invalidConfiguration, "this connection already has a consumer (one consumer per AMQPConnection)")
+        }
         try handle.qos(prefetch: prefetch)
         let (stream, continuation) = AsyncStream<AMQPConsumerEvent>.makeStream()
         consumer = continuation
