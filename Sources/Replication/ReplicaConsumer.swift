@@ -142,7 +142,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     return
                 }
             }
-            if Task.isShuttingDownGracefully {
+            if Task.isShuttingDownGracefully || Task.isCancelled {
                 await settle(delivery, logger: logger) { try await $0.nack(requeue: true) }
                 return
             }
