@@ -25,7 +25,13 @@ struct OrderReplicaHandler: ReplicaEventHandler {
     /// An amount the handler always fails to apply (after writing its row, to show the rollback).
     static let unprocessableAmount: Int64 = 13
 
+    /// An amount the handler applies slowly (a 30 s statement), to stop the consumer mid-event.
+    static let slowAmount: Int64 = 77
+
     func apply(_ order: OrderRecord, of event: IncomingEvent, on connection: PostgresConnection) async throws -> Bool {
+        if order.amount == Self.slowAmount {
+            try await connection.query("SELECT pg_sleep(30)")
+        }
         if order.amount == Self.unprocessableAmount {
             try await connection.query(
                 "INSERT INTO replica_orders (id, customer_id, amount, event_id) VALUES ($1, $2, $3, $4)",
@@ -226,6 +232,52 @@ struct ReplicaConsumerTests {
                 #expect(reason.hasPrefix("processing-failed: "), "\(reason)")
                 #expect(reason.contains("the test handler refuses this order"), "\(reason)")
                 #expect(dead[0].properties.messageID == "failing")
+            }
+        }
+    }
+
+    @Test("a consumer cancelled in the middle of an event leaves it in the queue, not in the dead-letter queue")
+    func cancelledMidEvent() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+        let amqp = try TestEnvironment.amqpConfiguration()
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1
+                )
+                try await connection.declare(configuration.topology)
+                // The dead-letter publisher outlives the consumer, as it may in a service group.
+                let publisher = AMQPPublisher(
+                    configuration: amqp,
+                    topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
+                    logger: TestEnvironment.logger
+                )
+                let consumer = ReplicaConsumer(
+                    configuration: configuration, amqp: amqp, database: database, publisher: publisher,
+                    handler: OrderReplicaHandler(), logger: TestEnvironment.logger
+                )
+                let slow = Self.order(amount: OrderReplicaHandler.slowAmount)
+                try await withRunning([publisher]) {
+                    try await withRunning([consumer]) {
+                        try await Self.publish(try Self.body(eventID: UUID(), order: slow), label: "slow", to: names, on: connection)
+                        let started = try await eventually {
+                            try await database.query(
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)'"
+                            )[0].decode(0, as: Int64.self) == 1
+                        }
+                        try #require(started, "the handler never started the slow event")
+                    }
+                    // The consumer has stopped; give a wrongly dead-lettered message time to arrive.
+                    let deadLettered = try await eventually(timeout: .seconds(2)) {
+                        try await connection.messageCount(queue: deadQueue) > 0
+                    }
+                    #expect(!deadLettered, "a valid event was dead-lettered because its consumer was cancelled")
+                }
+                #expect(try await Self.status(database).deadLettered == 0)
+                let requeued = try await eventually { try await connection.messageCount(queue: names.orderEventsQueue) == 1 }
+                #expect(requeued, "the unfinished event went back to its queue")
+                #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 0)
             }
         }
     }
