@@ -66,9 +66,10 @@ public final class OutboxRelay: Service, Sendable {
         logger.info("outbox relay started", metadata: ["relay.batch_size": "\(configuration.batchSize)"])
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { [wakeUpContinuation, pollInterval = configuration.pollInterval] in
+                // The fallback poll; it ends quietly when the relay stops.
                 while !Task.isCancelled {
                     wakeUpContinuation.yield()
-                    try await Task.sleep(for: pollInterval)
+                    try? await Task.sleep(for: pollInterval)
                 }
             }
             var backoff = Backoff()
