@@ -1,0 +1,114 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Contract
+import Foundation
+
+/// `common-client load-test`: see ``LoadTest``.
+struct LoadTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-test",
+        abstract: "Create customers and orders under load, then check that both replicas converged.",
+        discussion: """
+            Sends --count creates (customers, and orders for customers created earlier in the run) \
+            with --concurrency requests in flight, optionally paced to --rate requests per second. \
+            Then waits up to --timeout seconds until each service's replica matches its peer's table \
+            (count and digest of /replication/status) and checks every created record in the peer's replica.
+
+            Prints requests/s and latency per operation, replication lag per direction and the \
+            convergence check; --json FILE also writes every record's timestamps. \
+            Exits non-zero when a request failed or a record is missing, different or extra.
+            """
+    )
+
+    @Option(name: .long, help: "CustomerService's base URL (default: $CUSTOMER_SERVICE_URL or http://127.0.0.1:8081).")
+    var customerServiceURL: String?
+
+    @Option(name: .long, help: "OrderService's base URL (default: $ORDER_SERVICE_URL or http://127.0.0.1:8082).")
+    var orderServiceURL: String?
+
+    @Option(help: "Create requests in all.")
+    var count = 1000
+
+    @Option(help: "Requests in flight at once.")
+    var concurrency = 16
+
+    @Option(help: "Target requests per second (default: as fast as the services answer).")
+    var rate: Double?
+
+    @Option(help: "Share of requests that create an order (0...1); the rest create customers.")
+    var orderRatio = 0.5
+
+    @Option(help: "Seconds to wait after the load for every record to reach the peer's replica.")
+    var timeout: Double = 60
+
+    @Option(help: "Seconds to wait for each HTTP call.")
+    var requestTimeout: Double = 10
+
+    @Option(help: "Also write the full report, with every record's timestamps, as JSON to this file.")
+    var json: String?
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
+        guard (0...1).contains(orderRatio) else { throw ValidationError("--order-ratio must be in 0...1") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        guard timeout >= 0, requestTimeout > 0 else { throw ValidationError("--timeout and --request-timeout must be positive") }
+    }
+
+    func run() async throws {
+        var configuration = LoadTestConfiguration(count: count, concurrency: concurrency, rate: rate, orderRatio: orderRatio)
+        configuration.convergenceTimeout = .seconds(timeout)
+        configuration.progress = quiet ? .none : (isatty(STDERR_FILENO) != 0 ? .live : .lines(interval: .seconds(5)))
+
+        var httpConfiguration = HTTPClient.Configuration()
+        // One connection per worker (and per verification task), to each service.
+        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(concurrency, 8))
+        httpConfiguration.timeout = .init(connect: .seconds(5))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        let report: LoadTestReport
+        do {
+            let environment = ProcessInfo.processInfo.environment
+            let clients = ServiceClients(
+                customerServiceURL: try Self.url(customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081", name: "CustomerService"),
+                orderServiceURL: try Self.url(orderServiceURL ?? environment["ORDER_SERVICE_URL"] ?? "http://127.0.0.1:8082", name: "OrderService"),
+                httpClient: httpClient,
+                timeout: .seconds(requestTimeout)
+            )
+            report = try await LoadTest(configuration: configuration, clients: clients).run()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+
+        print(report.text())
+        if let json {
+            try Self.write(report, to: json)
+            print("report: \(json)")
+        }
+        if !report.passed { throw ExitCode.failure }
+    }
+
+    /// Writes the report as JSON, with the contract's time format.
+    static func write(_ report: LoadTestReport, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        let url = URL(fileURLWithPath: path)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try encoder.encode(report).write(to: url, options: .atomic)
+    }
+
+    private static func url(_ text: String, name: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw ValidationError("\(name) URL \"\(text)\" is not an http(s) URL")
+        }
+        return url
+    }
+}

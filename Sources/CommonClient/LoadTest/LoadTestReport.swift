@@ -1,0 +1,136 @@
+import Foundation
+import Histogram
+
+/// What a load test measured and whether the system converged: printed as text
+/// by ``text()``, written as JSON (with every record's timestamps) by `--json`.
+public struct LoadTestReport: Codable, Sendable {
+    /// Percentiles of a distribution, in milliseconds.
+    public struct Percentiles: Codable, Sendable {
+        /// How many values.
+        public var count: Int
+        /// Median.
+        public var p50: Double
+        /// 90th percentile.
+        public var p90: Double
+        /// 99th percentile.
+        public var p99: Double
+        /// Largest value.
+        public var max: Double
+        /// Arithmetic mean.
+        public var mean: Double
+
+        /// The percentiles of a histogram of microseconds, in milliseconds.
+        init(microseconds histogram: Histogram<UInt64>) {
+            count = Int(histogram.totalCount)
+            p50 = Double(histogram.valueAtPercentile(50)) / 1000
+            p90 = Double(histogram.valueAtPercentile(90)) / 1000
+            p99 = Double(histogram.valueAtPercentile(99)) / 1000
+            max = Double(histogram.max) / 1000
+            mean = histogram.totalCount == 0 ? 0 : histogram.mean / 1000
+        }
+    }
+
+    /// One operation's throughput and latency.
+    public struct Operation: Codable, Sendable {
+        /// Successful requests.
+        public var succeeded: Int
+        /// Failed requests (422 unknown-customer retries not counted).
+        public var failed: Int
+        /// Successful requests per second of load.
+        public var requestsPerSecond: Double
+        /// Latency of the successful requests.
+        public var latencyMs: Percentiles
+    }
+
+    /// One direction of replication, checked record by record and by digest.
+    public struct Replication: Codable, Sendable {
+        /// The records this run created at the source.
+        public var created: Int
+        /// Of those, how many the peer's replica holds (with the same `createdAt`).
+        public var present: Int
+        /// Ids missing from the peer's replica after the wait.
+        public var missing: [String]
+        /// Ids the replica holds with different contents.
+        public var mismatched: [String]
+        /// The source's own table (count and digest) at the end.
+        public var sourceCount: Int64
+        /// The source table's digest.
+        public var sourceDigest: String
+        /// The peer's replica (count and digest) at the end.
+        public var replicaCount: Int64
+        /// The replica's digest.
+        public var replicaDigest: String
+        /// Events the peer's consumer dead-lettered during the run.
+        public var deadLettered: Int64
+        /// Deliveries the peer's consumer found already applied during the run (harmless redeliveries).
+        public var duplicateDeliveries: Int64
+        /// Lag from the source's `createdAt` to the replica's `replicatedAt`.
+        public var lagMs: Percentiles?
+
+        /// Every record there once, none missing, none extra: equal counts and digests.
+        public var isExact: Bool {
+            missing.isEmpty && mismatched.isEmpty && present == created
+                && sourceCount == replicaCount && sourceDigest == replicaDigest
+        }
+    }
+
+    /// One created record, for plotting latency and lag over the run.
+    public struct Record: Codable, Sendable {
+        /// `createCustomer` or `createOrder`.
+        public var operation: LoadTestOperation
+        /// The record's id.
+        public var id: String
+        /// Seconds since the load began when the request was sent.
+        public var sentAt: Double
+        /// The request's latency in milliseconds.
+        public var latencyMs: Double
+        /// The source's `createdAt`.
+        public var createdAt: Date
+        /// The peer replica's `replicatedAt`; nil when missing.
+        public var replicatedAt: Date?
+        /// `replicatedAt - createdAt` in milliseconds.
+        public var lagMs: Double?
+    }
+
+    /// Identifies the run (its customers' emails contain it).
+    public var runID: String
+    /// When the load began.
+    public var startedAt: Date
+    /// Requests asked for.
+    public var count: Int
+    /// Requests in flight at once.
+    public var concurrency: Int
+    /// The target rate, when one was set.
+    public var targetRate: Double?
+    /// The share of orders asked for.
+    public var orderRatio: Double
+    /// Seconds from the first request to the last answer.
+    public var durationSeconds: Double
+    /// Successful requests per second, over both operations.
+    public var requestsPerSecond: Double
+    /// Throughput and latency per operation.
+    public var operations: [LoadTestOperation: Operation]
+    /// 422 unknown-customer answers that were retried (the customer had not reached OrderService yet).
+    public var notYetReplicated: Int
+    /// Failed requests by kind.
+    public var errors: [String: Int]
+    /// The first message of each kind of error.
+    public var errorExamples: [String: String]
+    /// Whether both replicas matched their sources within the timeout.
+    public var converged: Bool
+    /// Seconds spent waiting for convergence after the load.
+    public var convergenceSeconds: Double
+    /// Customers replicated to OrderService.
+    public var customersToOrderService: Replication
+    /// Orders replicated to CustomerService.
+    public var ordersToCustomerService: Replication
+    /// No request failed, both replicas converged, and every created record is in its replica exactly once.
+    public var passed: Bool
+    /// Every record created, with its timestamps.
+    public var records: [Record]
+
+    /// Whether the run meets what ``passed`` says, from the other fields.
+    var meetsExpectations: Bool {
+        errors.isEmpty && converged && customersToOrderService.isExact && ordersToCustomerService.isExact
+    }
+}
