@@ -229,6 +229,10 @@ struct ConsumerMetrics: Sendable {
         duplicate = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "duplicate")])
         replay = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "replay")])
         lag = Metrics.Timer(label: "replication_lag_seconds", dimensions: dimensions)
+        // Registered at zero, so the series exist (and rate() works) before the first poison message.
+        for reason in [PoisonMessage.Reason.invalidJSON, .invalidEnvelope, .unknownType, .invalidData, .processingFailed] {
+            _ = Counter(label: "replication_events_dead_lettered_total", dimensions: dimensions + [("reason", reason.rawValue)])
+        }
     }
 
     func record(_ outcome: ConsumeOutcome, occurredAt: Date) {

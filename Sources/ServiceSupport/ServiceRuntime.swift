@@ -122,7 +122,7 @@ public struct ServiceRuntime: Sendable {
                 address: .hostname(configuration.http.host, port: configuration.http.port),
                 serverName: configuration.service.rawValue
             ),
-            services: [database, publisher, relay] + services,
+            services: [database, DatabasePoolMetrics(database: database), publisher, relay] + services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
