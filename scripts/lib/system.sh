@@ -29,13 +29,16 @@ create_service_database() {
 }
 
 # build_binaries: builds the executables; prints their directory.
+# BUILD_CONFIGURATION (debug) and SWIFT_SCRATCH_PATH (SwiftPM's default .build) choose where.
 build_binaries() {
     local configuration=${BUILD_CONFIGURATION:-debug}
-    log "building ($configuration)"
-    (cd "$REPO_ROOT" && swift build -c "$configuration" --product customer-service >&2 \
-        && swift build -c "$configuration" --product order-service >&2 \
-        && swift build -c "$configuration" --product common-client >&2)
-    (cd "$REPO_ROOT" && swift build -c "$configuration" --show-bin-path)
+    local scratch=()
+    [ -z "${SWIFT_SCRATCH_PATH:-}" ] || scratch=(--scratch-path "$SWIFT_SCRATCH_PATH")
+    log "building ($configuration${SWIFT_SCRATCH_PATH:+ in $SWIFT_SCRATCH_PATH})"
+    (cd "$REPO_ROOT" && swift build "${scratch[@]}" -c "$configuration" --product customer-service >&2 \
+        && swift build "${scratch[@]}" -c "$configuration" --product order-service >&2 \
+        && swift build "${scratch[@]}" -c "$configuration" --product common-client >&2)
+    (cd "$REPO_ROOT" && swift build "${scratch[@]}" -c "$configuration" --show-bin-path)
 }
 
 service_running() { [ -f "$PID_DIR/$1.pid" ] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The benchmark behind docs/benchmarks.md, in one go:
+#
+#   scripts/benchmark.sh
+#
+# 1. builds the release binaries (in .build-release unless SWIFT_SCRATCH_PATH says
+#    otherwise; BUILD_CONFIGURATION=debug for a quick try of the script itself);
+# 2. starts its own pair of services on free ports (from 18081), with fresh
+#    databases bench_customer_service / bench_order_service and a fresh RabbitMQ
+#    vhost "bench", so neither the demo (8081/8082) nor the tests are touched;
+# 3. the ceiling: pgbench runs the exact transaction of a create (BEGIN; INSERT
+#    customer; INSERT outbox; COMMIT) at the same concurrency, on a database with
+#    the same schema (bench_ceiling) that no relay drains;
+# 4. load tests: customers only, unpaced (creates/s vs the ceiling); mixed,
+#    unpaced (max sustained rate R); mixed at 0.8 R (replication lag); a long
+#    mixed run (BENCH_LONG_COUNT, default 100000) that must lose and duplicate nothing;
+# 5. each service's peak RSS (VmHWM) after all of it; then stops its services.
+#
+# Knobs: BENCH_CONCURRENCY (16), BENCH_COUNT (20000), BENCH_LONG_COUNT (100000),
+# BENCH_PGBENCH_SECONDS (20), BENCH_LAG_SECONDS (30), DATABASE_POOL_SIZE etc. are
+# passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
+# The machine should be otherwise idle: the summary records the load average.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
+export PATH="/opt/swift/usr/bin:$PATH"
+cd "$REPO_ROOT"
+
+concurrency=${BENCH_CONCURRENCY:-16}
+count=${BENCH_COUNT:-20000}
+long_count=${BENCH_LONG_COUNT:-100000}
+pgbench_seconds=${BENCH_PGBENCH_SECONDS:-20}
+lag_seconds=${BENCH_LAG_SECONDS:-30}
+out=$RUN_DIR/bench/$(date +%Y%m%d-%H%M%S)
+bench_pids=$RUN_DIR/bench/pids
+bench_logs=$out/logs
+mkdir -p "$out" "$bench_pids" "$bench_logs"
+summary=$out/summary.md
+
+ensure_apt_packages librabbitmq-dev libpq-dev rabbitmq-server postgresql postgresql-contrib curl
+scripts/local-servers start >/dev/null
+source "$RUN_DIR/ports.env"
+
+export SWIFT_SCRATCH_PATH=${SWIFT_SCRATCH_PATH:-$REPO_ROOT/.build-release}
+export BUILD_CONFIGURATION=${BUILD_CONFIGURATION:-release}
+BIN_DIR=$(build_binaries)
+
+note() { echo "$*" | tee -a "$summary"; }
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# MARK: fresh databases and vhost
+
+bench_stop() {
+    for name in order-service customer-service; do
+        local file=$bench_pids/$name.pid
+        [ -f "$file" ] || continue
+        local pid
+        pid=$(cat "$file")
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid"
+            wait_for 30 "$name to stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$file"
+    done
+}
+bench_stop
+trap bench_stop EXIT
+
+log "fresh databases bench_customer_service, bench_order_service, bench_ceiling and vhost bench"
+for database in bench_customer_service bench_order_service bench_ceiling; do
+    admin_psql -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
+    create_service_database "$database"
+done
+scripts/local-servers rabbitmqctl delete_vhost bench >/dev/null 2>&1 || true
+scripts/local-servers rabbitmqctl add_vhost bench >/dev/null
+scripts/local-servers rabbitmqctl set_permissions -p bench guest '.*' '.*' '.*' >/dev/null
+
+# bench_start NAME PORT DATABASE: starts a release service against the bench databases and vhost.
+bench_start() {
+    local name=$1 port=$2 database=$3
+    DATABASE_URL="postgres://$database:$database@127.0.0.1:$PG_PORT/$database" \
+    AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/bench" \
+    HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
+        nohup "$BIN_DIR/$name" >>"$bench_logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$bench_pids/$name.pid"
+    wait_for 60 "$name to be ready" curl -fsS "http://127.0.0.1:$port/health/ready" \
+        || { tail -20 "$bench_logs/$name.log" >&2; die "$name did not become ready"; }
+}
+customer_port=$(free_port 18081)
+bench_start customer-service "$customer_port" bench_customer_service
+order_port=$(free_port $((customer_port + 1)))
+bench_start order-service "$order_port" bench_order_service
+export CUSTOMER_SERVICE_URL=http://127.0.0.1:$customer_port ORDER_SERVICE_URL=http://127.0.0.1:$order_port
+
+# The ceiling database: CustomerService's schema, copied, with nobody draining its outbox.
+PGPASSWORD=postgres pg_dump -h 127.0.0.1 -p "$PG_PORT" -U postgres --schema-only --no-owner bench_customer_service \
+    | PGPASSWORD=bench_ceiling psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U bench_ceiling -d bench_ceiling >/dev/null
+
+{
+    echo "# Benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), everything on one host"
+    echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo ' (with uncommitted changes in Sources)')"
+    echo "- services: $BUILD_CONFIGURATION build, $CUSTOMER_SERVICE_URL and $ORDER_SERVICE_URL, defaults unless set: DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-10} CONSUMER_CONCURRENCY=${CONSUMER_CONCURRENCY:-8} OUTBOX_BATCH_SIZE=${OUTBOX_BATCH_SIZE:-100} LOG_LEVEL=${LOG_LEVEL:-info}"
+    echo "- concurrency $concurrency; load average at start: $(load_average)"
+    echo
+} >"$summary"
+
+client=$BIN_DIR/common-client
+# load_test NAME ARGS...: one load test; its JSON and text go to $out/NAME.*
+load_test() {
+    local name=$1; shift
+    log "load test: $name ($*)"
+    local status=0
+    "$client" load-test --concurrency "$concurrency" --timeout 120 --json "$out/$name.json" "$@" >"$out/$name.txt" || status=$?
+    cat "$out/$name.txt"
+    note "- $name: $(head -2 "$out/$name.txt" | tail -1 | sed 's/^ *//'), result $(grep -o 'result: .*' "$out/$name.txt" | cut -d' ' -f2), load average after: $(load_average)"
+    return $status
+}
+json_field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {'r': r}))" "$@"; }
+
+# MARK: 1. the ceiling and creates/s
+
+cat >"$out/create-customer.sql" <<'SQL'
+BEGIN;
+INSERT INTO customers (id, name, email, credit_limit, request_id)
+VALUES (gen_random_uuid(), 'pgbench', 'pgbench-' || gen_random_uuid() || '@load.example', 0, 'pgbench')
+RETURNING created_at;
+INSERT INTO outbox (event_id, event_type, exchange, payload, request_id)
+VALUES (gen_random_uuid(), 'customer.created', 'customer.events',
+        '{"createdAt":"2026-11-21T18:00:00.123Z","creditLimit":0,"email":"pgbench@load.example","id":"00000000-0000-0000-0000-000000000000","name":"pgbench"}',
+        'pgbench')
+RETURNING sequence;
+COMMIT;
+SQL
+log "pgbench: the create transaction, $concurrency clients, ${pgbench_seconds}s"
+PGPASSWORD=bench_ceiling pgbench -h 127.0.0.1 -p "$PG_PORT" -U bench_ceiling -n -M extended \
+    -c "$concurrency" -j 2 -T "$pgbench_seconds" -f "$out/create-customer.sql" bench_ceiling >"$out/pgbench.txt" 2>&1
+cat "$out/pgbench.txt"
+ceiling=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench.txt" | head -1)
+note "- pgbench ceiling: $ceiling tps ($(grep 'latency average' "$out/pgbench.txt")), load average after: $(load_average)"
+
+load_test customers-unpaced --count "$count" --order-ratio 0 || true
+creates=$(json_field "$out/customers-unpaced.json" "round(r['operations']['createCustomer']['requestsPerSecond'], 1)")
+note "- end-to-end customer creates/s: $creates = $(python3 -c "print(round(100*$creates/$ceiling, 1))")% of the pgbench ceiling"
+
+# MARK: 2. max sustained mixed rate, and lag at 80% of it
+
+load_test mixed-unpaced --count "$count" --order-ratio 0.5 || true
+max_rate=$(json_field "$out/mixed-unpaced.json" "round(r['requestsPerSecond'], 1)")
+lag_rate=$(python3 -c "print(round(0.8*$max_rate))")
+note "- max sustained mixed create rate R = $max_rate req/s; lag run at 0.8 R = $lag_rate req/s"
+load_test mixed-80pct --count $((lag_rate * lag_seconds)) --rate "$lag_rate" --order-ratio 0.5 || true
+for direction in customersToOrderService ordersToCustomerService; do
+    note "  - lag $direction: $(json_field "$out/mixed-80pct.json" "'p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms over %d records' % tuple(r['$direction']['lagMs'][k] for k in ['p50','p90','p99','max','count'])")"
+done
+
+# MARK: 3. the long run
+
+load_test long-run --count "$long_count" --order-ratio 0.5 || true
+note "  - long run: $(json_field "$out/long-run.json" "'%d customers and %d orders created; missing %d/%d; replica = source: %s/%s; failed requests %d; passed %s' % (r['customersToOrderService']['created'], r['ordersToCustomerService']['created'], len(r['customersToOrderService']['missing']), len(r['ordersToCustomerService']['missing']), r['customersToOrderService']['replicaDigest']==r['customersToOrderService']['sourceDigest'], r['ordersToCustomerService']['replicaDigest']==r['ordersToCustomerService']['sourceDigest'], sum(r['errors'].values()), r['passed'])")"
+
+# MARK: 4. memory
+
+for name in customer-service order-service; do
+    pid=$(cat "$bench_pids/$name.pid")
+    note "- $name peak RSS (VmHWM): $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status"), now (VmRSS): $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
+done
+
+python3 "$REPO_ROOT/scripts/plot-report.py" "$out/mixed-80pct.json" -o "$out/mixed-80pct.svg" >/dev/null && note "- picture: $out/mixed-80pct.svg"
+log "summary: ${summary#"$REPO_ROOT"/}"
+cat "$summary"
