@@ -235,6 +235,7 @@ let package = Package(
                 "CommonClient",
                 "ServiceSupport",
                 "Contract",
+                "Replication",
                 "AMQP",
                 "Postgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

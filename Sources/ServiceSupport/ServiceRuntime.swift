@@ -128,12 +128,14 @@ public struct ServiceRuntime: Sendable {
         )
     }
 
-    /// A router with the shared middleware: request ids, problem+json errors, HTTP metrics.
+    /// A router with the shared middleware: request ids, problem+json errors, HTTP
+    /// metrics, and `Location` headers sent as set.
     public static func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: LocationHeaderMiddleware())
         return router
     }
 }

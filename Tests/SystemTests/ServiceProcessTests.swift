@@ -53,6 +53,7 @@ struct ServiceProcessTests {
 
             let second = try ServiceProcess.start("customer-service", environment: environment)
             defer { second.terminate() }
+            #expect(try await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
             #expect(try await eventually(timeout: .seconds(30)) {
                 try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
             })

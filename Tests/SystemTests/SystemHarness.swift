@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import OrderService
 import Postgres
+import Replication
 import ServiceLifecycle
 import ServiceSupport
 import Synchronization
@@ -180,6 +181,12 @@ func withSystem<T: Sendable>(
             configuration.names = names
             configure(&configuration)
             return configuration
+        }
+        // The services declare their queues when their consumers connect, a moment after
+        // the HTTP server listens; declaring them first (idempotently, with the same
+        // arguments) means an event a test publishes right away is never unroutable.
+        for (exchange, queue) in [(names.customerEvents, names.customerEventsQueue), (names.orderEvents, names.orderEventsQueue)] {
+            try await broker.declare(ReplicationTopology.subscriber(exchange: exchange, queue: queue, names: names))
         }
         system = TestSystem(
             id: id,
