@@ -24,8 +24,13 @@ public enum Timestamp {
     }
 
     /// Parses an RFC 3339 time with or without fractional seconds; nil when it is not one.
+    ///
+    /// Foundation rolls an out-of-range field over (`25:00` becomes `01:00` the next
+    /// day); a UTC time whose fields do not survive the round trip is rejected.
     public static func parse(_ text: String) -> Date? {
-        (try? withMilliseconds.parse(text)) ?? (try? withoutFraction.parse(text))
+        guard let date = (try? withMilliseconds.parse(text)) ?? (try? withoutFraction.parse(text)) else { return nil }
+        if text.hasSuffix("Z"), withoutFraction.format(date).prefix(19) != text.prefix(19) { return nil }
+        return date
     }
 }
 

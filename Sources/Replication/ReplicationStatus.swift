@@ -6,7 +6,7 @@ import Postgres
 public struct ReplicationStatus: Sendable, Hashable {
     /// The outbox's backlog.
     public var outbox: OutboxBacklog
-    /// Consumed events: applied, duplicates (repeated event ids plus replays), dead-lettered.
+    /// Events applied to the replica (each record once).
     public var processed: Int64
     /// Repeated event ids plus replays of a record already present.
     public var duplicates: Int64

@@ -67,9 +67,9 @@ struct TimestampTests {
 
     @Test("an out-of-range hour is rejected, not rolled over into the next day")
     func parseRejectsHour25() {
-        withKnownIssue("Foundation's ISO8601FormatStyle parses 25:00 as 01:00 the next day; Timestamp.parse does not re-check (reported)") {
-            #expect(Timestamp.parse("2026-11-21T25:00:00Z") == nil)
-        }
+        #expect(Timestamp.parse("2026-11-21T25:00:00Z") == nil)
+        #expect(Timestamp.parse("2026-02-30T10:00:00.000Z") == nil)
+        #expect(Timestamp.parse("2026-11-21T23:59:59.999Z") != nil)
     }
 
     @Test("the OpenAPI transcoder uses the same format and rejects garbage")
