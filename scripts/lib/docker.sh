@@ -252,15 +252,20 @@ ensure_standin() {
     docker build --network host --label "$STANDIN_LABEL=$digest" -t "$tag" "$STANDINS_DIR/$name" \
         >"$DOCKER_CACHE_DIR/build-$name.log" 2>&1 \
         || { tail -30 "$DOCKER_CACHE_DIR/build-$name.log" >&2; die "building $tag failed (log: $DOCKER_CACHE_DIR/build-$name.log)"; }
-    # The image this one replaces, untagged now.
-    docker image prune -f --filter "label=$STANDIN_LABEL" >/dev/null
 }
 
-# ensure_standins: every public image the compose file uses, as a local stand-in.
+# ensure_standins: every public image the compose file uses, as a local
+# stand-in. The three on top of the base build side by side (mostly waiting
+# for the mirror).
 ensure_standins() {
     mkdir -p "$DOCKER_CACHE_DIR"
     ensure_standin_base
-    ensure_standin postgres postgres:15
-    ensure_standin rabbitmq rabbitmq:3.10-management
-    ensure_standin haproxy haproxy:2.6
+    local pids=() pid failed=0
+    ensure_standin postgres postgres:15 & pids+=($!)
+    ensure_standin rabbitmq rabbitmq:3.10-management & pids+=($!)
+    ensure_standin haproxy haproxy:2.6 & pids+=($!)
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    [ $failed -eq 0 ] || die "a stand-in image did not build"
+    # The images that rebuilt ones replace, untagged now.
+    docker image prune -f --filter "label=$STANDIN_LABEL" >/dev/null
 }
