@@ -471,20 +471,15 @@ final class AMQPConnectionLoop: @unchecked Sendable {
 
     // MARK: Ending
 
+    /// Ends the connection: closes or frees the C side, marks the loop closed (so ``isOpen`` is
+    /// false before anyone is resumed), then fails everything still waiting.
     private func finish(_ reason: AMQPError?) {
         let error = reason ?? AMQPError(.connectionClosed, "the connection was closed")
         if reason == nil {
-            failPublishes(error)
             handle.close()
         } else {
             handle.markBroken(error)
-            failPublishes(error)
             handle.destroy()
-        }
-        if let consumer {
-            consumer.yield(.closed(error))
-            consumer.finish()
-            self.consumer = nil
         }
         let (commands, waiters) = shared.withLock { shared in
             shared.lifecycle = .closed(reason)
@@ -492,6 +487,12 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             shared.commands = []
             shared.closeWaiters = []
             return result
+        }
+        failPublishes(error)
+        if let consumer {
+            consumer.yield(.closed(error))
+            consumer.finish()
+            self.consumer = nil
         }
         for command in commands { command.fail(error) }
         for waiter in waiters { waiter.resume(returning: reason) }
