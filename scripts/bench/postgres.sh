@@ -3,6 +3,7 @@
 # INSERT transactions on one connection, in a fresh database on $TEST_POSTGRES_URL.
 #
 #   scripts/bench/postgres.sh [N] [ROUNDS]    N defaults to 20000, ROUNDS to 3
+#   POSTGRES_BENCH_BIN=path/to/postgres-bench scripts/bench/postgres.sh    skips the build
 #
 # Each round runs postgres-bench (release build) and then pgbench, emptying the table before each,
 # so both see the same table size and the same background load; the best round of each is
@@ -31,9 +32,13 @@ with_database() {
     echo "$url/$name$query"
 }
 
-echo "building postgres-bench (release)..." >&2
-swift build -c release --scratch-path .build-release --product postgres-bench >&2
-BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/postgres-bench"
+if [ -n "${POSTGRES_BENCH_BIN:-}" ]; then
+    BIN=$POSTGRES_BENCH_BIN # an already built release binary, to skip the build
+else
+    echo "building postgres-bench (release)..." >&2
+    swift build -c release --scratch-path .build-release --product postgres-bench >&2
+    BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/postgres-bench"
+fi
 
 DB=postgres_bench_$$
 BENCH_URL=$(with_database "$TEST_POSTGRES_URL" "$DB")
