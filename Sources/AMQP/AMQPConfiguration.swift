@@ -77,11 +77,14 @@ public struct AMQPConfiguration: Sendable {
         )
     }
 
-    /// The URL with its password replaced, for logs and error messages.
-    static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "<url>"
+    /// The URL with its password replaced by `***`, for logs and error messages;
+    /// works on text that is not a valid URL too.
+    public static func redacted(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://"),
+              let at = url[schemeEnd.upperBound...].lastIndex(of: "@"),
+              let colon = url[schemeEnd.upperBound..<at].firstIndex(of: ":")
+        else { return url }
+        return String(url[...colon]) + "***" + String(url[at...])
     }
 
     /// `host:port/vhost`, for logs.

@@ -82,7 +82,7 @@ public struct ServiceConfiguration: Sendable {
         do {
             amqp = try AMQPConfiguration(url: amqpURL)
         } catch {
-            throw ConfigurationError(variable: "AMQP_URL", value: Self.redactingPassword(amqpURL), reason: "\(error)")
+            throw ConfigurationError(variable: "AMQP_URL", value: AMQPConfiguration.redacted(amqpURL), reason: "\(error)")
         }
         broker = Broker(
             amqp: amqp,
@@ -100,15 +100,6 @@ public struct ServiceConfiguration: Sendable {
         }
         self.logLevel = logLevel
         names = ReplicationNames(prefix: reader.string("BROKER_NAME_PREFIX", default: ""))
-    }
-
-    /// `scheme://user:***@host/...`: a URL fit for an error message.
-    static func redactingPassword(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://"),
-              let at = url[schemeEnd.upperBound...].lastIndex(of: "@"),
-              let colon = url[schemeEnd.upperBound..<at].firstIndex(of: ":")
-        else { return url }
-        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
     }
 }
 
