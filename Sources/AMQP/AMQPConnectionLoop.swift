@@ -261,12 +261,15 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             let now = ContinuousClock.now
             if socketReady || now - lastServiced >= tick {
                 lastServiced = now
+                // Read what arrived; stop when rabbitmq-c holds nothing more rather than asking
+                // the socket again (that would cost a recv and a poll that find nothing).
                 var frames = 0
-                while frames < 1024, let frame = try handle.nextFrame() {
+                repeat {
+                    guard let frame = try handle.nextFrame() else { break }
                     try dispatch(frame)
                     try afterOperation()
                     frames += 1
-                }
+                } while frames < 1024 && handle.hasBufferedInput
                 handle.releaseBuffers()
             }
             try checkConfirmTimeout()

@@ -25,11 +25,11 @@ enum AMQPFieldKind {
 }
 
 extension AMQPScratchPool {
-    /// The table as rabbitmq-c structures in this pool (entries sorted by key, so the encoding is deterministic).
+    /// The table as rabbitmq-c structures in this pool (in dictionary order: AMQP tables are unordered).
     func table(_ table: AMQPTable) throws -> amqp_table_t {
         guard !table.isEmpty else { return amqp_table_t(num_entries: 0, entries: nil) }
         let entries = try allocate(amqp_table_entry_t.self, count: table.count)
-        for (index, (key, value)) in table.sorted(by: { $0.key < $1.key }).enumerated() {
+        for (index, (key, value)) in table.enumerated() {
             (entries + index).initialize(to: amqp_table_entry_t(key: try bytes(key), value: try fieldValue(value)))
         }
         return amqp_table_t(num_entries: Int32(table.count), entries: entries)

@@ -7,6 +7,8 @@
 #
 # Each round runs C then Swift, alternating, so both see the same broker state; the figure
 # reported for each is the median over the rounds. Target: Swift at most 10% below C.
+# Both clients are usually waiting on the broker (quorum-queue fsyncs), so the client CPU time
+# printed beside each run shows the layer's own cost more steadily than msg/s on a busy machine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -24,19 +26,27 @@ BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)
 gcc -O2 -Wall -o "$BIN/amqp_raw" scripts/bench/amqp_raw.c -lrabbitmq
 
 result() { awk '$1 == "RESULT" { print $3 }'; }
-c_rates=() swift_rates=()
+# timed OUTFILE CMD...: runs CMD with its stdout in OUTFILE and prints its CPU seconds (user + sys).
+timed() {
+    local out=$1; shift
+    local TIMEFORMAT='%U %S'
+    { time "$@" >"$out"; } 2>&1 | awk '{ printf "%.3f\n", $1 + $2 }'
+}
+c_rates=() swift_rates=() c_cpu=() swift_cpu=()
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for round in $(seq "$ROUNDS"); do
-    c_out=$("$BIN/amqp_raw" "$TEST_AMQP_URL" "$MESSAGES" "$SIZE" "$WINDOW")
-    echo "round $round $(echo "$c_out" | head -1)"
-    c_rates+=("$(echo "$c_out" | result)")
-    swift_out=$("$BIN/amqp-bench" --url "$TEST_AMQP_URL" --messages "$MESSAGES" --size "$SIZE" --window "$WINDOW" --batch "$BATCH")
-    echo "round $round $(echo "$swift_out" | head -1)"
-    swift_rates+=("$(echo "$swift_out" | result)")
+    cpu=$(timed "$out" "$BIN/amqp_raw" "$TEST_AMQP_URL" "$MESSAGES" "$SIZE" "$WINDOW")
+    echo "round $round $(head -1 "$out") (client CPU ${cpu} s)"
+    c_rates+=("$(result <"$out")") c_cpu+=("$cpu")
+    cpu=$(timed "$out" "$BIN/amqp-bench" --url "$TEST_AMQP_URL" --messages "$MESSAGES" --size "$SIZE" --window "$WINDOW" --batch "$BATCH")
+    echo "round $round $(head -1 "$out") (client CPU ${cpu} s)"
+    swift_rates+=("$(result <"$out")") swift_cpu+=("$cpu")
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 c=$(median "${c_rates[@]}")
 swift=$(median "${swift_rates[@]}")
-echo "rabbitmq-c (C):    $c msg/s (median of $ROUNDS)"
-echo "AMQP (Swift):      $swift msg/s (median of $ROUNDS)"
+echo "rabbitmq-c (C):    $c msg/s (median of $ROUNDS), client CPU $(printf '%s\n' "${c_cpu[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') s"
+echo "AMQP (Swift):      $swift msg/s (median of $ROUNDS), client CPU $(printf '%s\n' "${swift_cpu[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }') s"
 awk -v s="$swift" -v c="$c" 'BEGIN { printf "Swift / C:         %.3f (Swift %.1f%% %s than C; target: at most 10%% slower)\n", s / c, (s > c ? s / c - 1 : 1 - s / c) * 100, (s > c ? "faster" : "slower") }'
