@@ -26,29 +26,3 @@ extension Components.Schemas.ReplicatedOrder {
         )
     }
 }
-
-extension Components.Schemas.Health {
-    init(_ readiness: Readiness, service: String) {
-        self.init(
-            status: readiness.isReady ? .ok : .unavailable,
-            service: service,
-            database: .init(status: readiness.database.up ? .up : .down, detail: readiness.database.detail),
-            broker: .init(status: readiness.broker.up ? .up : .down, detail: readiness.broker.detail)
-        )
-    }
-}
-
-extension Components.Schemas.ReplicationStatus {
-    init(_ status: ReplicationStatus) {
-        self.init(
-            outbox: .init(
-                pending: status.outbox.pending,
-                oldestPendingAgeMs: status.outbox.oldestPendingAgeMs,
-                lastPublishedSequence: status.outbox.lastPublishedSequence
-            ),
-            consumer: .init(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered),
-            replica: .init(count: status.replica.count, digest: status.replica.digest),
-            source: .init(count: status.source.count, digest: status.source.digest)
-        )
-    }
-}

@@ -1,7 +1,6 @@
 import Contract
 import CustomerAPI
 import Foundation
-import Replication
 import ServiceSupport
 
 /// CustomerService's HTTP operations (the `customer-service` tag of openapi.yaml).
@@ -67,24 +66,5 @@ struct CustomerAPIHandler: APIProtocol {
             throw Problem.notFound("order \(id.lowercased) has not been replicated (yet)")
         }
         return .ok(.init(body: .json(.init(order))))
-    }
-
-    func getLiveness(_ input: Operations.GetLiveness.Input) async throws -> Operations.GetLiveness.Output {
-        .ok(.init(body: .json(.init(status: .ok, service: runtime.configuration.service.rawValue))))
-    }
-
-    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        let readiness = await runtime.readiness()
-        let health = Components.Schemas.Health(readiness, service: runtime.configuration.service.rawValue)
-        return readiness.isReady ? .ok(.init(body: .json(health))) : .serviceUnavailable(.init(body: .json(health)))
-    }
-
-    func getReplicationStatus(_ input: Operations.GetReplicationStatus.Input) async throws -> Operations.GetReplicationStatus.Output {
-        let status = try await ReplicationStatus.read(from: runtime.database, replicaTable: "replica_orders", sourceTable: "customers")
-        return .ok(.init(body: .json(.init(status))))
-    }
-
-    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
-        .ok(.init(body: .plainText(.init(ServiceMetrics.exposition()))))
     }
 }

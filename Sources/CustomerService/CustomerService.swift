@@ -1,10 +1,8 @@
 import Contract
 import CustomerAPI
-import Foundation
 import Hummingbird
 import Logging
 import OpenAPIHummingbird
-import OpenAPIRuntime
 import ServiceSupport
 
 /// Builds CustomerService: migrates its database, and returns the application
@@ -19,22 +17,18 @@ public func buildCustomerService(
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    var logger = logger ?? Logger(label: configuration.service.rawValue)
-    logger.logLevel = configuration.logLevel
-    _ = ServiceMetrics.registry()
     let names = configuration.names
-    let runtime = try await ServiceRuntime.make(
+    return try await ServiceRuntime.buildApplication(
         configuration: configuration,
+        logger: logger ?? Logger(label: configuration.service.rawValue),
         migrations: CustomerServiceMigrations.all,
-        ownExchange: names.customerEvents,
-        logger: logger
-    )
-    let router = ServiceRuntime.router()
-    let handler = CustomerAPIHandler(runtime: runtime, customers: CustomerRepository(database: runtime.database, names: names))
-    try handler.registerHandlers(
-        on: router,
-        configuration: .init(dateTranscoder: Timestamp.transcoder)
-    )
-    let consumer = runtime.consumer(exchange: names.orderEvents, queue: names.orderEventsQueue, handler: OrderReplicaWriter())
-    return runtime.application(router: router, services: [consumer], onServerRunning: onServerRunning)
+        publishesTo: names.customerEvents,
+        subscribesTo: (names.orderEvents, names.orderEventsQueue),
+        replicaWriter: OrderReplicaWriter(),
+        tables: (source: "customers", replica: "replica_orders"),
+        onServerRunning: onServerRunning
+    ) { router, runtime in
+        try CustomerAPIHandler(runtime: runtime, customers: CustomerRepository(database: runtime.database, names: names))
+            .registerHandlers(on: router, configuration: .init(dateTranscoder: Timestamp.transcoder))
+    }
 }

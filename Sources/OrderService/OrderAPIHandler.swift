@@ -1,7 +1,6 @@
 import Contract
 import Foundation
 import OrderAPI
-import Replication
 import ServiceSupport
 
 /// OrderService's HTTP operations (the `order-service` tag of openapi.yaml).
@@ -59,24 +58,5 @@ struct OrderAPIHandler: APIProtocol {
             throw Problem.notFound("customer \(id.lowercased) has not been replicated (yet)")
         }
         return .ok(.init(body: .json(.init(customer))))
-    }
-
-    func getLiveness(_ input: Operations.GetLiveness.Input) async throws -> Operations.GetLiveness.Output {
-        .ok(.init(body: .json(.init(status: .ok, service: runtime.configuration.service.rawValue))))
-    }
-
-    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
-        let readiness = await runtime.readiness()
-        let health = Components.Schemas.Health(readiness, service: runtime.configuration.service.rawValue)
-        return readiness.isReady ? .ok(.init(body: .json(health))) : .serviceUnavailable(.init(body: .json(health)))
-    }
-
-    func getReplicationStatus(_ input: Operations.GetReplicationStatus.Input) async throws -> Operations.GetReplicationStatus.Output {
-        let status = try await ReplicationStatus.read(from: runtime.database, replicaTable: "replica_customers", sourceTable: "orders")
-        return .ok(.init(body: .json(.init(status))))
-    }
-
-    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output {
-        .ok(.init(body: .plainText(.init(ServiceMetrics.exposition()))))
     }
 }

@@ -1,10 +1,8 @@
 import Contract
-import Foundation
-import OrderAPI
 import Hummingbird
 import Logging
 import OpenAPIHummingbird
-import OpenAPIRuntime
+import OrderAPI
 import ServiceSupport
 
 /// Builds OrderService: migrates its database, and returns the application
@@ -19,22 +17,18 @@ public func buildOrderService(
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    var logger = logger ?? Logger(label: configuration.service.rawValue)
-    logger.logLevel = configuration.logLevel
-    _ = ServiceMetrics.registry()
     let names = configuration.names
-    let runtime = try await ServiceRuntime.make(
+    return try await ServiceRuntime.buildApplication(
         configuration: configuration,
+        logger: logger ?? Logger(label: configuration.service.rawValue),
         migrations: OrderServiceMigrations.all,
-        ownExchange: names.orderEvents,
-        logger: logger
-    )
-    let router = ServiceRuntime.router()
-    let handler = OrderAPIHandler(runtime: runtime, orders: OrderRepository(database: runtime.database, names: names))
-    try handler.registerHandlers(
-        on: router,
-        configuration: .init(dateTranscoder: Timestamp.transcoder)
-    )
-    let consumer = runtime.consumer(exchange: names.customerEvents, queue: names.customerEventsQueue, handler: CustomerReplicaWriter())
-    return runtime.application(router: router, services: [consumer], onServerRunning: onServerRunning)
+        publishesTo: names.orderEvents,
+        subscribesTo: (names.customerEvents, names.customerEventsQueue),
+        replicaWriter: CustomerReplicaWriter(),
+        tables: (source: "orders", replica: "replica_customers"),
+        onServerRunning: onServerRunning
+    ) { router, runtime in
+        try OrderAPIHandler(runtime: runtime, orders: OrderRepository(database: runtime.database, names: names))
+            .registerHandlers(on: router, configuration: .init(dateTranscoder: Timestamp.transcoder))
+    }
 }
