@@ -16,7 +16,7 @@ import math
 import sys
 from xml.sax.saxutils import escape
 
-WIDTH, PANEL_HEIGHT, LEFT, RIGHT, TOP, GAP = 900, 210, 70, 170, 50, 60
+WIDTH, PANEL_HEIGHT, LEFT, RIGHT, TOP, GAP = 940, 210, 70, 210, 64, 60
 COLORS = {"createCustomer": "#1f77b4", "createOrder": "#d62728"}
 LAG_NAMES = {"createCustomer": "customer → OrderService", "createOrder": "order → CustomerService"}
 
@@ -153,7 +153,7 @@ def main():
     panels.append(throughput)
 
     for index, (key, title, names) in enumerate([
-        ("latencyMs", "Request latency (ms, log scale): p50 solid, p99 dashed, max dotted", {op: op for op in COLORS}),
+        ("latencyMs", "Request latency (ms, log scale)", {op: op for op in COLORS}),
         ("lagMs", "Replication lag, createdAt → replicatedAt (ms, log scale)", LAG_NAMES),
     ], start=1):
         series = binned(records, key, bins, duration)
@@ -169,6 +169,7 @@ def main():
             panel.line([(t, p99) for t, _, p99, _ in points], color, dash="5,3")
             panel.line([(t, mx) for t, _, _, mx in points], color, width=0.8, dash="1,2")
             legend.append((names[op], color, None, 1.6))
+        legend += [("p50", "#666", None, 1.6), ("p99", "#666", "5,3", 1.6), ("max", "#666", "1,2", 0.8)]
         panel.legend(legend)
         panels.append(panel)
 

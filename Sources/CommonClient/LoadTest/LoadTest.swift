@@ -176,6 +176,8 @@ public struct LoadTest: Sendable {
             )
         }
         let succeeded = state.succeeded.values.reduce(0, +)
+        let lastReplicated = records.compactMap(\.replicatedAt).max()
+        let replicatedSeconds = lastReplicated.map { max($0.timeIntervalSince(startedAt), seconds) } ?? seconds
         var report = LoadTestReport(
             runID: configuration.runID,
             startedAt: startedAt,
@@ -185,6 +187,7 @@ public struct LoadTest: Sendable {
             orderRatio: configuration.orderRatio,
             durationSeconds: duration.seconds,
             requestsPerSecond: Double(succeeded) / seconds,
+            replicatedPerSecond: Double(records.filter { $0.replicatedAt != nil }.count) / replicatedSeconds,
             operations: operations,
             notYetReplicated: state.notYetReplicated,
             errors: state.errors,

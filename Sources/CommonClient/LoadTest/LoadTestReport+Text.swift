@@ -7,7 +7,7 @@ extension LoadTestReport {
         var lines: [String] = []
         let rate = targetRate.map { ", target \(format($0, 0)) req/s" } ?? ""
         lines.append("load test \(runID): \(count) requests, concurrency \(concurrency)\(rate), order ratio \(format(orderRatio, 2))")
-        lines.append("  \(format(durationSeconds, 2)) s, \(format(requestsPerSecond, 1)) successful req/s")
+        lines.append("  \(format(durationSeconds, 2)) s, \(format(requestsPerSecond, 1)) successful req/s, \(format(replicatedPerSecond, 1)) records/s replicated (until the last replica row)")
         lines.append("")
         lines.append(row("operation", "ok", "failed", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"))
         for operation in LoadTestOperation.allCases {

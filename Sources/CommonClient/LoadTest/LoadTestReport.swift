@@ -108,6 +108,9 @@ public struct LoadTestReport: Codable, Sendable {
     public var durationSeconds: Double
     /// Successful requests per second, over both operations.
     public var requestsPerSecond: Double
+    /// Records per second from the first request until the last of them was in its peer's
+    /// replica: the rate the whole system, replication included, kept up with.
+    public var replicatedPerSecond: Double
     /// Throughput and latency per operation.
     public var operations: [LoadTestOperation: Operation]
     /// 422 unknown-customer answers that were retried (the customer had not reached OrderService yet).
