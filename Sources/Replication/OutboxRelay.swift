@@ -73,6 +73,7 @@ public final class OutboxRelay: Service, Sendable {
                 }
             }
             var backoff = Backoff()
+            var backlogRecordedAt: ContinuousClock.Instant?
             for await _ in wakeUps.cancelOnGracefulShutdown() {
                 do {
                     try await drain()
@@ -86,7 +87,12 @@ public final class OutboxRelay: Service, Sendable {
                     try? await Task.sleep(for: delay)
                     wake()
                 }
-                await recordBacklog()
+                // At most once a second: under load the relay wakes per commit, and a second pool
+                // checkout per drain queued it behind the HTTP handlers, adding to replication lag.
+                if backlogRecordedAt.map({ .now - $0 >= .seconds(1) }) ?? true {
+                    backlogRecordedAt = .now
+                    await recordBacklog()
+                }
             }
             group.cancelAll()
         }
