@@ -2,7 +2,7 @@
 """Draws a load test's JSON report (common-client load-test --json FILE) as an SVG:
 requests per second, request latency and replication lag over the run.
 
-    scripts/plot-report.py REPORT.json [-o PICTURE.svg] [--bins N]
+    scripts/plot-report.py REPORT.json [PICTURE.svg | -o PICTURE.svg] [--bins N]
 
 The run is cut into N time bins (default 60) by each record's send time; each
 panel shows per bin the median and the 99th percentile (and the maximum, thin),
@@ -127,7 +127,8 @@ def nice_step(raw):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report")
-    parser.add_argument("-o", "--output", help="the SVG to write (default: REPORT with .svg)")
+    parser.add_argument("picture", nargs="?", help="the SVG to write (default: REPORT with .svg)")
+    parser.add_argument("-o", "--output", help="the same, as an option")
     parser.add_argument("--bins", type=int, default=60)
     arguments = parser.parse_args()
     with open(arguments.report) as file:
@@ -191,7 +192,7 @@ def main():
     last = panels[-1]
     svg.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{last.top + PANEL_HEIGHT + 32}" class="tick" text-anchor="middle">seconds since the start of the run (by send time)</text>')
     svg.append("</svg>")
-    output = arguments.output or arguments.report.rsplit(".", 1)[0] + ".svg"
+    output = arguments.output or arguments.picture or arguments.report.rsplit(".", 1)[0] + ".svg"
     with open(output, "w") as file:
         file.write("\n".join(svg) + "\n")
     print(output)
