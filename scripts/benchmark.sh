@@ -17,8 +17,8 @@
 # 5. each service's peak RSS (VmHWM) after all of it; then stops its services.
 #
 # Knobs: BENCH_CONCURRENCY (16), BENCH_COUNT (20000), BENCH_LONG_COUNT (100000),
-# BENCH_PGBENCH_SECONDS (20), BENCH_LAG_SECONDS (30), DATABASE_POOL_SIZE etc. are
-# passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
+# BENCH_PGBENCH_SECONDS (20), BENCH_LAG_SECONDS (30), BENCH_BIN_DIR (use these
+# binaries, do not build); DATABASE_POOL_SIZE etc. are passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
 # The machine should be otherwise idle: the summary records the load average.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -43,7 +43,11 @@ source "$RUN_DIR/ports.env"
 
 export SWIFT_SCRATCH_PATH=${SWIFT_SCRATCH_PATH:-$REPO_ROOT/.build-release}
 export BUILD_CONFIGURATION=${BUILD_CONFIGURATION:-release}
-BIN_DIR=$(build_binaries)
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+    BIN_DIR=$BENCH_BIN_DIR    # binaries built before: repeat a run on the same code
+else
+    BIN_DIR=$(build_binaries)
+fi
 
 note() { echo "$*" | tee -a "$summary"; }
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -100,7 +104,7 @@ PGPASSWORD=postgres pg_dump -h 127.0.0.1 -p "$PG_PORT" -U postgres --schema-only
     echo "# Benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), everything on one host"
-    echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo ' (with uncommitted changes in Sources)')"
+    echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo ' (with uncommitted changes in Sources)'); binaries: $BIN_DIR, built $(date -u -r "$BIN_DIR/customer-service" +%Y-%m-%dT%H:%M:%SZ)"
     echo "- services: $BUILD_CONFIGURATION build, $CUSTOMER_SERVICE_URL and $ORDER_SERVICE_URL, defaults unless set: DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-10} CONSUMER_CONCURRENCY=${CONSUMER_CONCURRENCY:-8} OUTBOX_BATCH_SIZE=${OUTBOX_BATCH_SIZE:-100} LOG_LEVEL=${LOG_LEVEL:-info}"
     echo "- concurrency $concurrency; load average at start: $(load_average)"
     echo
