@@ -129,7 +129,7 @@ extension PostgresClient {
         do {
             handle = try await PostgresConnectionHandle.connect(
                 configuration: self.configuration,
-                threadPool: self.threadPool,
+                cancelThreadPool: self.cancelThreadPool,
                 logger: self.logger
             )
         } catch {

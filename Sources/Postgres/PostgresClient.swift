@@ -9,8 +9,10 @@ import Synchronization
 ///
 /// Connections open lazily, on first demand, whether or not ``run()`` has been called; at most
 /// ``PostgresConfiguration/poolSize`` are open at once, and tasks that find them all in use wait in
-/// FIFO order. libpq's blocking calls run on a private `NIOThreadPool` with one thread per
-/// connection (plus one for cancel requests), never on Swift's cooperative pool.
+/// FIFO order. Each connection owns a dedicated thread, where every libpq call on it runs (plus one
+/// client thread for cancel requests), never on Swift's cooperative pool; ``withConnection(isolation:_:)``
+/// runs its body with that thread as the task's executor preference, so its queries call libpq
+/// without a thread hop.
 ///
 /// A connection that comes back broken (`PQstatus` is `CONNECTION_BAD`) is closed instead of being
 /// pooled, and the next acquire opens a new one; a connection that comes back inside a transaction
@@ -24,8 +26,9 @@ public final class PostgresClient: Service, Sendable {
     public let configuration: PostgresConfiguration
     /// Where connection events go; per-query logging is left to callers.
     let logger: Logger
-    /// Runs every blocking libpq call: one thread per connection, plus one for cancel requests.
-    let threadPool: NIOThreadPool
+    /// Sends cancel requests (`PQcancel` connects to the server and waits): one thread, since the
+    /// connections' own threads are busy in the statement being cancelled.
+    let cancelThreadPool: NIOThreadPool
     /// `configuration.poolSize`, at least 1.
     let poolSize: Int
     /// The pool's bookkeeping; never held across an `await` or a libpq call.
@@ -36,8 +39,8 @@ public final class PostgresClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.poolSize = max(1, configuration.poolSize)
-        self.threadPool = NIOThreadPool(numberOfThreads: self.poolSize + 1)
-        self.threadPool.start()
+        self.cancelThreadPool = NIOThreadPool(numberOfThreads: 1)
+        self.cancelThreadPool.start()
     }
 
     deinit {
@@ -53,6 +56,11 @@ public final class PostgresClient: Service, Sendable {
     /// Leases a connection for `body`, waiting (FIFO) while all are in use, and returns it to the
     /// pool afterwards: rolled back if `body` left a transaction open, closed if it broke.
     ///
+    /// `body` runs with the connection's own thread as its task executor preference: its
+    /// nonisolated code, and child tasks it creates, run on that thread (one at a time), and the
+    /// connection's methods call libpq there directly. Actor-isolated code in `body` stays on its
+    /// actor, and its calls hop to the connection's thread and back.
+    ///
     /// - Throws: what `body` throws; ``PostgresError/Code/connectionFailed`` when no connection
     ///   could be opened; ``PostgresError/Code/poolClosed`` after ``close()``; `CancellationError`
     ///   when the task is cancelled while waiting.
@@ -63,7 +71,9 @@ public final class PostgresClient: Service, Sendable {
         let connection = try await self.acquire()
         let value: T
         do {
-            value = try await body(connection)
+            value = try await withTaskExecutorPreference(connection.handle.executor, isolation: isolation) {
+                try await body(connection)
+            }
         } catch {
             await self.release(connection)
             throw error
@@ -93,7 +103,8 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Closes the pool: waiting tasks fail with ``PostgresError/Code/poolClosed``, idle connections
-    /// close now, leased ones when their body returns; then the thread pool stops. Idempotent.
+    /// close now, leased ones when their body returns (each stopping its thread); then the cancel
+    /// thread stops. Idempotent.
     public func close() async {
         let (isFirst, idle, waiters) = self.state.withLock { state in
             let isFirst = state.phase == .running
@@ -124,7 +135,7 @@ public final class PostgresClient: Service, Sendable {
         }
         guard isFirst else { return }
         do {
-            try await self.threadPool.shutdownGracefully()
+            try await self.cancelThreadPool.shutdownGracefully()
         } catch {
             self.logger.debug("PostgreSQL thread pool shutdown failed", metadata: ["db.error": "\(error)"])
         }

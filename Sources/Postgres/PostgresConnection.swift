@@ -4,9 +4,11 @@ import Logging
 /// One database session, leased from a ``PostgresClient`` for the duration of a
 /// ``PostgresClient/withConnection(_:)`` body.
 ///
-/// Every call runs libpq on the client's thread pool, never on the caller's thread. Calls on one
-/// connection are serialised; do not keep the connection after the body returns, since the pool
-/// hands it to the next borrower.
+/// Every call runs libpq on the connection's own thread, never on Swift's cooperative pool: in the
+/// calling task when it already runs there (the body of ``PostgresClient/withConnection(isolation:_:)``),
+/// otherwise by handing the call to that thread and waiting. Calls on one connection are
+/// serialised; do not keep the connection after the body returns, since the pool hands it to the
+/// next borrower.
 public final class PostgresConnection: Sendable {
     /// The libpq connection; owned by the pool, which closes it.
     let handle: PostgresConnectionHandle

@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The blocking libpq calls. Each runs on a thread-pool thread with the connection's lock held
+/// The blocking libpq calls. Each runs on the connection's thread with the connection's lock held
 /// (see ``PostgresConnectionHandle/run(cancellable:_:)``).
 extension PostgresConnectionHandle {
     /// `PQconnectdbParams` with the configuration's parameters; the first `dbname` is expanded.

@@ -9,15 +9,18 @@ import Glibc
 import Darwin
 #endif
 
-/// Owns one libpq `PGconn` and runs every libpq call on it on the client's `NIOThreadPool`.
+/// Owns one libpq `PGconn` and runs every libpq call on it on the connection's own thread
+/// (``executor``).
 ///
 /// `@unchecked Sendable` is safe because a `PGconn` is only ever touched by one thread at a time:
 /// every access to `connection` (and to the cached `broken` / `transactionStatus` copies) happens
-/// inside `lock`, and every libpq call on it runs in a job on the thread pool, never on Swift's
-/// cooperative pool. The pool leases a connection to one borrower at a time and a borrower awaits
-/// each call, so the lock is uncontended in normal use; it only serialises misuse (two tasks sharing
-/// one leased connection). The `PGcancel` object is separate state under `cancelLock`, because
-/// `PQcancel` is made to be called while another thread is blocked in a query on the connection.
+/// inside `lock`, and every libpq call on it runs on the connection's dedicated thread, never on
+/// Swift's cooperative pool: directly when the caller already runs there (the executor preference
+/// that `withConnection` sets), otherwise submitted to it. The pool leases a connection to one
+/// borrower at a time and a borrower awaits each call, so the lock is uncontended in normal use; it
+/// only serialises misuse (two tasks sharing one leased connection). The `PGcancel` object is
+/// separate state under `cancelLock`, because `PQcancel` is made to be called while another thread
+/// is blocked in a query on the connection; it runs on the client's cancel thread.
 final class PostgresConnectionHandle: @unchecked Sendable {
     private let lock = Mutex<Void>(())
     private var connection: OpaquePointer?
@@ -33,14 +36,22 @@ final class PostgresConnectionHandle: @unchecked Sendable {
     private let cancelledJob = Atomic<Int>(0)
     private let nextJobID = Atomic<Int>(1)
 
-    /// The client's thread pool, where every libpq call on this connection runs.
-    let threadPool: NIOThreadPool
+    /// The connection's own thread, where every libpq call on it runs.
+    let executor: PostgresConnectionExecutor
+    /// The client's thread for cancel requests (`PQcancel` blocks while it connects).
+    let cancelThreadPool: NIOThreadPool
     /// Receives the server's notices and connection events.
     let logger: Logger
 
-    private init(connection: OpaquePointer, threadPool: NIOThreadPool, logger: Logger) {
+    private init(
+        connection: OpaquePointer,
+        executor: PostgresConnectionExecutor,
+        cancelThreadPool: NIOThreadPool,
+        logger: Logger
+    ) {
         self.connection = connection
-        self.threadPool = threadPool
+        self.executor = executor
+        self.cancelThreadPool = cancelThreadPool
         self.logger = logger
         self.cancelHandle = PQgetCancel(connection)
         PQsetNoticeReceiver(connection, postgresNoticeReceiver, Unmanaged.passUnretained(self).toOpaque())
@@ -50,57 +61,67 @@ final class PostgresConnectionHandle: @unchecked Sendable {
         assert(self.connection == nil, "PostgresConnectionHandle released without close()")
     }
 
-    // MARK: Running jobs on the thread pool
+    // MARK: Running jobs on the connection's thread
 
-    /// Opens a connection; blocks in `PQconnectdbParams`, so it runs on the thread pool.
+    /// Opens a connection on a new dedicated thread; `PQconnectdbParams` blocks, so it runs there.
     static func connect(
         configuration: PostgresConfiguration,
-        threadPool: NIOThreadPool,
+        cancelThreadPool: NIOThreadPool,
         logger: Logger
     ) async throws -> PostgresConnectionHandle {
-        try await submit(to: threadPool) {
-            let connection = try Self.openConnection(configuration)
-            return PostgresConnectionHandle(connection: connection, threadPool: threadPool, logger: logger)
+        let executor = PostgresConnectionExecutor()
+        do {
+            return try await executor.submit {
+                let connection = try Self.openConnection(configuration)
+                return PostgresConnectionHandle(
+                    connection: connection,
+                    executor: executor,
+                    cancelThreadPool: cancelThreadPool,
+                    logger: logger
+                )
+            }
+        } catch {
+            executor.shutdown()
+            throw error
         }
     }
 
-    /// Runs `body` with the `PGconn` on a thread-pool thread, holding the connection's lock.
+    /// Runs `body` with the `PGconn` on the connection's thread, holding the connection's lock.
     ///
-    /// With `cancellable`, cancelling the calling task sends a cancel request to the server
-    /// (`PQcancel`) for this job, and the job then throws `CancellationError`. Clean-up work
-    /// (`ROLLBACK`, `COMMIT`, closing) passes `false`, so that it still runs in a cancelled task.
+    /// On that thread already (the body of `withConnection`), `body` runs synchronously in the
+    /// calling task; anywhere else it is submitted to the thread and awaited. With `cancellable`,
+    /// cancelling the calling task sends a cancel request to the server (`PQcancel`) for this job,
+    /// and the job then throws `CancellationError`. Clean-up work (`ROLLBACK`, `COMMIT`, closing)
+    /// passes `false`, so that it still runs in a cancelled task.
     func run<T: Sendable>(
         cancellable: Bool,
         _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         guard cancellable else {
-            return try await Self.submit(to: self.threadPool) { try self.perform(job: 0, body) }
+            return try await self.onConnectionThread(job: 0, body)
         }
         let job = self.nextJobID.add(1, ordering: .relaxed).oldValue
         return try await withTaskCancellationHandler {
-            try await Self.submit(to: self.threadPool) { try self.perform(job: job, body) }
+            try await self.onConnectionThread(job: job, body)
         } onCancel: {
             self.requestCancel(job: job)
         }
     }
 
-    private static func submit<T: Sendable>(
-        to threadPool: NIOThreadPool,
-        _ body: @escaping @Sendable () throws -> T
+    /// Performs `job` right here when this is the connection's thread, otherwise hops there.
+    private func onConnectionThread<T: Sendable>(
+        job: Int,
+        _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
-        try await withUnsafeThrowingContinuation { continuation in
-            threadPool.submit { state in
-                guard case .active = state else {
-                    continuation.resume(throwing: PostgresError(code: .poolClosed, message: "the client is closed"))
-                    return
-                }
-                continuation.resume(with: Result(catching: body))
-            }
+        if self.executor.isCurrent {
+            return try self.perform(job: job, body)
         }
+        return try await self.executor.submit { try self.perform(job: job, body) }
     }
 
     private func perform<T>(job: Int, _ body: (OpaquePointer) throws -> T) throws -> T {
-        try self.lock.withLock { _ in
+        precondition(self.executor.isCurrent, "libpq called off the connection's thread")
+        return try self.lock.withLock { _ in
             guard let connection = self.connection else {
                 throw PostgresError(code: .connectionLost, message: "the connection is closed")
             }
@@ -136,7 +157,7 @@ final class PostgresConnectionHandle: @unchecked Sendable {
             return
         }
         // PQcancel opens a connection to the server and waits for it: not on the cooperative pool.
-        self.threadPool.submit { state in
+        self.cancelThreadPool.submit { state in
             guard case .active = state else { return }
             self.cancelLock.withLock { _ in
                 guard let cancelHandle = self.cancelHandle, self.runningJob.load(ordering: .relaxed) == job else {
@@ -175,14 +196,15 @@ final class PostgresConnectionHandle: @unchecked Sendable {
         self.lock.withLock { _ in self.needsValidation = true }
     }
 
-    /// Closes the connection (`PQfinish`) on the thread pool. Idempotent.
+    /// Closes the connection (`PQfinish`) on its thread, then stops the thread. Idempotent.
     func close() async {
         do {
-            try await Self.submit(to: self.threadPool) { self.finish() }
+            try await self.executor.submit { self.finish() }
         } catch {
-            // The thread pool is gone; PQfinish only sends a Terminate message and frees memory.
+            // The thread is gone; PQfinish only sends a Terminate message and frees memory.
             self.finish()
         }
+        self.executor.shutdown()
     }
 
     private func finish() {
