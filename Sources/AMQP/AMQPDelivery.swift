@@ -41,6 +41,35 @@ public struct AMQPDelivery: Sendable {
         }
     }
 
+    /// Acknowledges several messages with one hand-over to their connection's thread (one
+    /// basic.ack each, never `multiple`, so deliveries that other tasks still hold stay unacked).
+    ///
+    /// - Throws: like ``ack()``, after acknowledging every delivery whose connection is still open.
+    public static func ack(_ deliveries: [AMQPDelivery]) async throws {
+        var firstError: (any Error)?
+        for group in Dictionary(grouping: deliveries, by: { ObjectIdentifier($0.loop) }).values {
+            let loop = group[0].loop
+            let tags = group.map { (tag: $0.deliveryTag, generation: $0.generation) }
+            do {
+                try await loop.execute { loop in
+                    var firstError: (any Error)?
+                    for (tag, generation) in tags {
+                        do {
+                            try loop.checkGeneration(generation)
+                            try loop.connectionHandle.ack(deliveryTag: tag, multiple: false)
+                        } catch {
+                            firstError = firstError ?? error
+                        }
+                    }
+                    if let firstError { throw firstError }
+                }
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
     /// Negatively acknowledges the message: requeue it (it comes back with ``redelivered`` set),
     /// or dead-letter it when `requeue` is false.
     ///

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A customer exactly as CustomerService's HTTP API returns it and as `customer.created` carries it in `data`.
-public struct CustomerRecord: Codable, Hashable, Sendable {
+public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
     /// The customer's id, chosen by CustomerService.
     public var id: UUID
     /// 1...200 characters.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An order exactly as OrderService's HTTP API returns it and as `order.created` carries it in `data`.
-public struct OrderRecord: Codable, Hashable, Sendable {
+public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
     /// The statuses an order can have; only `created` exists so far.
     public static let statuses: Set<String> = ["created"]
 

@@ -1,4 +1,5 @@
 import Contract
+import Foundation
 import Postgres
 import Replication
 
@@ -14,16 +15,21 @@ struct OrderReplicaWriter: ReplicaEventHandler {
         return order
     }
 
-    func apply(_ order: OrderRecord, of event: IncomingEvent, on connection: PostgresConnection) async throws -> Bool {
+    func apply(_ changes: [PreparedEvent<OrderRecord>], on connection: PostgresConnection) async throws -> Set<UUID> {
+        let orders = changes.map(\.change)
+        let envelopes = changes.map(\.event.envelope)
         let inserted = try await connection.query(
             """
             INSERT INTO replica_orders (id, customer_id, amount, status, created_at, event_id, request_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[], $6::uuid[], $7::text[])
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """,
-            [order.id, order.customerId, order.amount, order.status, order.createdAt, event.envelope.eventId, event.envelope.requestId]
+            [
+                orders.map(\.id), orders.map(\.customerId), orders.map(\.amount), orders.map(\.status),
+                orders.map(\.createdAt), envelopes.map(\.eventId), envelopes.map(\.requestId),
+            ]
         )
-        return !inserted.isEmpty
+        return Set(try inserted.map { try $0.decode(0, as: UUID.self) })
     }
 }

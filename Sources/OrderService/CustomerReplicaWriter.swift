@@ -1,4 +1,5 @@
 import Contract
+import Foundation
 import Postgres
 import Replication
 
@@ -14,16 +15,21 @@ struct CustomerReplicaWriter: ReplicaEventHandler {
         return customer
     }
 
-    func apply(_ customer: CustomerRecord, of event: IncomingEvent, on connection: PostgresConnection) async throws -> Bool {
+    func apply(_ changes: [PreparedEvent<CustomerRecord>], on connection: PostgresConnection) async throws -> Set<UUID> {
+        let customers = changes.map(\.change)
+        let envelopes = changes.map(\.event.envelope)
         let inserted = try await connection.query(
             """
             INSERT INTO replica_customers (id, name, email, credit_limit, created_at, event_id, request_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::uuid[], $7::text[])
             ON CONFLICT (id) DO NOTHING
             RETURNING id
             """,
-            [customer.id, customer.name, customer.email, customer.creditLimit, customer.createdAt, event.envelope.eventId, event.envelope.requestId]
+            [
+                customers.map(\.id), customers.map(\.name), customers.map(\.email), customers.map(\.creditLimit),
+                customers.map(\.createdAt), envelopes.map(\.eventId), envelopes.map(\.requestId),
+            ]
         )
-        return !inserted.isEmpty
+        return Set(try inserted.map { try $0.decode(0, as: UUID.self) })
     }
 }

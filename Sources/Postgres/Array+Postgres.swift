@@ -1,7 +1,20 @@
 import Foundation
 
-/// A scalar type that can be an element of a one-dimensional PostgreSQL array parameter or column.
-public protocol PostgresArrayElement: PostgresCodable {}
+/// A type that can be an element of a one-dimensional PostgreSQL array parameter or column:
+/// the scalar types, and `Optional` of them for arrays with NULL elements.
+public protocol PostgresArrayElement: PostgresDecodable, Sendable {
+    /// The element's text, or nil for NULL.
+    var postgresArrayElementText: String? { get }
+}
+
+extension PostgresArrayElement where Self: PostgresEncodable {
+    public var postgresArrayElementText: String? { postgresText }
+}
+
+/// `[String?]` and the like: `nil` travels as an unquoted `NULL` and decodes back to `nil`.
+extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement & PostgresEncodable {
+    public var postgresArrayElementText: String? { self?.postgresText }
+}
 
 extension String: PostgresArrayElement {}
 extension Int: PostgresArrayElement {}
@@ -13,8 +26,8 @@ extension UUID: PostgresArrayElement {}
 extension Date: PostgresArrayElement {}
 
 /// Arrays travel as one-dimensional array literals (`{"a","b"}`), for `= ANY($1)` and
-/// `unnest($1::text[])`. Every element is quoted, which PostgreSQL accepts for any element type.
-/// Decoding a NULL element throws; use a column of a non-null array.
+/// `unnest($1::text[])`. Every element is quoted, which PostgreSQL accepts for any element type;
+/// a NULL element is `NULL`, unquoted. Decoding a NULL element into a non-optional type throws.
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public var postgresText: String {
         var text = "{"
@@ -22,8 +35,12 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
             if position > 0 {
                 text.append(",")
             }
+            guard let elementText = element.postgresArrayElementText else {
+                text.append("NULL")
+                continue
+            }
             text.append("\"")
-            for character in element.postgresText.unicodeScalars {
+            for character in elementText.unicodeScalars {
                 if character == "\"" || character == "\\" {
                     text.unicodeScalars.append("\\")
                 }
@@ -59,7 +76,13 @@ extension Array: PostgresDecodable where Element: PostgresArrayElement {
         func finish() throws {
             let text = String(current)
             if !wasQuoted && text == "NULL" {
-                throw PostgresError(code: .decoding, message: "NULL element in an array of \(Element.self)")
+                guard let null = Element.self as? any PostgresNullDecodable.Type else {
+                    throw PostgresError(code: .decoding, message: "NULL element in an array of \(Element.self)")
+                }
+                elements.append(null.postgresNull as! Element)
+                current = String.UnicodeScalarView()
+                wasQuoted = false
+                return
             }
             elements.append(try Element(postgresText: wasQuoted ? text : text.trimmingSpaces()))
             current = String.UnicodeScalarView()

@@ -96,6 +96,7 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Runs one statement with bound parameters on a leased connection (autocommit).
+    @discardableResult
     public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresQueryResult {
         try await self.withConnection { connection in
             try await connection.query(sql, binds)

@@ -24,6 +24,7 @@ public final class PostgresConnection: Sendable {
     ///
     /// - Throws: ``PostgresError`` with the server's SQLSTATE, message, detail and constraint; a
     ///   broken connection gives ``PostgresError/Code/connectionLost`` and is discarded by the pool.
+    @discardableResult
     public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresQueryResult {
         try await self.handle.run(cancellable: true) { connection in
             try PostgresConnectionHandle.query(connection, sql, binds)

@@ -8,14 +8,14 @@ enum ConsumerCounter: String, Sendable {
     /// Messages sent to the dead-letter queue.
     case deadLettered = "dead_lettered"
 
-    /// Adds one, on `connection` (inside the caller's transaction, if any).
-    func increment(on connection: PostgresConnection) async throws {
+    /// Adds `count`, on `connection` (inside the caller's transaction, if any).
+    func increment(by count: Int = 1, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            INSERT INTO consumer_counters (name, value) VALUES ($1, 1)
-            ON CONFLICT (name) DO UPDATE SET value = consumer_counters.value + 1
+            INSERT INTO consumer_counters (name, value) VALUES ($1, $2)
+            ON CONFLICT (name) DO UPDATE SET value = consumer_counters.value + excluded.value
             """,
-            [rawValue]
+            [rawValue, count]
         )
     }
 }

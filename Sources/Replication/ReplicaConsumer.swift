@@ -9,19 +9,24 @@ import ServiceLifecycle
 /// The idempotent consumer: applies each event of a subscriber queue to the
 /// local replica exactly once in effect.
 ///
-/// For every delivery, in one database transaction, it records the event id in
-/// the inbox (`ON CONFLICT DO NOTHING`) and lets the handler write the replica
-/// row; it acks only after that transaction committed. So:
+/// Deliveries are applied in batches: in one database transaction, the batch's event
+/// ids go into the inbox (`ON CONFLICT DO NOTHING`) and the handler writes the replica
+/// rows of the events that were new; the deliveries are acked only after that
+/// transaction committed. So:
 /// - a duplicate delivery (same event id) or a replay (new event id, record
 ///   already present) changes nothing and is acked;
 /// - a poison message (not JSON, unknown type, invalid data) is published to the
 ///   dead-letter exchange with an `x-dead-letter-reason` header, confirmed, counted
 ///   and then acked: the consumer goes on;
 /// - a transient failure (the database is down) is retried with capped backoff,
-///   never acked and never dead-lettered; on shutdown it is nacked back to the queue.
+///   never acked and never dead-lettered; on shutdown it is nacked back to the queue;
+/// - any other failure of a batch is retried one event at a time, so that only the
+///   event that fails is dead-lettered (after ``Configuration/maxAttempts``).
 ///
-/// Deliveries are processed up to ``Configuration/concurrency`` at a time (the
-/// inserts are independent), each on its own pooled connection.
+/// Batches form by themselves: ``Configuration/concurrency`` workers each take
+/// everything that has arrived (up to ``Configuration/batchSize``). While they keep
+/// up, every event is applied alone as soon as it arrives; under load, one commit
+/// covers many events, which is what lets the consumer keep up with its source.
 public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Sendable {
     /// What to consume and how.
     public struct Configuration: Sendable {
@@ -35,20 +40,30 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         public var deadLetterRoutingKey: String
         /// Unacked deliveries the broker may send ahead (basic.qos).
         public var prefetch: Int = 100
-        /// Deliveries processed at once.
-        public var concurrency: Int = 8
+        /// Batches applied at once, each in its own transaction on its own pooled connection.
+        public var concurrency: Int = 4
+        /// The most deliveries applied in one transaction.
+        public var batchSize: Int = 50
         /// Attempts at a delivery that fails with a non-transient error before it is dead-lettered.
         public var maxAttempts: Int = 5
 
         /// Creates a configuration for `queue` from the contract's names.
-        public init(exchange: String, queue: String, names: ReplicationNames, prefetch: Int = 100, concurrency: Int = 8) {
+        public init(exchange: String, queue: String, names: ReplicationNames, prefetch: Int = 100, concurrency: Int = 4, batchSize: Int = 50) {
             self.queue = queue
             self.topology = ReplicationTopology.subscriber(exchange: exchange, queue: queue, names: names)
             self.deadLetterExchange = names.deadLetterExchange
             self.deadLetterRoutingKey = names.deadLetterQueue(of: queue)
             self.prefetch = prefetch
             self.concurrency = concurrency
+            self.batchSize = batchSize
         }
+    }
+
+    /// A delivery whose event is valid, ready to apply.
+    struct Item: Sendable {
+        var delivery: AMQPDelivery
+        var prepared: PreparedEvent<Handler.Change>
+        var logger: Logger
     }
 
     private let configuration: Configuration
@@ -78,11 +93,18 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         self.metrics = ConsumerMetrics(queue: configuration.queue)
     }
 
-    /// Consumes until graceful shutdown; deliveries in progress then finish (or go back to the queue).
+    /// Consumes until graceful shutdown; batches in progress then finish (or go back to the queue).
     public func run() async throws {
         var logger = logger
         logger[metadataKey: "amqp.queue"] = "\(configuration.queue)"
-        logger.info("consumer started", metadata: ["amqp.prefetch": "\(configuration.prefetch)"])
+        logger.info(
+            "consumer started",
+            metadata: [
+                "amqp.prefetch": "\(configuration.prefetch)",
+                "consumer.concurrency": "\(configuration.concurrency)",
+                "consumer.batch_size": "\(configuration.batchSize)",
+            ]
+        )
         let deliveries = AMQPConsumer(
             configuration: amqp,
             topology: configuration.topology,
@@ -90,86 +112,147 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             prefetch: configuration.prefetch,
             logger: logger
         )
+        let queue = BatchQueue<AMQPDelivery>()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            var running = 0
-            for try await delivery in deliveries.cancelOnGracefulShutdown() {
-                if running == configuration.concurrency {
-                    try await group.next()
-                    running -= 1
+            for _ in 0..<configuration.concurrency {
+                group.addTask { [logger] in
+                    while let batch = await queue.take(max: self.configuration.batchSize) {
+                        await self.process(batch, logger: logger)
+                    }
                 }
-                group.addTask { [logger] in await self.process(delivery, logger: logger) }
-                running += 1
             }
+            for await delivery in deliveries.cancelOnGracefulShutdown() {
+                queue.push(delivery)
+            }
+            // Deliveries not taken yet go back to the queue with the closed connection.
+            queue.finish()
             try await group.waitForAll()
         }
         logger.info("consumer stopped")
     }
 
-    /// Handles one delivery to its end: acked after commit, dead-lettered, or back in the queue.
-    func process(_ delivery: AMQPDelivery, logger: Logger) async {
-        var logger = logger
-        logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
-        let event: IncomingEvent
-        let change: Handler.Change
-        do {
-            event = try IncomingEvent(body: delivery.body)
-            logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
-            logger[metadataKey: "event.type"] = "\(event.envelope.type)"
-            if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
-            change = try handler.prepare(event)
-        } catch {
-            await deadLetter(delivery, because: error, logger: logger)
-            return
+    /// Handles a batch of deliveries to their end: each is acked after the commit that
+    /// applied it, dead-lettered, or back in the queue.
+    func process(_ deliveries: [AMQPDelivery], logger: Logger) async {
+        var items: [Item] = []
+        items.reserveCapacity(deliveries.count)
+        for delivery in deliveries {
+            var logger = logger
+            logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
+            do {
+                let event = try IncomingEvent(body: delivery.body)
+                logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
+                logger[metadataKey: "event.type"] = "\(event.envelope.type)"
+                if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
+                let change = try handler.prepare(event)
+                items.append(Item(delivery: delivery, prepared: PreparedEvent(event: event, change: change), logger: logger))
+            } catch {
+                await deadLetter(delivery, because: error, logger: logger)
+            }
         }
+        if !items.isEmpty {
+            await applyWithRetries(items, logger: logger)
+        }
+    }
 
+    /// Applies `items` in one transaction and acks them, retrying while the database is
+    /// unavailable; a batch that fails otherwise is split into single events.
+    private func applyWithRetries(_ items: [Item], logger: Logger) async {
+        let logger = items.count == 1 ? items[0].logger : logger
         var backoff = Backoff()
         var attempts = 0
         while true {
             attempts += 1
             do {
-                let outcome = try await apply(change, of: event)
-                metrics.record(outcome, occurredAt: event.envelope.occurredAt)
-                logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
-                await settle(delivery, logger: logger) { try await $0.ack() }
+                let outcomes = try await apply(items.map(\.prepared))
+                for (item, outcome) in zip(items, outcomes) {
+                    metrics.record(outcome, occurredAt: item.prepared.event.envelope.occurredAt)
+                    item.logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
+                }
+                await settle(items, logger: logger) { try await AMQPDelivery.ack($0) }
                 return
             } catch let error as PostgresError where error.isConnectionFailure {
                 // The own database is down: transient. Retry until it is back, never drop.
-                logger.warning("database unavailable, retrying event", metadata: ["error": "\(error)"])
+                logger.warning("database unavailable, retrying", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
             } catch {
+                if items.count > 1 {
+                    // One bad event must not hold back the others, nor be dead-lettered with them.
+                    logger.warning("batch failed, applying its events one at a time", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
+                    for item in items {
+                        await applyWithRetries([item], logger: logger)
+                    }
+                    return
+                }
                 logger.error("event failed", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
                 if attempts >= configuration.maxAttempts {
-                    await deadLetter(delivery, because: PoisonMessage(.processingFailed, "\(error)"), logger: logger)
+                    await deadLetter(items[0].delivery, because: PoisonMessage(.processingFailed, "\(error)"), logger: logger)
                     return
                 }
             }
             if Task.isShuttingDownGracefully || Task.isCancelled {
-                await settle(delivery, logger: logger) { try await $0.nack(requeue: true) }
+                for item in items {
+                    await settle(item.delivery, logger: logger) { try await $0.nack(requeue: true) }
+                }
                 return
             }
             try? await backoff.sleep()
         }
     }
 
-    /// Inbox row and replica row in one transaction.
-    private func apply(_ change: Handler.Change, of event: IncomingEvent) async throws -> ConsumeOutcome {
+    /// Inbox rows and replica rows of a batch in one transaction; the outcome of each event, in order.
+    ///
+    /// The first delivery of an event id in the batch is the one that can apply it (later ones
+    /// are duplicates), and the first new event of a record is the one that writes it (later ones
+    /// are replays), exactly as if the batch had been applied one event at a time.
+    private func apply(_ events: [PreparedEvent<Handler.Change>]) async throws -> [ConsumeOutcome] {
         try await database.withTransaction { connection in
-            let inserted = try await connection.query(
-                """
-                INSERT INTO inbox (event_id, event_type, source_sequence, outcome) VALUES ($1, $2, $3, 'applied')
-                ON CONFLICT (event_id) DO NOTHING
-                RETURNING event_id
-                """,
-                [event.envelope.eventId, event.envelope.type, event.envelope.sequence]
+            var outcomes = [ConsumeOutcome?](repeating: nil, count: events.count)
+            var seenEvents = Set<UUID>()
+            var candidates: [Int] = []
+            for (index, prepared) in events.enumerated() {
+                if seenEvents.insert(prepared.event.envelope.eventId).inserted {
+                    candidates.append(index)
+                } else {
+                    outcomes[index] = .duplicate
+                }
+            }
+            let envelopes = candidates.map { events[$0].event.envelope }
+            let newEvents = Set(
+                try await connection.query(
+                    """
+                    INSERT INTO inbox (event_id, event_type, source_sequence, outcome)
+                    SELECT event_id, event_type, source_sequence, 'applied'
+                    FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS event(event_id, event_type, source_sequence)
+                    ON CONFLICT (event_id) DO NOTHING
+                    RETURNING event_id
+                    """,
+                    [envelopes.map(\.eventId), envelopes.map(\.type), envelopes.map(\.sequence)]
+                ).map { try $0.decode(0, as: UUID.self) }
             )
-            guard !inserted.isEmpty else {
-                try await ConsumerCounter.duplicateEvents.increment(on: connection)
-                return .duplicate
+            var seenRecords = Set<UUID>()
+            var writes: [Int] = []
+            for index in candidates {
+                if !newEvents.contains(events[index].event.envelope.eventId) {
+                    outcomes[index] = .duplicate
+                } else if seenRecords.insert(events[index].change.id).inserted {
+                    writes.append(index)
+                } else {
+                    outcomes[index] = .replay
+                }
             }
-            if try await handler.apply(change, of: event, on: connection) {
-                return .applied
+            let written = writes.isEmpty ? [] : try await handler.apply(writes.map { events[$0] }, on: connection)
+            for index in writes {
+                outcomes[index] = written.contains(events[index].change.id) ? .applied : .replay
             }
-            try await connection.query("UPDATE inbox SET outcome = 'replay' WHERE event_id = $1", [event.envelope.eventId])
-            return .replay
+            let replays = events.indices.filter { outcomes[$0] == .replay }.map { events[$0].event.envelope.eventId }
+            if !replays.isEmpty {
+                try await connection.query("UPDATE inbox SET outcome = 'replay' WHERE event_id = ANY($1::uuid[])", [replays])
+            }
+            let duplicates = outcomes.count(where: { $0 == .duplicate })
+            if duplicates > 0 {
+                try await ConsumerCounter.duplicateEvents.increment(by: duplicates, on: connection)
+            }
+            return outcomes.map { $0! }
         }
     }
 
@@ -210,6 +293,15 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             try await action(delivery)
         } catch {
             logger.info("delivery not settled, the broker will redeliver it", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Settles the deliveries of `items` together; a failure means the connection is gone and the broker will redeliver.
+    private func settle(_ items: [Item], logger: Logger, _ action: ([AMQPDelivery]) async throws -> Void) async {
+        do {
+            try await action(items.map(\.delivery))
+        } catch {
+            logger.info("deliveries not settled, the broker will redeliver them", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
         }
     }
 }

@@ -1,20 +1,32 @@
+import Foundation
 import Postgres
 
 /// What a subscribing service does with the events in its queue: check them,
-/// then write its replica row. ``ReplicaConsumer`` does the rest (inbox, ack,
-/// dead-lettering, retries).
+/// then write its replica rows. ``ReplicaConsumer`` does the rest (inbox, ack,
+/// dead-lettering, retries, batching).
 public protocol ReplicaEventHandler: Sendable {
-    /// The checked change, ready to write.
-    associatedtype Change: Sendable
+    /// The checked change, ready to write; its `id` is the id of the replicated record.
+    associatedtype Change: Identifiable & Sendable where Change.ID == UUID
 
     /// Decodes and validates the event's record; throws ``PoisonMessage`` with
     /// `unknown-type` or `invalid-data` when the event can never be applied.
     func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> Change
 
-    /// Writes the replica row on `connection`, inside the consumer's transaction
-    /// (use `INSERT ... ON CONFLICT (id) DO NOTHING`); returns false when the
-    /// record was already there (a replay), which then changes nothing.
-    func apply(_ change: Change, of event: IncomingEvent, on connection: PostgresConnection) async throws -> Bool
+    /// Writes the replica rows of `changes` on `connection`, inside the consumer's
+    /// transaction, and returns the ids of the records that were new.
+    ///
+    /// The changes are for distinct records. Use one statement for all of them
+    /// (`INSERT ... SELECT * FROM unnest($1::uuid[], ...) ON CONFLICT (id) DO NOTHING RETURNING id`):
+    /// a record that is already there (a replay) must change nothing.
+    func apply(_ changes: [PreparedEvent<Change>], on connection: PostgresConnection) async throws -> Set<UUID>
+}
+
+/// A delivered event and the change its handler prepared from it.
+public struct PreparedEvent<Change: Sendable>: Sendable {
+    /// The event (its id and request id go into the replica row).
+    public var event: IncomingEvent
+    /// The checked record.
+    public var change: Change
 }
 
 /// What consuming one event did.

@@ -13,7 +13,8 @@ import Logging
 /// | `HTTP_PORT` | `8081` (CustomerService), `8082` (OrderService) |
 /// | `LOG_LEVEL` | `info` |
 /// | `CONSUMER_PREFETCH` | `100` |
-/// | `CONSUMER_CONCURRENCY` | `8` |
+/// | `CONSUMER_CONCURRENCY` | `4` |
+/// | `CONSUMER_BATCH_SIZE` | `50` |
 /// | `OUTBOX_BATCH_SIZE` | `100` |
 /// | `OUTBOX_POLL_INTERVAL_MS` | `1000` |
 /// | `BROKER_NAME_PREFIX` | empty |
@@ -40,8 +41,10 @@ public struct ServiceConfiguration: Sendable {
         public var amqp: AMQPConfiguration
         /// Unacked deliveries the broker may send ahead.
         public var prefetch: Int
-        /// Deliveries processed at once.
+        /// Batches of deliveries applied at once.
         public var consumerConcurrency: Int
+        /// The most deliveries applied in one transaction.
+        public var consumerBatchSize: Int
         /// Outbox rows per publish batch.
         public var outboxBatchSize: Int
         /// How often the relay looks at the outbox when not woken by a commit.
@@ -87,7 +90,8 @@ public struct ServiceConfiguration: Sendable {
         broker = Broker(
             amqp: amqp,
             prefetch: try reader.integer("CONSUMER_PREFETCH", default: 100, in: 1...65535),
-            consumerConcurrency: try reader.integer("CONSUMER_CONCURRENCY", default: 8, in: 1...256),
+            consumerConcurrency: try reader.integer("CONSUMER_CONCURRENCY", default: 4, in: 1...256),
+            consumerBatchSize: try reader.integer("CONSUMER_BATCH_SIZE", default: 50, in: 1...10000),
             outboxBatchSize: try reader.integer("OUTBOX_BATCH_SIZE", default: 100, in: 1...10000),
             outboxPollInterval: .milliseconds(try reader.integer("OUTBOX_POLL_INTERVAL_MS", default: 1000, in: 10...3_600_000))
         )

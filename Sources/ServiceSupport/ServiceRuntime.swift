@@ -81,7 +81,8 @@ public struct ServiceRuntime: Sendable {
                 queue: queue,
                 names: configuration.names,
                 prefetch: configuration.broker.prefetch,
-                concurrency: configuration.broker.consumerConcurrency
+                concurrency: configuration.broker.consumerConcurrency,
+                batchSize: configuration.broker.consumerBatchSize
             ),
             amqp: configuration.broker.amqp,
             database: database,

@@ -67,6 +67,24 @@ import Testing
         }
     }
 
+    @Test func unnestInsertsManyRowsInOneStatement() async throws {
+        try await TestDatabase.withTestClient { client in
+            try await client.withConnection { try await $0.execute("CREATE TABLE rows (id uuid PRIMARY KEY, note text, at timestamptz)") }
+            let ids = [UUID(), UUID(), UUID()]
+            let notes: [String?] = ["a \"quoted\" note", nil, "NULL"]
+            let at = Date(timeIntervalSince1970: 1_795_000_000.123)
+            let inserted = try await client.query(
+                "INSERT INTO rows SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) RETURNING id",
+                [ids, notes, [at, at, at]]
+            )
+            #expect(inserted.count == 3)
+            let rows = try await client.query("SELECT id, note, at FROM rows ORDER BY note NULLS FIRST")
+            #expect(try rows.map { try $0.decode(0, as: UUID.self) } == [ids[1], ids[2], ids[0]])
+            #expect(try rows.map { try $0.decode(1, as: String?.self) } == [nil, "NULL", "a \"quoted\" note"])
+            #expect(try rows.map { (try $0.decode(2, as: Date.self).timeIntervalSince1970 * 1000).rounded() } == [1_795_000_000_123, 1_795_000_000_123, 1_795_000_000_123])
+        }
+    }
+
     @Test func twoHundredConcurrentTasksShareFourConnections() async throws {
         try await TestDatabase.withTestDatabase(poolSize: 4) { configuration in
             try await TestDatabase.withClient(configuration) { client in

@@ -88,6 +88,12 @@ import Testing
         #expect { try [String](postgresText: "{a,NULL}") } throws: { ($0 as? PostgresError)?.code == .decoding }
     }
 
+    @Test func arraysWithNullElements() throws {
+        #expect(([String?](["a", nil, "NULL"])).postgresText == #"{"a",NULL,"NULL"}"#)
+        #expect(try [String?](postgresText: #"{a,NULL,"NULL"}"#) == ["a", nil, "NULL"])
+        #expect(try [Int64?](postgresText: "{NULL}") == [nil])
+    }
+
     @Test func errorClassification() {
         #expect(PostgresError(code: .server, message: "", sqlState: "23505").isUniqueViolation)
         #expect(PostgresError(code: .connectionFailed, message: "").isConnectionFailure)

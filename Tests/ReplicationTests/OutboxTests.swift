@@ -66,9 +66,9 @@ struct OutboxTests {
     func duplicateEventID() async throws {
         try await withTestDatabase { database, _ in
             let event = OutboxEvent(type: "customer.created", exchange: "customer.events", data: "{}", requestId: nil)
-            try await database.withConnection { try await Outbox.append(event, on: $0) }
+            _ = try await database.withConnection { try await Outbox.append(event, on: $0) }
             let error = try await #require(throws: PostgresError.self) {
-                try await database.withConnection { try await Outbox.append(event, on: $0) }
+                _ = try await database.withConnection { try await Outbox.append(event, on: $0) }
             }
             #expect(error.isUniqueViolation)
         }

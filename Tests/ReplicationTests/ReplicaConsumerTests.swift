@@ -28,26 +28,31 @@ struct OrderReplicaHandler: ReplicaEventHandler {
     /// An amount the handler applies slowly (a 30 s statement), to stop the consumer mid-event.
     static let slowAmount: Int64 = 77
 
-    func apply(_ order: OrderRecord, of event: IncomingEvent, on connection: PostgresConnection) async throws -> Bool {
-        if order.amount == Self.slowAmount {
+    func apply(_ changes: [PreparedEvent<OrderRecord>], on connection: PostgresConnection) async throws -> Set<UUID> {
+        if changes.contains(where: { $0.change.amount == Self.slowAmount }) {
             try await connection.query("SELECT pg_sleep(30)")
         }
-        if order.amount == Self.unprocessableAmount {
-            try await connection.query(
-                "INSERT INTO replica_orders (id, customer_id, amount, event_id) VALUES ($1, $2, $3, $4)",
-                [order.id, order.customerId, order.amount, event.envelope.eventId]
+        var written = Set<UUID>()
+        for prepared in changes {
+            let order = prepared.change
+            if order.amount == Self.unprocessableAmount {
+                try await connection.query(
+                    "INSERT INTO replica_orders (id, customer_id, amount, event_id) VALUES ($1, $2, $3, $4)",
+                    [order.id, order.customerId, order.amount, prepared.event.envelope.eventId]
+                )
+                throw Unprocessable()
+            }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO replica_orders (id, customer_id, amount, event_id, request_id) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """,
+                [order.id, order.customerId, order.amount, prepared.event.envelope.eventId, prepared.event.envelope.requestId]
             )
-            throw Unprocessable()
+            if !inserted.isEmpty { written.insert(order.id) }
         }
-        let inserted = try await connection.query(
-            """
-            INSERT INTO replica_orders (id, customer_id, amount, event_id, request_id) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id
-            """,
-            [order.id, order.customerId, order.amount, event.envelope.eventId, event.envelope.requestId]
-        )
-        return !inserted.isEmpty
+        return written
     }
 }
 
@@ -77,19 +82,25 @@ struct ReplicaConsumerTests {
     }
 
     /// The consumer of `names.orderEventsQueue` with its dead-letter publisher; the queue is
-    /// declared first, so that what the test publishes before it runs is kept.
+    /// declared first, and the `waiting` bodies published to it before the consumer starts
+    /// (so that they arrive together, as a backlog does).
     static func withConsumer<T: Sendable>(
         _ names: ReplicationNames,
         database: PostgresClient,
         connection: AMQPConnection,
         concurrency: Int,
+        batchSize: Int = 50,
+        waiting: [[UInt8]] = [],
         _ body: () async throws -> T
     ) async throws -> T {
         let amqp = try TestEnvironment.amqpConfiguration()
         let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-            exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, prefetch: 50, concurrency: concurrency
+            exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, prefetch: 100, concurrency: concurrency, batchSize: batchSize
         )
         try await connection.declare(configuration.topology)
+        for message in waiting {
+            try await publish(message, label: "waiting", to: names, on: connection)
+        }
         let publisher = AMQPPublisher(
             configuration: amqp,
             topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
@@ -310,6 +321,68 @@ struct ReplicaConsumerTests {
                 #expect(status.replica == TableDigest(ids: orders.map(\.id)))
                 let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
                 #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=40", "replay=40"])
+            }
+        }
+    }
+
+    @Test("a backlog is applied in batches, duplicates and replays within one batch included")
+    func backlogInBatches() async throws {
+        let names = TestEnvironment.uniqueNames()
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let orders = (0..<60).map { _ in Self.order() }
+                var waiting: [[UInt8]] = []
+                for order in orders {
+                    let body = try Self.body(eventID: UUID(), order: order)
+                    waiting += [body, body, try Self.body(eventID: UUID(), order: order)]
+                }
+                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 2, batchSize: 50, waiting: waiting) {
+                    let done = try await eventually(timeout: .seconds(20)) {
+                        let status = try await Self.status(database)
+                        return status.processed + status.duplicates == 180
+                    }
+                    let reached = try await Self.status(database)
+                    #expect(done, "status: \(reached)")
+                }
+                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
+                let status = try await Self.status(database)
+                #expect(status.processed == 60)
+                #expect(status.duplicates == 120)
+                #expect(status.replica == TableDigest(ids: orders.map(\.id)))
+                let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
+                #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=60", "replay=60"])
+                // Rows written by one transaction share its id (xmin): 120 inbox rows in far fewer commits.
+                let transactions = try await database.query("SELECT count(DISTINCT xmin::text) FROM inbox")[0].decode(0, as: Int64.self)
+                #expect(transactions <= 20, "\(transactions) transactions for 120 inbox rows: the backlog was not batched")
+            }
+        }
+    }
+
+    @Test("one event that cannot be applied does not hold back the rest of its batch")
+    func failingEventInBatch() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let fine = (0..<30).map { _ in Self.order() }
+                let failing = Self.order(amount: OrderReplicaHandler.unprocessableAmount)
+                var waiting = try fine.prefix(15).map { try Self.body(eventID: UUID(), order: $0) }
+                waiting.append(try Self.body(eventID: UUID(), order: failing))
+                waiting += try fine.dropFirst(15).map { try Self.body(eventID: UUID(), order: $0) }
+                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1, batchSize: 50, waiting: waiting) {
+                    let done = try await eventually(timeout: .seconds(15)) {
+                        let status = try await Self.status(database)
+                        return status.deadLettered == 1 && status.processed == 30
+                    }
+                    let reached = try await Self.status(database)
+                    #expect(done, "status: \(reached)")
+                }
+                #expect(try await Self.status(database).replica == TableDigest(ids: fine.map(\.id)))
+                #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 30)
+                let dead = try await drainQueue(deadQueue, on: connection)
+                try #require(dead.count == 1)
+                #expect(dead[0].properties.headers["x-dead-letter-reason"]?.stringValue?.hasPrefix("processing-failed: ") == true)
+                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0)
             }
         }
     }

@@ -1,5 +1,6 @@
 import AMQP
 import Contract
+import Foundation
 import Postgres
 import Replication
 import Testing
@@ -57,8 +58,8 @@ struct ReplicationTopologyTests {
     @Test("the consumer's configuration dead-letters where the topology says")
     func consumerConfiguration() throws {
         struct Never: ReplicaEventHandler {
-            func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> Int { throw PoisonMessage(.unknownType, "") }
-            func apply(_ change: Int, of event: IncomingEvent, on connection: Postgres.PostgresConnection) async throws -> Bool { false }
+            func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> CustomerRecord { throw PoisonMessage(.unknownType, "") }
+            func apply(_ changes: [PreparedEvent<CustomerRecord>], on connection: Postgres.PostgresConnection) async throws -> Set<UUID> { [] }
         }
         let configuration = ReplicaConsumer<Never>.Configuration(exchange: names.customerEvents, queue: names.customerEventsQueue, names: names)
         #expect(configuration.deadLetterExchange == "t-topology.replication.dlx")

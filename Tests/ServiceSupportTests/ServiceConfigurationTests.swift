@@ -22,7 +22,8 @@ struct ServiceConfigurationTests {
         #expect(configuration.broker.amqp.password == "guest")
         #expect(configuration.broker.amqp.virtualHost == "/")
         #expect(configuration.broker.prefetch == 100)
-        #expect(configuration.broker.consumerConcurrency == 8)
+        #expect(configuration.broker.consumerConcurrency == 4)
+        #expect(configuration.broker.consumerBatchSize == 50)
         #expect(configuration.broker.outboxBatchSize == 100)
         #expect(configuration.broker.outboxPollInterval == .seconds(1))
         #expect(configuration.logLevel == .info)
@@ -53,6 +54,7 @@ struct ServiceConfigurationTests {
                 "LOG_LEVEL": "DEBUG",
                 "CONSUMER_PREFETCH": "7",
                 "CONSUMER_CONCURRENCY": "2",
+                "CONSUMER_BATCH_SIZE": "9",
                 "OUTBOX_BATCH_SIZE": "250",
                 "OUTBOX_POLL_INTERVAL_MS": "20",
                 "UNRELATED": "ignored",
@@ -69,6 +71,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.logLevel == .debug)
         #expect(configuration.broker.prefetch == 7)
         #expect(configuration.broker.consumerConcurrency == 2)
+        #expect(configuration.broker.consumerBatchSize == 9)
         #expect(configuration.broker.outboxBatchSize == 250)
         #expect(configuration.broker.outboxPollInterval == .milliseconds(20))
 
@@ -115,7 +118,7 @@ struct ServiceConfigurationTests {
     }
 
     @Test("other integer settings are range-checked too", arguments: [
-        ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("OUTBOX_BATCH_SIZE", "0"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
+        ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("CONSUMER_BATCH_SIZE", "0"), ("OUTBOX_BATCH_SIZE", "0"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
     ])
     func otherRanges(variable: String, value: String) throws {
         let error = try error([variable: value])
