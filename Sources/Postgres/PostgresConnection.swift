@@ -19,15 +19,17 @@ public final class PostgresConnection: Sendable {
 
     /// Runs one statement with bound parameters (`$1`, `$2`, ...) and returns its rows.
     ///
-    /// Uses the extended protocol (`PQexecParams`), so parameters are never spliced into the SQL
-    /// text. A `nil` bind is NULL. Cancelling the calling task cancels the statement on the server.
+    /// Uses the extended protocol, so parameters are never spliced into the SQL text, and prepares
+    /// each statement once per connection (see ``PreparedStatements``): pass the same SQL text
+    /// with different parameters rather than building SQL. A `nil` bind is NULL. Cancelling the
+    /// calling task cancels the statement on the server.
     ///
     /// - Throws: ``PostgresError`` with the server's SQLSTATE, message, detail and constraint; a
     ///   broken connection gives ``PostgresError/Code/connectionLost`` and is discarded by the pool.
     @discardableResult
     public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresQueryResult {
         try await self.handle.run(cancellable: true) { connection in
-            try PostgresConnectionHandle.query(connection, sql, binds)
+            try PostgresConnectionHandle.query(connection, sql, binds, statements: self.handle.preparedStatements)
         }
     }
 

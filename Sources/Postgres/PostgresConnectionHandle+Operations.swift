@@ -30,24 +30,33 @@ extension PostgresConnectionHandle {
         return connection
     }
 
-    /// One statement over the extended protocol (`PQexecParams`), parameters bound in text format.
+    /// One statement over the extended protocol, parameters bound in text format: prepared once
+    /// per connection and then executed by name (`PQexecPrepared`), or unnamed (`PQexecParams`)
+    /// when `statements` is full.
     static func query(
         _ connection: OpaquePointer,
         _ sql: String,
-        _ binds: [(any PostgresEncodable)?]
+        _ binds: [(any PostgresEncodable)?],
+        statements: PreparedStatements
     ) throws -> PostgresQueryResult {
-        let result: OpaquePointer?
-        if binds.isEmpty {
-            result = PQexecParams(connection, sql, 0, nil, nil, nil, nil, 0)
-        } else {
-            let texts = binds.map { $0?.postgresText }
-            result = withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: texts.count) { pointers in
-                withCStrings(texts, from: 0, into: pointers) {
+        let name = try statements.name(for: sql, parameterCount: binds.count, on: connection)
+        let texts = binds.map { $0?.postgresText }
+        let result = withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(texts.count, 1)) { pointers in
+            withCStrings(texts, from: 0, into: pointers) {
+                if let name {
+                    PQexecPrepared(connection, name, Int32(texts.count), pointers.baseAddress, nil, nil, 0)
+                } else {
                     PQexecParams(connection, sql, Int32(texts.count), nil, pointers.baseAddress, nil, nil, 0)
                 }
             }
         }
-        return try self.consume(connection, result)
+        do {
+            return try self.consume(connection, result)
+        } catch let error as PostgresError where error.sqlState == "0A000" && error.message.contains("cached plan") {
+            // "cached plan must not change result type": a table changed under the statement.
+            statements.invalidate(sql, on: connection)
+            throw error
+        }
     }
 
     /// Keeps every parameter's C string alive while `body` runs, without copying native strings.
@@ -91,7 +100,7 @@ extension PostgresConnectionHandle {
     }
 
     /// Checks a result's status, turns errors into ``PostgresError`` and frees what is not kept.
-    private static func consume(_ connection: OpaquePointer, _ result: OpaquePointer?) throws -> PostgresQueryResult {
+    static func consume(_ connection: OpaquePointer, _ result: OpaquePointer?) throws -> PostgresQueryResult {
         guard let result else {
             throw self.connectionError(connection)
         }

@@ -36,6 +36,8 @@ final class PostgresConnectionHandle: @unchecked Sendable {
     private let cancelledJob = Atomic<Int>(0)
     private let nextJobID = Atomic<Int>(1)
 
+    /// The statements prepared in this session; used only by jobs, on the connection's thread.
+    let preparedStatements = PreparedStatements()
     /// The connection's own thread, where every libpq call on it runs.
     let executor: PostgresConnectionExecutor
     /// The client's thread for cancel requests (`PQcancel` blocks while it connects).
@@ -248,6 +250,7 @@ final class PostgresConnectionHandle: @unchecked Sendable {
         }
         self.logger.debug("PostgreSQL connection was closed while idle, reconnecting")
         PQreset(connection)
+        self.preparedStatements.removeAll()
         self.cancelLock.withLock { _ in
             if let cancelHandle = self.cancelHandle {
                 PQfreeCancel(cancelHandle)

@@ -85,6 +85,51 @@ import Testing
         }
     }
 
+    @Test func statementsArePreparedOncePerConnectionAndSurviveRollback() async throws {
+        try await TestDatabase.withTestClient(poolSize: 1) { client in
+            let select = "SELECT $1::int + 1"
+            for value in 1...3 {
+                #expect(try await client.query(select, [value])[0].decode(0, as: Int.self) == value + 1)
+            }
+            await #expect(throws: PostgresError.self) {
+                try await client.withTransaction { connection in
+                    #expect(try await connection.query(select, [10])[0].decode(0, as: Int.self) == 11)
+                    try await connection.query("SELECT 1/0")
+                }
+            }
+            #expect(try await client.query(select, [20])[0].decode(0, as: Int.self) == 21, "the statement outlived the rollback")
+            let prepared = try await client.query("SELECT statement FROM pg_prepared_statements ORDER BY name")
+            let statements = try prepared.map { try $0.decode(0, as: String.self) }
+            #expect(statements.filter { $0 == select }.count == 1, "\(statements)")
+            #expect(statements.contains("SELECT 1/0"), "a statement that fails when run is still prepared once")
+        }
+    }
+
+    @Test func aStatementThatCannotBePreparedThrowsAndIsNotKept() async throws {
+        try await TestDatabase.withTestClient(poolSize: 1) { client in
+            for _ in 0..<2 {
+                let error = try await #require(throws: PostgresError.self) { try await client.query("SELEC 1") }
+                #expect(error.sqlState == "42601")
+            }
+            #expect(try await client.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELEC 1'")[0].decode(0, as: Int64.self) == 0)
+            #expect(try await client.query("SELECT 2")[0].decode(0, as: Int.self) == 2)
+        }
+    }
+
+    @Test func aStatementWhoseTableChangedIsPreparedAgain() async throws {
+        try await TestDatabase.withTestClient(poolSize: 1) { client in
+            try await client.withConnection { try await $0.execute("CREATE TABLE shapes (id int); INSERT INTO shapes VALUES (1)") }
+            let select = "SELECT * FROM shapes"
+            #expect(try await client.query(select).columnNames == ["id"])
+            try await client.withConnection { try await $0.execute("ALTER TABLE shapes ADD COLUMN name text") }
+            // The server refuses the old plan once; the next call prepares the statement again.
+            if let error = await #expect(throws: PostgresError.self, performing: { try await client.query(select) }) {
+                #expect(error.sqlState == "0A000", "\(error)")
+            }
+            #expect(try await client.query(select).columnNames == ["id", "name"])
+        }
+    }
+
     @Test func twoHundredConcurrentTasksShareFourConnections() async throws {
         try await TestDatabase.withTestDatabase(poolSize: 4) { configuration in
             try await TestDatabase.withClient(configuration) { client in
