@@ -2,35 +2,145 @@ import Foundation
 import OpenAPIRuntime
 
 /// The contract's time format: RFC 3339, UTC, with milliseconds (`2026-11-21T18:00:00.123Z`).
+///
+/// Written and read by hand rather than with Foundation's ISO 8601 format styles: every
+/// record crosses this code several times on its way (HTTP response, event, consumer, client),
+/// and the format styles cost microseconds per call where arithmetic costs nanoseconds.
 public enum Timestamp {
-    private static let withMilliseconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
     /// How the generated HTTP servers and clients read and write `date-time` fields.
     public static let transcoder = TimestampTranscoder()
-    private static let withoutFraction = Date.ISO8601FormatStyle(timeZone: .gmt)
 
-    /// Formats `date` in UTC, rounded to the nearest millisecond.
+    /// Formats `date` in UTC, rounded to the nearest millisecond (years 0...9999, as RFC 3339 has them).
     ///
-    /// Foundation's formatters truncate, and a `Date` read back from the database
-    /// is a `Double` a hair below or above the stored millisecond: rounding keeps
-    /// `…43.856` from coming out as `…43.855`.
+    /// Rounding, not truncating: a `Date` read back from the database is a `Double` a hair
+    /// below or above the stored millisecond, and `…43.856` must not come out as `…43.855`.
     public static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let wholeSeconds = fraction < 0 ? seconds - 1 : seconds
-        let millis = fraction < 0 ? fraction + 1000 : fraction
-        let base = withoutFraction.format(Date(timeIntervalSince1970: Double(wholeSeconds)))
-        let digits = String(millis)
-        return base.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+        let (days, millisecondOfDay) = floorDivision(milliseconds, 86_400_000)
+        let (year, month, day) = civil(fromDays: days)
+        let (second, millisecond) = millisecondOfDay.quotientAndRemainder(dividingBy: 1000)
+        var text = ""
+        text.reserveCapacity(24)
+        text += pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
+        text += pad(second / 3600, 2) + ":" + pad(second / 60 % 60, 2) + ":" + pad(second % 60, 2)
+        text += "." + pad(millisecond, 3) + "Z"
+        return text
     }
 
-    /// Parses an RFC 3339 time with or without fractional seconds; nil when it is not one.
-    ///
-    /// Foundation rolls an out-of-range field over (`25:00` becomes `01:00` the next
-    /// day); a UTC time whose fields do not survive the round trip is rejected.
+    /// Parses an RFC 3339 time (`2026-11-21T18:00:00.123Z`, `...18:00:00Z`, `...19:00:00+01:00`);
+    /// nil when it is not one, including fields out of range (hour 25, February 30).
     public static func parse(_ text: String) -> Date? {
-        guard let date = (try? withMilliseconds.parse(text)) ?? (try? withoutFraction.parse(text)) else { return nil }
-        if text.hasSuffix("Z"), withoutFraction.format(date).prefix(19) != text.prefix(19) { return nil }
-        return date
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            var reader = DigitReader(bytes: bytes)
+            guard let year = reader.number(digits: 4), reader.skip("-"),
+                let month = reader.number(digits: 2), reader.skip("-"),
+                let day = reader.number(digits: 2), reader.skip("T") || reader.skip("t"),
+                let hour = reader.number(digits: 2), reader.skip(":"),
+                let minute = reader.number(digits: 2), reader.skip(":"),
+                let second = reader.number(digits: 2)
+            else { return nil }
+            guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+                hour < 24, minute < 60, second < 60
+            else { return nil }
+            var fraction = 0.0
+            if reader.skip(".") {
+                var scale = 0.1
+                var digits = 0
+                while let digit = reader.digit() {
+                    fraction += Double(digit) * scale
+                    scale /= 10
+                    digits += 1
+                }
+                guard digits > 0 else { return nil }
+            }
+            var offsetSeconds: Int64 = 0
+            if reader.skip("Z") || reader.skip("z") {
+                // UTC
+            } else if let sign: Int64 = reader.skip("+") ? 1 : reader.skip("-") ? -1 : nil,
+                let offsetHours = reader.number(digits: 2), reader.skip(":"),
+                let offsetMinutes = reader.number(digits: 2), offsetHours < 24, offsetMinutes < 60
+            {
+                offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
+            } else {
+                return nil
+            }
+            guard reader.atEnd else { return nil }
+            let seconds = days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+            return Date(timeIntervalSince1970: Double(seconds) + fraction)
+        }
+    }
+
+    // MARK: Calendar arithmetic (proleptic Gregorian, after Howard Hinnant's `days_from_civil`)
+
+    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
+
+    /// Days since 1970-01-01 of a date.
+    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = floorDivision(shiftedYear, 400).0
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date of a number of days since 1970-01-01.
+    private static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = floorDivision(shifted, 146_097).0
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+/// Reads fixed-width ASCII fields.
+private struct DigitReader {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position = 0
+
+    var atEnd: Bool { position == bytes.count }
+
+    mutating func digit() -> Int64? {
+        guard position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) else { return nil }
+        defer { position += 1 }
+        return Int64(bytes[position] - UInt8(ascii: "0"))
+    }
+
+    mutating func number(digits: Int) -> Int64? {
+        var value: Int64 = 0
+        for _ in 0..<digits {
+            guard let digit = digit() else { return nil }
+            value = value * 10 + digit
+        }
+        return value
+    }
+
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: character) else { return false }
+        position += 1
+        return true
     }
 }
 

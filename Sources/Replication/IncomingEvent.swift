@@ -12,12 +12,18 @@ public struct IncomingEvent: Sendable {
     /// Parses `body`; throws ``PoisonMessage`` (`invalid-json`, `invalid-envelope`) when it cannot.
     public init(body: [UInt8]) throws(PoisonMessage) {
         let data = Data(body)
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
-            throw PoisonMessage(.invalidJSON, "the body is not a JSON object")
-        }
         do {
             envelope = try JSONDecoder().decode(EventEnvelope<IgnoredPayload>.self, from: data)
         } catch {
+            let context: DecodingError.Context? =
+                switch error as? DecodingError {
+                case .dataCorrupted(let context)?, .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: context
+                default: nil
+                }
+            if let context, context.codingPath.isEmpty {
+                // Not JSON at all (or not UTF-8), or JSON whose top level is not an object.
+                throw PoisonMessage(.invalidJSON, "the body is not a JSON object")
+            }
             throw PoisonMessage(.invalidEnvelope, DecodingFailure(error).description)
         }
         self.body = data

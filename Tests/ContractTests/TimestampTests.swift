@@ -72,6 +72,47 @@ struct TimestampTests {
         #expect(Timestamp.parse("2026-11-21T23:59:59.999Z") != nil)
     }
 
+    @Test("parses offsets, lowercase separators and long fractions as RFC 3339 allows")
+    func parseRFC3339Variants() throws {
+        let utc = try #require(Timestamp.parse("2026-11-21T18:00:00.123Z"))
+        #expect(Timestamp.parse("2026-11-21T19:00:00.123+01:00") == utc)
+        #expect(Timestamp.parse("2026-11-21T12:30:00.123-05:30") == utc)
+        #expect(Timestamp.parse("2026-11-21t18:00:00.123z") == utc)
+        #expect(Timestamp.format(try #require(Timestamp.parse("2026-11-21T18:00:00.123456789Z"))) == "2026-11-21T18:00:00.123Z")
+        #expect(Timestamp.format(try #require(Timestamp.parse("2026-11-21T18:00:00.5Z"))) == "2026-11-21T18:00:00.500Z")
+    }
+
+    @Test("malformed fields are rejected", arguments: [
+        "2026-11-21T18:00:00.Z", "2026-11-21T18:00:00.123", "2026-11-21T18:00:00.123Z ", " 2026-11-21T18:00:00Z",
+        "2026-11-21T18:00:60Z", "2026-11-21T18:60:00Z", "2026-00-21T18:00:00Z", "2026-11-00T18:00:00Z",
+        "2026-11-21T18:00:00+1:00", "2026-11-21T18:00:00+01:60", "2026-11-21 18:00:00Z", "26-11-21T18:00:00Z",
+        "2025-02-29T00:00:00Z",
+    ])
+    func parseRejectsMalformed(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test("leap days and distant dates come back as they went", arguments: [
+        "2024-02-29T23:59:59.999Z", "2000-02-29T00:00:00.000Z", "1900-03-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z",
+        "9999-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z",
+    ])
+    func calendarRoundTrips(text: String) throws {
+        #expect(Timestamp.format(try #require(Timestamp.parse(text))) == text)
+    }
+
+    @Test("agrees with Foundation's ISO 8601 formatting over many instants")
+    func agreesWithFoundation() {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            // 0.4 ms past a millisecond, from 1900 to 2200: Foundation truncates and we round to the same text.
+            let milliseconds = Int64.random(in: -2_208_988_800_000...7_258_118_400_000, using: &generator)
+            let date = Date(timeIntervalSince1970: (Double(milliseconds) + 0.4) / 1000)
+            #expect(Timestamp.format(date) == style.format(date), "\(milliseconds)")
+            #expect(Timestamp.parse(style.format(date)).map { ($0.timeIntervalSince1970 * 1000).rounded() } == Double(milliseconds))
+        }
+    }
+
     @Test("the OpenAPI transcoder uses the same format and rejects garbage")
     func transcoder() throws {
         let date = Date(timeIntervalSince1970: Self.base + 0.124 - 0.000_000_4)
