@@ -10,8 +10,10 @@
 #    vhost "bench", so neither the demo (8081/8082) nor the tests are touched;
 # 3. the ceiling: pgbench runs the exact transaction of a create (BEGIN; INSERT
 #    customer; INSERT outbox; COMMIT) at the same concurrency, on a database with
-#    the same schema (bench_ceiling) that no relay drains;
-# 4. load tests: customers only, unpaced (creates/s vs the ceiling); mixed,
+#    the same schema (bench_ceiling) that no relay drains, with prepared statements
+#    as the services use them (-M prepared), and for reference unprepared (-M extended);
+# 4. load tests: customers only, unpaced (creates/s vs the ceiling, and where the
+#    CPU goes meanwhile: scripts/bench/cpu-split.py over 10 s of it); mixed,
 #    unpaced (max sustained rate R); mixed at 0.8 R (replication lag); a long
 #    mixed run (BENCH_LONG_COUNT, default 100000) that must lose and duplicate nothing;
 # 5. each service's peak RSS (VmHWM) after all of it; then stops its services.
@@ -105,7 +107,7 @@ PGPASSWORD=postgres pg_dump -h 127.0.0.1 -p "$PG_PORT" -U postgres --schema-only
     echo
     echo "- machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), everything on one host"
     echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo ' (with uncommitted changes in Sources)'); binaries: $BIN_DIR, built $(date -u -r "$BIN_DIR/customer-service" +%Y-%m-%dT%H:%M:%SZ)"
-    echo "- services: $BUILD_CONFIGURATION build, $CUSTOMER_SERVICE_URL and $ORDER_SERVICE_URL, defaults unless set: DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-10} CONSUMER_CONCURRENCY=${CONSUMER_CONCURRENCY:-8} OUTBOX_BATCH_SIZE=${OUTBOX_BATCH_SIZE:-100} LOG_LEVEL=${LOG_LEVEL:-info}"
+    echo "- services: $BUILD_CONFIGURATION build, $CUSTOMER_SERVICE_URL and $ORDER_SERVICE_URL, defaults unless set: DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-10} CONSUMER_CONCURRENCY=${CONSUMER_CONCURRENCY:-4} CONSUMER_BATCH_SIZE=${CONSUMER_BATCH_SIZE:-50} OUTBOX_BATCH_SIZE=${OUTBOX_BATCH_SIZE:-100} LOG_LEVEL=${LOG_LEVEL:-info}"
     echo "- concurrency $concurrency; load average at start: $(load_average)"
     echo
 } >"$summary"
@@ -137,17 +139,56 @@ VALUES (gen_random_uuid(), 'customer.created', 'customer.events',
 RETURNING sequence;
 COMMIT;
 SQL
-log "pgbench: the create transaction, $concurrency clients, ${pgbench_seconds}s"
-PGPASSWORD=bench_ceiling pgbench -h 127.0.0.1 -p "$PG_PORT" -U bench_ceiling -n -M extended \
-    -c "$concurrency" -j 2 -T "$pgbench_seconds" -f "$out/create-customer.sql" bench_ceiling >"$out/pgbench.txt" 2>&1
-cat "$out/pgbench.txt"
-ceiling=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench.txt" | head -1)
-note "- pgbench ceiling: $ceiling tps ($(grep 'latency average' "$out/pgbench.txt")), load average after: $(load_average)"
+# pgbench_ceiling MODE: the create transaction under pgbench -M MODE; prints its tps.
+pgbench_ceiling() {
+    local mode=$1
+    log "pgbench: the create transaction, -M $mode, $concurrency clients, ${pgbench_seconds}s"
+    PGPASSWORD=bench_ceiling pgbench -h 127.0.0.1 -p "$PG_PORT" -U bench_ceiling -n -M "$mode" \
+        -c "$concurrency" -j 2 -T "$pgbench_seconds" -f "$out/create-customer.sql" bench_ceiling >"$out/pgbench-$mode.txt" 2>&1
+    cat "$out/pgbench-$mode.txt" >&2
+    note "- pgbench -M $mode: $(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench-$mode.txt" | head -1) tps ($(grep 'latency average' "$out/pgbench-$mode.txt")), load average after: $(load_average)" >&2
+    sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$out/pgbench-$mode.txt" | head -1
+}
+# The services prepare their statements (see PreparedStatements), so the same transaction
+# with prepared statements is the ceiling they are held to.
+ceiling=$(pgbench_ceiling prepared)
+ceiling_unprepared=$(pgbench_ceiling extended)
 
+# records: customers plus orders created so far in the bench databases.
+records() {
+    local total=0 table database
+    for table in customers:bench_customer_service orders:bench_order_service; do
+        database=${table#*:}
+        total=$((total + $(PGPASSWORD=postgres psql -X -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$database" -c "SELECT count(*) FROM ${table%%:*}")))
+    done
+    echo "$total"
+}
+# cpu_window: CPU per component over 10 s, starting 3 s into a load test.
+cpu_window() {
+    sleep 3
+    local first last
+    first=$(records)
+    python3 scripts/bench/cpu-split.py snapshot >"$out/cpu-before.json"
+    sleep 10
+    python3 scripts/bench/cpu-split.py snapshot >"$out/cpu-after.json"
+    last=$(records)
+    {
+        echo "CPU per component over 10 s of customers-unpaced ($((last - first)) customers created and replicated meanwhile):"
+        echo
+        python3 scripts/bench/cpu-split.py diff "$out/cpu-before.json" "$out/cpu-after.json" $((last - first))
+    } >"$out/cpu-split.md"
+}
+
+cpu_window &
+cpu_window_pid=$!
 load_test customers-unpaced --count "$count" --order-ratio 0 || true
+wait "$cpu_window_pid" || true
 creates=$(json_field "$out/customers-unpaced.json" "round(r['operations']['createCustomer']['requestsPerSecond'], 1)")
 replicated=$(json_field "$out/customers-unpaced.json" "round(r['replicatedPerSecond'], 1)")
-note "- end-to-end customer creates/s: $creates = $(python3 -c "print(round(100*$creates/$ceiling, 1))")% of the pgbench ceiling; replicated to OrderService as well: $replicated/s = $(python3 -c "print(round(100*$replicated/$ceiling, 1))")%"
+note "- end-to-end customer creates/s: $creates = $(python3 -c "print(round(100*$creates/$ceiling, 1))")% of the pgbench ceiling with prepared statements ($(python3 -c "print(round(100*$creates/$ceiling_unprepared, 1))")% of the unprepared one); replicated to OrderService as well: $replicated/s = $(python3 -c "print(round(100*$replicated/$ceiling, 1))")%"
+if [ -f "$out/cpu-split.md" ]; then
+    { echo; cat "$out/cpu-split.md"; echo; } | tee -a "$summary"
+fi
 
 # MARK: 2. max sustained mixed rate, and lag at 80% of it
 

@@ -216,6 +216,9 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     outcomes[index] = .duplicate
                 }
             }
+            // Rows are inserted, and their keys locked, in key order: two workers whose batches hold
+            // the same events (a duplicate, a replay) wait for each other but never deadlock.
+            candidates.sort { events[$0].event.envelope.eventId < events[$1].event.envelope.eventId }
             let envelopes = candidates.map { events[$0].event.envelope }
             let newEvents = Set(
                 try await connection.query(
@@ -240,6 +243,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     outcomes[index] = .replay
                 }
             }
+            writes.sort { events[$0].change.id < events[$1].change.id }
             let written = writes.isEmpty ? [] : try await handler.apply(writes.map { events[$0] }, on: connection)
             for index in writes {
                 outcomes[index] = written.contains(events[index].change.id) ? .applied : .replay

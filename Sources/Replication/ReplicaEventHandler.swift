@@ -15,9 +15,10 @@ public protocol ReplicaEventHandler: Sendable {
     /// Writes the replica rows of `changes` on `connection`, inside the consumer's
     /// transaction, and returns the ids of the records that were new.
     ///
-    /// The changes are for distinct records. Use one statement for all of them
-    /// (`INSERT ... SELECT * FROM unnest($1::uuid[], ...) ON CONFLICT (id) DO NOTHING RETURNING id`):
-    /// a record that is already there (a replay) must change nothing.
+    /// The changes are for distinct records, in the order of their ids. Use one statement for all of them
+    /// (`INSERT ... SELECT * FROM unnest($1::uuid[], ...) ON CONFLICT (id) DO NOTHING RETURNING id`),
+    /// which keeps that order, so concurrent batches never deadlock; a record that is already
+    /// there (a replay) must change nothing.
     func apply(_ changes: [PreparedEvent<Change>], on connection: PostgresConnection) async throws -> Set<UUID>
 }
 
