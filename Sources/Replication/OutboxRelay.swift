@@ -14,25 +14,32 @@ import ServiceLifecycle
 ///   published without waiting for a poll; a slow poll (``Configuration/pollInterval``)
 ///   catches rows committed by instances that died before publishing.
 /// - Rows are locked with `FOR UPDATE SKIP LOCKED`, so several instances of a
-///   service can run relays at once without publishing one row concurrently.
+///   service can run relays at once without publishing one row concurrently, and
+///   one relay can have ``Configuration/concurrency`` batches in flight: while one
+///   waits for the broker's confirms, another publishes what was committed since.
 /// - While the broker is down, publishing fails, the transaction rolls back, and
 ///   the relay retries with capped backoff: writes go on, the backlog drains later.
 /// - A crash between the broker's confirm and the commit publishes a row again;
-///   consumers are idempotent, so that is harmless (at-least-once delivery).
+///   consumers are idempotent, so that is harmless (at-least-once delivery). For the
+///   same reason the marking commits without waiting for its WAL flush
+///   (`synchronous_commit = off`): losing it in a crash only means publishing again.
 public final class OutboxRelay: Service, Sendable {
     /// How the relay batches and polls.
     public struct Configuration: Sendable {
         /// Rows per batch (one confirm window, one transaction).
         public var batchSize: Int = 100
+        /// Batches in flight at once, each in its own transaction on its own pooled connection.
+        public var concurrency: Int = 2
         /// How often to look for rows when nobody calls ``OutboxRelay/wake()``.
         public var pollInterval: Duration = .seconds(1)
         /// The AMQP `app_id` of the published messages.
         public var appID: String
 
         /// Creates a configuration.
-        public init(appID: String, batchSize: Int = 100, pollInterval: Duration = .seconds(1)) {
+        public init(appID: String, batchSize: Int = 100, concurrency: Int = 2, pollInterval: Duration = .seconds(1)) {
             self.appID = appID
             self.batchSize = batchSize
+            self.concurrency = concurrency
             self.pollInterval = pollInterval
         }
     }
@@ -41,8 +48,7 @@ public final class OutboxRelay: Service, Sendable {
     private let database: PostgresClient
     private let publisher: AMQPPublisher
     private let logger: Logger
-    private let wakeUps: AsyncStream<Void>
-    private let wakeUpContinuation: AsyncStream<Void>.Continuation
+    private let doorbell = Doorbell()
     private let metrics = RelayMetrics()
 
     /// Creates a relay that publishes `database`'s outbox through `publisher`.
@@ -51,52 +57,65 @@ public final class OutboxRelay: Service, Sendable {
         self.database = database
         self.publisher = publisher
         self.logger = logger
-        // Wake-ups coalesce: while the relay drains, any number of them count as one.
-        (wakeUps, wakeUpContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Asks the relay to look at the outbox now. Cheap and non-blocking; call it after each commit.
     public func wake() {
-        wakeUpContinuation.yield()
+        doorbell.ring()
     }
 
     /// Drains the outbox on every wake-up and poll until graceful shutdown; the
-    /// batch in flight at shutdown is finished.
+    /// batches in flight at shutdown are finished.
     public func run() async throws {
-        logger.info("outbox relay started", metadata: ["relay.batch_size": "\(configuration.batchSize)"])
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { [wakeUpContinuation, pollInterval = configuration.pollInterval] in
-                // The fallback poll; it ends quietly when the relay stops.
-                while !Task.isCancelled {
-                    wakeUpContinuation.yield()
-                    try? await Task.sleep(for: pollInterval)
+        logger.info(
+            "outbox relay started",
+            metadata: ["relay.batch_size": "\(configuration.batchSize)", "relay.concurrency": "\(configuration.concurrency)"]
+        )
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { [doorbell, pollInterval = configuration.pollInterval] in
+                    // The fallback poll, and the backlog gauges; it ends quietly when the relay stops.
+                    var backlogRecordedAt: ContinuousClock.Instant?
+                    while !Task.isCancelled {
+                        doorbell.ring()
+                        // At most once a second: the gauges cost a pool connection and a query.
+                        if backlogRecordedAt.map({ .now - $0 >= .seconds(1) }) ?? true {
+                            backlogRecordedAt = .now
+                            await self.recordBacklog()
+                        }
+                        try? await Task.sleep(for: pollInterval)
+                    }
                 }
+                await withDiscardingTaskGroup { workers in
+                    for _ in 0..<max(1, configuration.concurrency) {
+                        workers.addTask { await self.work() }
+                    }
+                }
+                group.cancelAll()
             }
-            var backoff = Backoff()
-            var backlogRecordedAt: ContinuousClock.Instant?
-            for await _ in wakeUps.cancelOnGracefulShutdown() {
-                do {
-                    try await drain()
-                    backoff.reset()
-                } catch {
-                    let delay = backoff.next()
-                    logger.warning(
-                        "outbox publish failed, will retry",
-                        metadata: ["error": "\(error)", "retry.in_ms": "\(delay.milliseconds)"]
-                    )
-                    try? await Task.sleep(for: delay)
-                    wake()
-                }
-                // At most once a second: under load the relay wakes per commit, and a second pool
-                // checkout per drain queued it behind the HTTP handlers, adding to replication lag.
-                if backlogRecordedAt.map({ .now - $0 >= .seconds(1) }) ?? true {
-                    backlogRecordedAt = .now
-                    await recordBacklog()
-                }
-            }
-            group.cancelAll()
+        } onGracefulShutdown: {
+            self.doorbell.close()
         }
         logger.info("outbox relay stopped")
+    }
+
+    /// One of the relay's workers: drains whenever the doorbell rings, until it is closed.
+    private func work() async {
+        var backoff = Backoff()
+        while await doorbell.wait() {
+            do {
+                try await drain()
+                backoff.reset()
+            } catch {
+                let delay = backoff.next()
+                logger.warning(
+                    "outbox publish failed, will retry",
+                    metadata: ["error": "\(error)", "retry.in_ms": "\(delay.milliseconds)"]
+                )
+                try? await Task.sleep(for: delay)
+                doorbell.ring()
+            }
+        }
     }
 
     /// Publishes batches until one comes back short, or shutdown begins.
@@ -107,6 +126,7 @@ public final class OutboxRelay: Service, Sendable {
     /// Publishes one batch and returns how many rows it held.
     func publishBatch() async throws -> Int {
         try await database.withTransaction { connection in
+            try await connection.execute("SET LOCAL synchronous_commit = off")
             let rows = try await connection.query(
                 """
                 SELECT sequence, event_id, event_type, exchange, payload, headers::text, request_id, created_at

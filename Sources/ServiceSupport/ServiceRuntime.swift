@@ -64,6 +64,7 @@ public struct ServiceRuntime: Sendable {
             configuration: .init(
                 appID: configuration.service.rawValue,
                 batchSize: configuration.broker.outboxBatchSize,
+                concurrency: configuration.broker.outboxConcurrency,
                 pollInterval: configuration.broker.outboxPollInterval
             ),
             database: database,

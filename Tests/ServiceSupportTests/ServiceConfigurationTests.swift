@@ -25,6 +25,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.broker.consumerConcurrency == 4)
         #expect(configuration.broker.consumerBatchSize == 50)
         #expect(configuration.broker.outboxBatchSize == 100)
+        #expect(configuration.broker.outboxConcurrency == 2)
         #expect(configuration.broker.outboxPollInterval == .seconds(1))
         #expect(configuration.logLevel == .info)
         #expect(configuration.names == ReplicationNames())
@@ -56,6 +57,7 @@ struct ServiceConfigurationTests {
                 "CONSUMER_CONCURRENCY": "2",
                 "CONSUMER_BATCH_SIZE": "9",
                 "OUTBOX_BATCH_SIZE": "250",
+                "OUTBOX_CONCURRENCY": "3",
                 "OUTBOX_POLL_INTERVAL_MS": "20",
                 "UNRELATED": "ignored",
             ]
@@ -73,6 +75,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.broker.consumerConcurrency == 2)
         #expect(configuration.broker.consumerBatchSize == 9)
         #expect(configuration.broker.outboxBatchSize == 250)
+        #expect(configuration.broker.outboxConcurrency == 3)
         #expect(configuration.broker.outboxPollInterval == .milliseconds(20))
 
         let empty = try ServiceConfiguration(service: .customerService, environment: ["HTTP_PORT": "", "LOG_LEVEL": ""])
@@ -118,7 +121,7 @@ struct ServiceConfigurationTests {
     }
 
     @Test("other integer settings are range-checked too", arguments: [
-        ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("CONSUMER_BATCH_SIZE", "0"), ("OUTBOX_BATCH_SIZE", "0"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
+        ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("CONSUMER_BATCH_SIZE", "0"), ("OUTBOX_BATCH_SIZE", "0"), ("OUTBOX_CONCURRENCY", "65"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
     ])
     func otherRanges(variable: String, value: String) throws {
         let error = try error([variable: value])
