@@ -15,8 +15,8 @@ import ServiceLifecycle
 ///   catches rows committed by instances that died before publishing.
 /// - Rows are locked with `FOR UPDATE SKIP LOCKED`, so several instances of a
 ///   service can run relays at once without publishing one row concurrently, and
-///   one relay can have ``Configuration/concurrency`` batches in flight: while one
-///   waits for the broker's confirms, another publishes what was committed since.
+///   one relay can have several batches in flight (``Configuration/concurrency``):
+///   while one waits for the broker's confirms, another publishes what was committed since.
 /// - While the broker is down, publishing fails, the transaction rolls back, and
 ///   the relay retries with capped backoff: writes go on, the backlog drains later.
 /// - A crash between the broker's confirm and the commit publishes a row again;
@@ -29,14 +29,18 @@ public final class OutboxRelay: Service, Sendable {
         /// Rows per batch (one confirm window, one transaction).
         public var batchSize: Int = 100
         /// Batches in flight at once, each in its own transaction on its own pooled connection.
-        public var concurrency: Int = 2
+        ///
+        /// More than one lowers the tail of the replication lag under load (an event committed
+        /// while a batch waits for its confirms is published at once) and costs throughput (the
+        /// batches are smaller): measured in docs/benchmarks.md.
+        public var concurrency: Int = 1
         /// How often to look for rows when nobody calls ``OutboxRelay/wake()``.
         public var pollInterval: Duration = .seconds(1)
         /// The AMQP `app_id` of the published messages.
         public var appID: String
 
         /// Creates a configuration.
-        public init(appID: String, batchSize: Int = 100, concurrency: Int = 2, pollInterval: Duration = .seconds(1)) {
+        public init(appID: String, batchSize: Int = 100, concurrency: Int = 1, pollInterval: Duration = .seconds(1)) {
             self.appID = appID
             self.batchSize = batchSize
             self.concurrency = concurrency

@@ -16,7 +16,7 @@ import Logging
 /// | `CONSUMER_CONCURRENCY` | `4` |
 /// | `CONSUMER_BATCH_SIZE` | `50` |
 /// | `OUTBOX_BATCH_SIZE` | `100` |
-/// | `OUTBOX_CONCURRENCY` | `2` |
+/// | `OUTBOX_CONCURRENCY` | `1` |
 /// | `OUTBOX_POLL_INTERVAL_MS` | `1000` |
 /// | `BROKER_NAME_PREFIX` | empty |
 public struct ServiceConfiguration: Sendable {
@@ -96,7 +96,7 @@ public struct ServiceConfiguration: Sendable {
             consumerConcurrency: try reader.integer("CONSUMER_CONCURRENCY", default: 4, in: 1...256),
             consumerBatchSize: try reader.integer("CONSUMER_BATCH_SIZE", default: 50, in: 1...10000),
             outboxBatchSize: try reader.integer("OUTBOX_BATCH_SIZE", default: 100, in: 1...10000),
-            outboxConcurrency: try reader.integer("OUTBOX_CONCURRENCY", default: 2, in: 1...64),
+            outboxConcurrency: try reader.integer("OUTBOX_CONCURRENCY", default: 1, in: 1...64),
             outboxPollInterval: .milliseconds(try reader.integer("OUTBOX_POLL_INTERVAL_MS", default: 1000, in: 10...3_600_000))
         )
         let level = reader.string("LOG_LEVEL", default: "info")

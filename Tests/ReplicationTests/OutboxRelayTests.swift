@@ -10,9 +10,11 @@ import Testing
 /// never publishes a row twice when several relays drain one outbox.
 @Suite("Outbox relay (PostgreSQL + RabbitMQ)")
 struct OutboxRelayTests {
-    func relay(_ database: PostgresClient, _ publisher: AMQPPublisher, appID: String = "customer-service", batchSize: Int = 100) -> OutboxRelay {
+    func relay(
+        _ database: PostgresClient, _ publisher: AMQPPublisher, appID: String = "customer-service", batchSize: Int = 100, concurrency: Int = 1
+    ) -> OutboxRelay {
         OutboxRelay(
-            configuration: .init(appID: appID, batchSize: batchSize, pollInterval: .milliseconds(50)),
+            configuration: .init(appID: appID, batchSize: batchSize, concurrency: concurrency, pollInterval: .milliseconds(50)),
             database: database,
             publisher: publisher,
             logger: TestEnvironment.logger
@@ -137,7 +139,7 @@ struct OutboxRelayTests {
         }
     }
 
-    @Test("two relays draining one backlog publish every row exactly once (FOR UPDATE SKIP LOCKED)")
+    @Test("two relays with two batches in flight each publish every row of one backlog exactly once (FOR UPDATE SKIP LOCKED)")
     func twoRelaysExactlyOnce() async throws {
         let names = TestEnvironment.uniqueNames()
         let watch = names.prefix + "watch"
@@ -152,8 +154,8 @@ struct OutboxRelayTests {
                 try await withClient(configuration) { otherDatabase in
                     let publisherA = publisher(names, amqp)
                     let publisherB = publisher(names, amqp)
-                    let relayA = relay(database, publisherA, appID: "relay-a", batchSize: 25)
-                    let relayB = relay(otherDatabase, publisherB, appID: "relay-b", batchSize: 25)
+                    let relayA = relay(database, publisherA, appID: "relay-a", batchSize: 25, concurrency: 2)
+                    let relayB = relay(otherDatabase, publisherB, appID: "relay-b", batchSize: 25, concurrency: 2)
                     try await withRunning([publisherA, publisherB]) {
                         // Connected before the relays start, so both compete from the first batch.
                         try await publisherA.publish([])

@@ -25,7 +25,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.broker.consumerConcurrency == 4)
         #expect(configuration.broker.consumerBatchSize == 50)
         #expect(configuration.broker.outboxBatchSize == 100)
-        #expect(configuration.broker.outboxConcurrency == 2)
+        #expect(configuration.broker.outboxConcurrency == 1)
         #expect(configuration.broker.outboxPollInterval == .seconds(1))
         #expect(configuration.logLevel == .info)
         #expect(configuration.names == ReplicationNames())
