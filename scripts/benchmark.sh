@@ -14,12 +14,13 @@
 #    as the services use them (-M prepared), and for reference unprepared (-M extended);
 # 4. load tests: customers only, unpaced (creates/s vs the ceiling, and where the
 #    CPU goes meanwhile: scripts/bench/cpu-split.py over 10 s of it); mixed,
-#    unpaced (max sustained rate R); mixed at 0.8 R (replication lag); a long
+#    unpaced (max sustained rate R); mixed at 0.8 R (replication lag), and at the
+#    rates in BENCH_LAG_SWEEP (default "100 300 500", 20 s each); a long
 #    mixed run (BENCH_LONG_COUNT, default 100000) that must lose and duplicate nothing;
 #    before each, VACUUM ANALYZE and CHECKPOINT (the previous phase's debt is not counted);
 # 5. each service's peak RSS (VmHWM) after all of it; then stops its services.
 #
-# Knobs: BENCH_CONCURRENCY (16), BENCH_COUNT (20000), BENCH_LONG_COUNT (100000),
+# Knobs: BENCH_CONCURRENCY (16), BENCH_COUNT (20000), BENCH_LONG_COUNT (100000), BENCH_LAG_SWEEP,
 # BENCH_PGBENCH_SECONDS (20), BENCH_LAG_SECONDS (30), BENCH_BIN_DIR (use these
 # binaries, do not build); DATABASE_POOL_SIZE etc. are passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
 # The machine should be otherwise idle: the summary records the load average.
@@ -214,6 +215,13 @@ settle
 load_test mixed-80pct --count $((lag_rate * lag_seconds)) --rate "$lag_rate" --order-ratio 0.5 || true
 for direction in customersToOrderService ordersToCustomerService; do
     note "  - lag $direction: $(json_field "$out/mixed-80pct.json" "'p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms over %d records' % tuple(r['$direction']['lagMs'][k] for k in ['p50','p90','p99','max','count'])")"
+done
+
+# The lag below 0.8 R: where it starts to grow.
+for rate in ${BENCH_LAG_SWEEP-100 300 500}; do
+    settle
+    load_test "lag-at-$rate" --count $((rate * 20)) --rate "$rate" --order-ratio 0.5 || true
+    note "  - lag at $rate req/s: $(json_field "$out/lag-at-$rate.json" "'; '.join('%s p50 %.1f ms, p99 %.1f ms' % (d, r[d]['lagMs']['p50'], r[d]['lagMs']['p99']) for d in ['customersToOrderService', 'ordersToCustomerService'])")"
 done
 
 # MARK: 3. the long run
