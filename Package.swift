@@ -71,6 +71,7 @@ let package = Package(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
+                "CivilDate",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,9 +97,10 @@ let package = Package(
         ),
 
         // MARK: Replication: the contract between the services and the machinery that carries it
+        .target(name: "CivilDate", swiftSettings: swiftSettings),
         .target(
             name: "Contract",
-            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            dependencies: ["CivilDate", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,12 +1,15 @@
 import Synchronization
 
-/// A queue between one producer and several workers, where a worker takes everything
+/// A queue between producers and several workers, where a worker takes everything
 /// that is waiting (up to a limit) at once.
 ///
 /// This is what makes the consumer's batches adaptive: while the workers keep up, each
 /// delivery is taken alone as soon as it arrives (no added latency); when they fall
 /// behind, deliveries pile up and the next worker takes them as one batch. The queue
 /// itself is unbounded; the broker's prefetch bounds what can be in it.
+///
+/// The relay's wake-ups are a `BatchQueue<Void>` taken with no limit: a commit wakes one
+/// idle worker, and any number of commits while all are busy are one pending drain.
 final class BatchQueue<Element: Sendable>: Sendable {
     private struct State {
         var elements: [Element] = []

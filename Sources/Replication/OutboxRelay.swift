@@ -52,7 +52,9 @@ public final class OutboxRelay: Service, Sendable {
     private let database: PostgresClient
     private let publisher: AMQPPublisher
     private let logger: Logger
-    private let doorbell = Doorbell()
+    /// Wake-ups; a worker takes all that are pending at once, so any number of them while
+    /// every worker is busy count as one more drain.
+    private let wakeUps = BatchQueue<Void>()
     private let metrics = RelayMetrics()
 
     /// Creates a relay that publishes `database`'s outbox through `publisher`.
@@ -65,7 +67,7 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Asks the relay to look at the outbox now. Cheap and non-blocking; call it after each commit.
     public func wake() {
-        doorbell.ring()
+        wakeUps.push(())
     }
 
     /// Drains the outbox on every wake-up and poll until graceful shutdown; the
@@ -77,11 +79,11 @@ public final class OutboxRelay: Service, Sendable {
         )
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { [doorbell, pollInterval = configuration.pollInterval] in
+                group.addTask { [wakeUps, pollInterval = configuration.pollInterval] in
                     // The fallback poll, and the backlog gauges; it ends quietly when the relay stops.
                     var backlogRecordedAt: ContinuousClock.Instant?
                     while !Task.isCancelled {
-                        doorbell.ring()
+                        wakeUps.push(())
                         // At most once a second: the gauges cost a pool connection and a query.
                         if backlogRecordedAt.map({ .now - $0 >= .seconds(1) }) ?? true {
                             backlogRecordedAt = .now
@@ -98,15 +100,15 @@ public final class OutboxRelay: Service, Sendable {
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            self.doorbell.close()
+            self.wakeUps.finish()
         }
         logger.info("outbox relay stopped")
     }
 
-    /// One of the relay's workers: drains whenever the doorbell rings, until it is closed.
+    /// One of the relay's workers: drains whenever woken, until the relay stops.
     private func work() async {
         var backoff = Backoff()
-        while await doorbell.wait() {
+        while await wakeUps.take(max: .max) != nil {
             do {
                 try await drain()
                 backoff.reset()
@@ -117,7 +119,7 @@ public final class OutboxRelay: Service, Sendable {
                     metadata: ["error": "\(error)", "retry.in_ms": "\(delay.milliseconds)"]
                 )
                 try? await Task.sleep(for: delay)
-                doorbell.ring()
+                wakeUps.push(())
             }
         }
     }

@@ -44,6 +44,21 @@ struct BatchQueueTests {
         #expect(await queue.take(max: 10) == nil)
     }
 
+    @Test("as the relay's wake-ups: pushes while every worker is busy are taken as one")
+    func wakeUpsCoalesce() async {
+        let wakeUps = BatchQueue<Void>()
+        for _ in 0..<1000 {
+            wakeUps.push(())
+        }
+        #expect(await wakeUps.take(max: .max)?.count == 1000)
+        let idle = Task { await wakeUps.take(max: .max) }
+        while wakeUps.waiting == 0 {
+            await Task.yield()
+        }
+        wakeUps.push(())
+        #expect(await idle.value?.count == 1, "one push wakes one idle worker at once")
+    }
+
     @Test("a cancelled worker stops waiting")
     func cancellation() async {
         let queue = BatchQueue<Int>()
