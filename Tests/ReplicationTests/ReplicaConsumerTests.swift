@@ -2,8 +2,9 @@ import AMQP
 import Contract
 import Foundation
 import Postgres
-import Replication
 import Testing
+
+@testable import Replication
 
 /// Applies `order.created` to the test table `replica_orders`, as a subscribing service would.
 struct OrderReplicaHandler: ReplicaEventHandler {
@@ -325,18 +326,15 @@ struct ReplicaConsumerTests {
         }
     }
 
-    @Test("a backlog is applied in batches, duplicates and replays within one batch included")
-    func backlogInBatches() async throws {
+    @Test("a backlog drains through the batching workers, duplicates and replays included")
+    func backlogThroughWorkers() async throws {
         let names = TestEnvironment.uniqueNames()
         try await withTestDatabase { database, _ in
             try await withBroker(names) { connection in
                 let orders = (0..<60).map { _ in Self.order() }
-                var waiting: [[UInt8]] = []
-                for order in orders {
-                    let body = try Self.body(eventID: UUID(), order: order)
-                    waiting += [body, body, try Self.body(eventID: UUID(), order: order)]
-                }
-                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 2, batchSize: 50, waiting: waiting) {
+                try await Self.withConsumer(
+                    names, database: database, connection: connection, concurrency: 2, batchSize: 50, waiting: try Self.backlog(orders)
+                ) {
                     let done = try await eventually(timeout: .seconds(20)) {
                         let status = try await Self.status(database)
                         return status.processed + status.duplicates == 180
@@ -345,17 +343,71 @@ struct ReplicaConsumerTests {
                     #expect(done, "status: \(reached)")
                 }
                 #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
-                let status = try await Self.status(database)
-                #expect(status.processed == 60)
-                #expect(status.duplicates == 120)
-                #expect(status.replica == TableDigest(ids: orders.map(\.id)))
-                let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
-                #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=60", "replay=60"])
-                // Rows written by one transaction share its id (xmin): 120 inbox rows in far fewer commits.
-                let transactions = try await database.query("SELECT count(DISTINCT xmin::text) FROM inbox")[0].decode(0, as: Int64.self)
-                #expect(transactions <= 20, "\(transactions) transactions for 120 inbox rows: the backlog was not batched")
+                try await Self.expectBacklogApplied(orders, in: database)
             }
         }
+    }
+
+    @Test("one batch is one transaction, with the outcomes of applying its events one at a time")
+    func oneBatchOneTransaction() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let amqp = try TestEnvironment.amqpConfiguration()
+        try await withTestDatabase { database, _ in
+            try await withBroker(names) { connection in
+                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
+                )
+                try await connection.declare(configuration.topology)
+                let orders = (0..<60).map { _ in Self.order() }
+                for body in try Self.backlog(orders) {
+                    try await Self.publish(body, label: "waiting", to: names, on: connection)
+                }
+                // Fetched by hand, so that the batch is exactly these 180 deliveries, whatever the timing.
+                var deliveries: [AMQPDelivery] = []
+                while deliveries.count < 180, let delivery = try await connection.get(queue: names.orderEventsQueue) {
+                    deliveries.append(delivery)
+                }
+                try #require(deliveries.count == 180)
+                let publisher = AMQPPublisher(
+                    configuration: amqp,
+                    topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
+                    logger: TestEnvironment.logger
+                )
+                let consumer = ReplicaConsumer(
+                    configuration: configuration, amqp: amqp, database: database, publisher: publisher,
+                    handler: OrderReplicaHandler(), logger: TestEnvironment.logger
+                )
+                await consumer.process(deliveries, logger: TestEnvironment.logger)
+
+                try await Self.expectBacklogApplied(orders, in: database)
+                // Rows written by one transaction share its id (xmin).
+                let transactions = try await database.query("SELECT count(DISTINCT xmin::text) FROM inbox")[0].decode(0, as: Int64.self)
+                #expect(transactions == 1, "120 inbox rows in \(transactions) transactions")
+                let acked = try await eventually { try await connection.messageCount(queue: names.orderEventsQueue) == 0 }
+                #expect(acked, "every delivery of the batch was acked after its commit")
+            }
+        }
+    }
+
+    /// For each order: its event, the same event again (a duplicate), and a second event for it (a replay).
+    static func backlog(_ orders: [OrderRecord]) throws -> [[UInt8]] {
+        var bodies: [[UInt8]] = []
+        for order in orders {
+            let body = try Self.body(eventID: UUID(), order: order)
+            bodies += [body, body, try Self.body(eventID: UUID(), order: order)]
+        }
+        return bodies
+    }
+
+    /// What ``backlog(_:)`` must leave: each order once, one `applied` and one `replay` per order, two duplicates each.
+    static func expectBacklogApplied(_ orders: [OrderRecord], in database: PostgresClient) async throws {
+        let status = try await Self.status(database)
+        #expect(status.processed == Int64(orders.count))
+        #expect(status.duplicates == Int64(2 * orders.count))
+        #expect(status.deadLettered == 0)
+        #expect(status.replica == TableDigest(ids: orders.map(\.id)))
+        let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
+        #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=\(orders.count)", "replay=\(orders.count)"])
     }
 
     @Test("one event that cannot be applied does not hold back the rest of its batch")
