@@ -6,13 +6,7 @@ import Replication
 /// Applies `order.created` events to CustomerService's `replica_orders`.
 struct OrderReplicaWriter: ReplicaEventHandler {
     func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> OrderRecord {
-        guard event.envelope.type == EventType.orderCreated.rawValue else {
-            throw PoisonMessage(.unknownType, "\(event.envelope.type) is not \(EventType.orderCreated.rawValue)")
-        }
-        let order = try event.decodeData(as: OrderRecord.self)
-        let invalid = order.validate(prefix: "data.")
-        guard invalid.isEmpty else { throw PoisonMessage(.invalidData, invalid.summary) }
-        return order
+        try event.record(of: .orderCreated, as: OrderRecord.self) { $0.validate(prefix: "data.") }
     }
 
     func apply(_ changes: [PreparedEvent<OrderRecord>], on connection: PostgresConnection) async throws -> Set<UUID> {

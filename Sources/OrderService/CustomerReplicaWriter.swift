@@ -6,13 +6,7 @@ import Replication
 /// Applies `customer.created` events to OrderService's `replica_customers`.
 struct CustomerReplicaWriter: ReplicaEventHandler {
     func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> CustomerRecord {
-        guard event.envelope.type == EventType.customerCreated.rawValue else {
-            throw PoisonMessage(.unknownType, "\(event.envelope.type) is not \(EventType.customerCreated.rawValue)")
-        }
-        let customer = try event.decodeData(as: CustomerRecord.self)
-        let invalid = customer.validate(prefix: "data.")
-        guard invalid.isEmpty else { throw PoisonMessage(.invalidData, invalid.summary) }
-        return customer
+        try event.record(of: .customerCreated, as: CustomerRecord.self) { $0.validate(prefix: "data.") }
     }
 
     func apply(_ changes: [PreparedEvent<CustomerRecord>], on connection: PostgresConnection) async throws -> Set<UUID> {

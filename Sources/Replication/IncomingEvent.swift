@@ -29,6 +29,23 @@ public struct IncomingEvent: Sendable {
         self.body = data
     }
 
+    /// The record of an event that must be of `type`, checked: throws ``PoisonMessage`` with
+    /// `unknown-type` for another type, and `invalid-data` when `data` does not decode as `Record`
+    /// or `invalidFields` names any field (the contract's rules, with fields prefixed `data.`).
+    public func record<Record: Codable & Sendable>(
+        of type: EventType,
+        as recordType: Record.Type,
+        invalidFields: (Record) -> [InvalidParameter]
+    ) throws(PoisonMessage) -> Record {
+        guard envelope.type == type.rawValue else {
+            throw PoisonMessage(.unknownType, "\(envelope.type) is not \(type.rawValue)")
+        }
+        let record = try decodeData(as: recordType)
+        let invalid = invalidFields(record)
+        guard invalid.isEmpty else { throw PoisonMessage(.invalidData, invalid.summary) }
+        return record
+    }
+
     /// Decodes `data` as `Record`; throws ``PoisonMessage`` (`invalid-data`) when it does not fit.
     public func decodeData<Record: Codable & Sendable>(as: Record.Type) throws(PoisonMessage) -> Record {
         do {

@@ -9,13 +9,7 @@ import Testing
 /// Applies `order.created` to the test table `replica_orders`, as a subscribing service would.
 struct OrderReplicaHandler: ReplicaEventHandler {
     func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> OrderRecord {
-        guard event.envelope.type == EventType.orderCreated.rawValue else {
-            throw PoisonMessage(.unknownType, "\(event.envelope.type) is not \(EventType.orderCreated.rawValue)")
-        }
-        let order = try event.decodeData(as: OrderRecord.self)
-        let invalid = order.validate(prefix: "data.")
-        guard invalid.isEmpty else { throw PoisonMessage(.invalidData, invalid.summary) }
-        return order
+        try event.record(of: .orderCreated, as: OrderRecord.self) { $0.validate(prefix: "data.") }
     }
 
     /// Thrown for the amount ``unprocessableAmount``: a failure that retrying does not mend.
@@ -94,7 +88,6 @@ struct ReplicaConsumerTests {
         waiting: [[UInt8]] = [],
         _ body: () async throws -> T
     ) async throws -> T {
-        let amqp = try TestEnvironment.amqpConfiguration()
         let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
             exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, prefetch: 100, concurrency: concurrency, batchSize: batchSize
         )
@@ -102,6 +95,17 @@ struct ReplicaConsumerTests {
         for message in waiting {
             try await publish(message, label: "waiting", to: names, on: connection)
         }
+        let (publisher, consumer) = try makeConsumer(configuration, names: names, database: database)
+        return try await withRunning([publisher, consumer], body)
+    }
+
+    /// A consumer with `configuration` on `database`, and the publisher it dead-letters through (neither running).
+    static func makeConsumer(
+        _ configuration: ReplicaConsumer<OrderReplicaHandler>.Configuration,
+        names: ReplicationNames,
+        database: PostgresClient
+    ) throws -> (AMQPPublisher, ReplicaConsumer<OrderReplicaHandler>) {
+        let amqp = try TestEnvironment.amqpConfiguration()
         let publisher = AMQPPublisher(
             configuration: amqp,
             topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
@@ -111,7 +115,7 @@ struct ReplicaConsumerTests {
             configuration: configuration, amqp: amqp, database: database, publisher: publisher,
             handler: OrderReplicaHandler(), logger: TestEnvironment.logger
         )
-        return try await withRunning([publisher, consumer], body)
+        return (publisher, consumer)
     }
 
     static func status(_ database: PostgresClient) async throws -> ReplicationStatus {
@@ -252,7 +256,6 @@ struct ReplicaConsumerTests {
     func cancelledMidEvent() async throws {
         let names = TestEnvironment.uniqueNames()
         let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        let amqp = try TestEnvironment.amqpConfiguration()
         try await withTestDatabase { database, _ in
             try await withBroker(names) { connection in
                 let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
@@ -260,15 +263,7 @@ struct ReplicaConsumerTests {
                 )
                 try await connection.declare(configuration.topology)
                 // The dead-letter publisher outlives the consumer, as it may in a service group.
-                let publisher = AMQPPublisher(
-                    configuration: amqp,
-                    topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
-                    logger: TestEnvironment.logger
-                )
-                let consumer = ReplicaConsumer(
-                    configuration: configuration, amqp: amqp, database: database, publisher: publisher,
-                    handler: OrderReplicaHandler(), logger: TestEnvironment.logger
-                )
+                let (publisher, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
                 let slow = Self.order(amount: OrderReplicaHandler.slowAmount)
                 try await withRunning([publisher]) {
                     try await withRunning([consumer]) {
@@ -301,27 +296,12 @@ struct ReplicaConsumerTests {
             try await withBroker(names) { connection in
                 let orders = (0..<40).map { _ in Self.order() }
                 try await Self.withConsumer(names, database: database, connection: connection, concurrency: 8) {
-                    for order in orders {
-                        let eventID = UUID()
-                        let body = try Self.body(eventID: eventID, order: order)
-                        try await Self.publish(body, label: "original", to: names, on: connection)
-                        try await Self.publish(body, label: "duplicate", to: names, on: connection)
-                        try await Self.publish(try Self.body(eventID: UUID(), order: order), label: "replay", to: names, on: connection)
+                    for body in try Self.backlog(orders) {
+                        try await Self.publish(body, label: "while running", to: names, on: connection)
                     }
-                    let done = try await eventually(timeout: .seconds(20)) {
-                        let status = try await Self.status(database)
-                        return status.processed + status.duplicates == 120
-                    }
-                    let reached = try await Self.status(database)
-                    #expect(done, "status: \(reached)")
+                    try await Self.expectConsumed(120, in: database)
                 }
-                let status = try await Self.status(database)
-                #expect(status.processed == 40)
-                #expect(status.duplicates == 80)
-                #expect(status.deadLettered == 0)
-                #expect(status.replica == TableDigest(ids: orders.map(\.id)))
-                let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
-                #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=40", "replay=40"])
+                try await Self.expectBacklogApplied(orders, in: database)
             }
         }
     }
@@ -335,12 +315,7 @@ struct ReplicaConsumerTests {
                 try await Self.withConsumer(
                     names, database: database, connection: connection, concurrency: 2, batchSize: 50, waiting: try Self.backlog(orders)
                 ) {
-                    let done = try await eventually(timeout: .seconds(20)) {
-                        let status = try await Self.status(database)
-                        return status.processed + status.duplicates == 180
-                    }
-                    let reached = try await Self.status(database)
-                    #expect(done, "status: \(reached)")
+                    try await Self.expectConsumed(180, in: database)
                 }
                 #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
                 try await Self.expectBacklogApplied(orders, in: database)
@@ -351,7 +326,6 @@ struct ReplicaConsumerTests {
     @Test("one batch is one transaction, with the outcomes of applying its events one at a time")
     func oneBatchOneTransaction() async throws {
         let names = TestEnvironment.uniqueNames()
-        let amqp = try TestEnvironment.amqpConfiguration()
         try await withTestDatabase { database, _ in
             try await withBroker(names) { connection in
                 let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
@@ -368,15 +342,7 @@ struct ReplicaConsumerTests {
                     deliveries.append(delivery)
                 }
                 try #require(deliveries.count == 180)
-                let publisher = AMQPPublisher(
-                    configuration: amqp,
-                    topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
-                    logger: TestEnvironment.logger
-                )
-                let consumer = ReplicaConsumer(
-                    configuration: configuration, amqp: amqp, database: database, publisher: publisher,
-                    handler: OrderReplicaHandler(), logger: TestEnvironment.logger
-                )
+                let (_, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
                 await consumer.process(deliveries, logger: TestEnvironment.logger)
 
                 try await Self.expectBacklogApplied(orders, in: database)
@@ -387,6 +353,16 @@ struct ReplicaConsumerTests {
                 #expect(acked, "every delivery of the batch was acked after its commit")
             }
         }
+    }
+
+    /// Waits until `deliveries` have been consumed (applied, replayed or duplicate).
+    static func expectConsumed(_ deliveries: Int64, in database: PostgresClient) async throws {
+        let done = try await eventually(timeout: .seconds(20)) {
+            let status = try await Self.status(database)
+            return status.processed + status.duplicates == deliveries
+        }
+        let reached = try await Self.status(database)
+        #expect(done, "status: \(reached)")
     }
 
     /// For each order: its event, the same event again (a duplicate), and a second event for it (a replay).
