@@ -20,9 +20,6 @@ final class PreparedStatements: @unchecked Sendable {
     private var names: [String: String] = [:]
     private var nextNumber = 1
 
-    /// How many statements are prepared.
-    var count: Int { names.count }
-
     /// The prepared statement's name for `sql`, preparing it first if needed; nil when the cache
     /// is full (run the statement unnamed).
     ///
