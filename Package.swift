@@ -55,11 +55,13 @@ let package = Package(
         ),
 
         // MARK: Swift layers over the C libraries
+        .target(name: "Retry", swiftSettings: swiftSettings),
         .target(
             name: "AMQP",
             dependencies: [
                 "CRabbitMQ",
                 "CAMQPShim",
+                "Retry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,6 +109,7 @@ let package = Package(
             name: "Replication",
             dependencies: [
                 "Contract",
+                "Retry",
                 "AMQP",
                 "Postgres",
                 .product(name: "Logging", package: "swift-log"),
@@ -119,12 +122,12 @@ let package = Package(
         // MARK: HTTP contract (openapi.yaml, symlinked into each target)
         .target(
             name: "CustomerAPI",
-            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            dependencies: ["Contract", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(
             name: "OrderAPI",
-            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            dependencies: ["Contract", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(
@@ -141,6 +144,7 @@ let package = Package(
             name: "ServiceSupport",
             dependencies: [
                 "Contract",
+                "Retry",
                 "Replication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -202,6 +206,11 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(
+            name: "RetryTests",
+            dependencies: ["Retry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP"],
             swiftSettings: swiftSettings
@@ -224,6 +233,18 @@ let package = Package(
         .testTarget(
             name: "ServiceSupportTests",
             dependencies: [
+                "ServiceSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPContractTests",
+            dependencies: [
+                "CustomerService",
+                "OrderService",
+                "Contract",
+                "Replication",
                 "ServiceSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

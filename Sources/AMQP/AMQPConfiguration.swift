@@ -1,4 +1,5 @@
 import Foundation
+import Retry
 
 /// Where and how to connect to a broker; build it from an `amqp://` URL and adjust the timeouts.
 public struct AMQPConfiguration: Sendable {
@@ -86,6 +87,9 @@ public struct AMQPConfiguration: Sendable {
         else { return url }
         return String(url[...colon]) + "***" + String(url[at...])
     }
+
+    /// The reconnect delays: from ``reconnectInitialDelay`` doubling up to ``reconnectMaximumDelay``.
+    public var reconnectBackoff: Backoff { Backoff(initial: reconnectInitialDelay, cap: reconnectMaximumDelay) }
 
     /// `host:port/vhost`, for logs.
     var endpointDescription: String { "\(host):\(port)\(virtualHost.hasPrefix("/") ? "" : "/")\(virtualHost)" }

@@ -1,4 +1,5 @@
 import Logging
+import Retry
 
 /// A reconnecting consumer: an `AsyncSequence` of deliveries from one queue that survives broker restarts.
 ///
@@ -57,14 +58,14 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     /// The state of one iteration: its connection and stream. Used by one task at a time.
     fileprivate final class Run {
         let consumer: AMQPConsumer
-        let backoff: AMQPBackoff
+        let backoff: Backoff
         var connection: AMQPConnection?
         var events: AsyncStream<AMQPConsumerEvent>.AsyncIterator?
         var failures = 0
 
         init(consumer: AMQPConsumer) {
             self.consumer = consumer
-            self.backoff = AMQPBackoff(consumer.configuration)
+            self.backoff = consumer.configuration.reconnectBackoff
         }
 
         deinit {

@@ -1,4 +1,5 @@
 import Logging
+import Retry
 import ServiceLifecycle
 import Synchronization
 
@@ -29,7 +30,7 @@ public final class AMQPPublisher: Service, Sendable {
     private let configuration: AMQPConfiguration
     private let topology: AMQPTopology
     private let logger: Logger
-    private let backoff: AMQPBackoff
+    private let backoff: Backoff
     private let state = Mutex(State())
 
     /// Creates the publisher; it connects on the first ``publish(_:)`` or when ``run()`` starts.
@@ -37,7 +38,7 @@ public final class AMQPPublisher: Service, Sendable {
         self.configuration = configuration
         self.topology = topology
         self.logger = logger
-        self.backoff = AMQPBackoff(configuration)
+        self.backoff = configuration.reconnectBackoff
     }
 
     /// Whether a connection is open right now (for readiness reports; the next publish may still fail).

@@ -1,20 +1,15 @@
 import Foundation
 
-/// The event types of the contract: `<entity>.<verb in past tense>`.
-public enum EventType: String, Sendable, CaseIterable {
-    /// A customer was created at CustomerService; `data` is a ``CustomerRecord``.
-    case customerCreated = "customer.created"
-    /// An order was created at OrderService; `data` is an ``OrderRecord``.
-    case orderCreated = "order.created"
-}
-
 /// The body of every event message.
 ///
 /// ```json
 /// {"eventId": "…", "type": "customer.created", "occurredAt": "2026-11-21T18:00:00.123Z",
 ///  "sequence": 42, "requestId": "…", "data": { the record as the HTTP API returns it }}
 /// ```
-public struct EventEnvelope<Payload: Codable & Sendable>: Codable, Sendable {
+///
+/// Decoded with `JSONDecoder`; encoded only by ``body(dataJSON:)``, which the relay and the
+/// tests share, so that every event body anywhere has the same bytes for the same event.
+public struct EventEnvelope<Payload: Codable & Sendable>: Decodable, Sendable {
     /// Unique per event; a consumer's inbox key.
     public var eventId: UUID
     /// One of ``EventType``'s raw values (kept as text so that unknown types can be reported).
@@ -53,22 +48,23 @@ public struct EventEnvelope<Payload: Codable & Sendable>: Codable, Sendable {
         data = try container.decode(Payload.self, forKey: .data)
     }
 
-    /// Encodes the contract's JSON.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(eventId.lowercased, forKey: .eventId)
-        try container.encode(type, forKey: .type)
-        try container.encode(Timestamp.format(occurredAt), forKey: .occurredAt)
-        try container.encode(sequence, forKey: .sequence)
-        try container.encodeIfPresent(requestId, forKey: .requestId)
-        try container.encode(data, forKey: .data)
+    /// The envelope's JSON with `dataJSON` as `data`, spliced in as it is: the record's bytes are
+    /// exactly the ones its source stored and returned over HTTP.
+    public func body(dataJSON: some Sequence<UInt8>) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        func json(_ text: String) throws -> String { String(decoding: try encoder.encode(text), as: UTF8.self) }
+        var head = "{\"eventId\":\(try json(eventId.lowercased)),\"type\":\(try json(type))"
+        head += ",\"occurredAt\":\(try json(Timestamp.format(occurredAt))),\"sequence\":\(sequence)"
+        if let requestId { head += ",\"requestId\":\(try json(requestId))" }
+        head += ",\"data\":"
+        var body = Array(head.utf8)
+        body.append(contentsOf: dataJSON)
+        body.append(UInt8(ascii: "}"))
+        return body
     }
-}
 
-/// Stands in for `data` when only the envelope's own fields are read (the type decides how to read `data`).
-public struct IgnoredPayload: Codable, Sendable {
-    /// Accepts any JSON value.
-    public init(from decoder: any Decoder) throws {}
-    /// Encodes nothing.
-    public func encode(to encoder: any Encoder) throws {}
+    /// The envelope's JSON, with `data` encoded by `JSONEncoder`.
+    public func body() throws -> [UInt8] {
+        try body(dataJSON: JSONEncoder().encode(data))
+    }
 }

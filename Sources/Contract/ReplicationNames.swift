@@ -31,11 +31,3 @@ public struct ReplicationNames: Hashable, Sendable {
     /// The dead-letter queue (and the routing key to it) of `queue`: `<queue>.dead`.
     public func deadLetterQueue(of queue: String) -> String { queue + ".dead" }
 }
-
-/// The AMQP `app_id` of each service's events.
-public enum ServiceName: String, Sendable {
-    /// CustomerService.
-    case customerService = "customer-service"
-    /// OrderService.
-    case orderService = "order-service"
-}

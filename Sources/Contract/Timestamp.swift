@@ -1,6 +1,5 @@
 import CivilDate
 import Foundation
-import OpenAPIRuntime
 
 /// The contract's time format: RFC 3339, UTC, with milliseconds (`2026-11-21T18:00:00.123Z`).
 ///
@@ -135,20 +134,4 @@ extension KeyedDecodingContainer {
 extension UUID {
     /// The lowercase canonical form used everywhere in the contract.
     public var lowercased: String { uuidString.lowercased() }
-}
-
-/// The contract's time format for swift-openapi-runtime (`Configuration(dateTranscoder:)`).
-public struct TimestampTranscoder: DateTranscoder {
-    /// Formats with ``Timestamp/format(_:)``.
-    public func encode(_ date: Date) throws -> String {
-        Timestamp.format(date)
-    }
-
-    /// Parses with ``Timestamp/parse(_:)``.
-    public func decode(_ text: String) throws -> Date {
-        guard let date = Timestamp.parse(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not an RFC 3339 time: \(text)"))
-        }
-        return date
-    }
 }

@@ -1,42 +1,41 @@
 import Contract
 import CustomerAPI
 import Foundation
+import Logging
 import ServiceSupport
 
-/// CustomerService's HTTP operations (the `customer-service` tag of openapi.yaml).
+/// CustomerService's HTTP operations (the `customer-service` tag of openapi.yaml): checks
+/// the request, calls the store, and maps the answer to the contract.
 ///
-/// Errors are thrown as ``Problem``s; ``ProblemMiddleware`` renders them.
-struct CustomerAPIHandler: APIProtocol {
-    let runtime: ServiceRuntime
-    let customers: CustomerRepository
+/// Errors are thrown as ``Problem``s, or as domain errors that are ``ProblemConvertible``;
+/// ``ProblemMiddleware`` renders them.
+struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
+    let customers: Store
+    let logger: Logger
 
     func createCustomer(_ input: Operations.CreateCustomer.Input) async throws -> Operations.CreateCustomer.Output {
         guard case .json(let body) = input.body else { throw Problem.validation([.init(name: "body", reason: "must be JSON")]) }
-        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines)
-        let creditLimit = body.creditLimit ?? 0
-        let invalid = FieldRules.name(name) + FieldRules.email(email) + FieldRules.creditLimit(creditLimit)
+        let customer = NewCustomer(
+            name: body.name.trimmingCharacters(in: .whitespacesAndNewlines),
+            email: body.email.trimmingCharacters(in: .whitespacesAndNewlines),
+            creditLimit: body.creditLimit ?? 0
+        )
+        let invalid = FieldRules.name(customer.name) + FieldRules.email(customer.email) + FieldRules.creditLimit(customer.creditLimit)
         guard invalid.isEmpty else { throw Problem.validation(invalid) }
 
         let requestId = RequestID.current ?? UUID().uuidString.lowercased()
         let idempotency = IdempotentRequest(
             key: input.headers.idempotencyKey,
             operation: "createCustomer",
-            fingerprint: "\(name)\u{1f}\(email)\u{1f}\(creditLimit)"
+            fingerprint: "\(customer.name)\u{1f}\(customer.email)\u{1f}\(customer.creditLimit)"
         )
-        let (customer, created) = try await customers.create(
-            name: name, email: email, creditLimit: creditLimit, requestId: requestId, idempotency: idempotency
-        )
+        let (record, created) = try await customers.create(customer, requestId: requestId, idempotency: idempotency)
         if created {
-            runtime.relay.wake()
-            runtime.logger.info(
-                "customer created",
-                metadata: ["customer.id": "\(customer.id.lowercased)", "request.id": "\(requestId)"]
-            )
+            logger.info("customer created", metadata: ["customer.id": "\(record.id.lowercased)", "request.id": "\(requestId)"])
         }
         return .created(.init(
-            headers: .init(location: "/customers/\(customer.id.lowercased)", xRequestID: requestId),
-            body: .json(.init(customer))
+            headers: .init(location: "/customers/\(record.id.lowercased)", xRequestID: requestId),
+            body: .json(.init(record))
         ))
     }
 
@@ -48,8 +47,7 @@ struct CustomerAPIHandler: APIProtocol {
 
     func listCustomers(_ input: Operations.ListCustomers.Input) async throws -> Operations.ListCustomers.Output {
         let limit = try Parameters.limit(input.query.limit)
-        let cursor = try input.query.after.map(PageCursor.init)
-        let page = try await customers.customers(after: cursor, limit: limit)
+        let page = try await customers.customers(after: try Parameters.cursor(input.query.after), limit: limit)
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Customer.init), next: page.next?.text))))
     }
 
@@ -66,5 +64,15 @@ struct CustomerAPIHandler: APIProtocol {
             throw Problem.notFound("order \(id.lowercased) has not been replicated (yet)")
         }
         return .ok(.init(body: .json(.init(order))))
+    }
+}
+
+extension CustomerError: ProblemConvertible {
+    /// 409 for an email in use.
+    var problem: Problem {
+        switch self {
+        case .emailTaken(let email):
+            Problem(code: "email-taken", title: "The email is already used", status: .conflict, detail: "a customer with email \(email) exists")
+        }
     }
 }

@@ -1,40 +1,41 @@
 import Contract
 import Foundation
+import Logging
 import OrderAPI
 import ServiceSupport
 
-/// OrderService's HTTP operations (the `order-service` tag of openapi.yaml).
+/// OrderService's HTTP operations (the `order-service` tag of openapi.yaml): checks the
+/// request, calls the store, and maps the answer to the contract.
 ///
-/// Errors are thrown as ``Problem``s; ``ProblemMiddleware`` renders them.
-struct OrderAPIHandler: APIProtocol {
-    let runtime: ServiceRuntime
-    let orders: OrderRepository
+/// Errors are thrown as ``Problem``s, or as domain errors that are ``ProblemConvertible``;
+/// ``ProblemMiddleware`` renders them.
+struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
+    let orders: Store
+    let logger: Logger
 
     func createOrder(_ input: Operations.CreateOrder.Input) async throws -> Operations.CreateOrder.Output {
         guard case .json(let body) = input.body else { throw Problem.validation([.init(name: "body", reason: "must be JSON")]) }
         let (customerId, invalidId) = FieldRules.uuid(body.customerId, field: "customerId")
         let invalid = invalidId + FieldRules.amount(body.amount)
         guard let customerId, invalid.isEmpty else { throw Problem.validation(invalid) }
+        let order = NewOrder(customerId: customerId, amount: body.amount)
 
         let requestId = RequestID.current ?? UUID().uuidString.lowercased()
         let idempotency = IdempotentRequest(
             key: input.headers.idempotencyKey,
             operation: "createOrder",
-            fingerprint: "\(customerId.lowercased)\u{1f}\(body.amount)"
+            fingerprint: "\(customerId.lowercased)\u{1f}\(order.amount)"
         )
-        let (order, created) = try await orders.create(
-            customerId: customerId, amount: body.amount, requestId: requestId, idempotency: idempotency
-        )
+        let (record, created) = try await orders.create(order, requestId: requestId, idempotency: idempotency)
         if created {
-            runtime.relay.wake()
-            runtime.logger.info(
+            logger.info(
                 "order created",
-                metadata: ["order.id": "\(order.id.lowercased)", "customer.id": "\(customerId.lowercased)", "request.id": "\(requestId)"]
+                metadata: ["order.id": "\(record.id.lowercased)", "customer.id": "\(customerId.lowercased)", "request.id": "\(requestId)"]
             )
         }
         return .created(.init(
-            headers: .init(location: "/orders/\(order.id.lowercased)", xRequestID: requestId),
-            body: .json(.init(order))
+            headers: .init(location: "/orders/\(record.id.lowercased)", xRequestID: requestId),
+            body: .json(.init(record))
         ))
     }
 
@@ -47,8 +48,7 @@ struct OrderAPIHandler: APIProtocol {
     func listOrders(_ input: Operations.ListOrders.Input) async throws -> Operations.ListOrders.Output {
         let customerId = try input.query.customerId.map { try Parameters.id($0, name: "customerId") }
         let limit = try Parameters.limit(input.query.limit)
-        let cursor = try input.query.after.map(PageCursor.init)
-        let page = try await orders.orders(customerId: customerId, after: cursor, limit: limit)
+        let page = try await orders.orders(customerId: customerId, after: try Parameters.cursor(input.query.after), limit: limit)
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Order.init), next: page.next?.text))))
     }
 
@@ -58,5 +58,18 @@ struct OrderAPIHandler: APIProtocol {
             throw Problem.notFound("customer \(id.lowercased) has not been replicated (yet)")
         }
         return .ok(.init(body: .json(.init(customer))))
+    }
+}
+
+extension OrderError: ProblemConvertible {
+    /// 422 for a customer OrderService does not know.
+    var problem: Problem {
+        switch self {
+        case .unknownCustomer(let customerId):
+            Problem(
+                code: "unknown-customer", title: "Unknown customer", status: .unprocessableContent,
+                detail: "customer \(customerId.lowercased) is not known to OrderService (not created, or not replicated yet)"
+            )
+        }
     }
 }

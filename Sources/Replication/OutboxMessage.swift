@@ -14,6 +14,21 @@ struct OutboxMessage: Sendable {
     var requestId: String?
     var createdAt: Date
 
+    /// Creates a message from its parts (the relay's tests build messages without a database).
+    init(
+        sequence: Int64, eventId: UUID, type: String, exchange: String, data: String,
+        headers: [String: String] = [:], requestId: String?, createdAt: Date
+    ) {
+        self.sequence = sequence
+        self.eventId = eventId
+        self.type = type
+        self.exchange = exchange
+        self.data = data
+        self.headers = headers
+        self.requestId = requestId
+        self.createdAt = createdAt
+    }
+
     /// Reads the columns `sequence, event_id, event_type, exchange, payload, headers::text, request_id, created_at`.
     init(row: PostgresRow) throws {
         sequence = try row.decode(0)
@@ -27,16 +42,13 @@ struct OutboxMessage: Sendable {
         createdAt = try row.decode(7)
     }
 
-    /// The envelope's JSON with `data` spliced in as stored, so the record's bytes
-    /// are exactly what the HTTP API returned.
+    /// The event's body: the contract's envelope with `data` spliced in as stored, so the
+    /// record's bytes are exactly what the HTTP API returned.
     func body() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        func json(_ text: String) throws -> String { String(decoding: try encoder.encode(text), as: UTF8.self) }
-        var body = "{\"eventId\":\(try json(eventId.lowercased)),\"type\":\(try json(type))"
-        body += ",\"occurredAt\":\(try json(Timestamp.format(createdAt))),\"sequence\":\(sequence)"
-        if let requestId { body += ",\"requestId\":\(try json(requestId))" }
-        body += ",\"data\":\(data)}"
-        return Array(body.utf8)
+        let envelope = EventEnvelope(
+            eventId: eventId, type: type, occurredAt: createdAt, sequence: sequence, requestId: requestId, data: IgnoredPayload()
+        )
+        return try envelope.body(dataJSON: data.utf8)
     }
 
     /// The persistent message with the contract's properties and the `x-sequence` header.

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import Postgres
+import Retry
 import ServiceLifecycle
 
 /// Publishes the outbox: reads unpublished rows in sequence order, publishes
@@ -36,15 +37,20 @@ public final class OutboxRelay: Service, Sendable {
         public var concurrency: Int = 1
         /// How often to look for rows when nobody calls ``OutboxRelay/wake()``.
         public var pollInterval: Duration = .seconds(1)
+        /// The delays between retries of a batch that could not be published.
+        public var retry: Backoff = Backoff()
         /// The AMQP `app_id` of the published messages.
         public var appID: String
 
         /// Creates a configuration.
-        public init(appID: String, batchSize: Int = 100, concurrency: Int = 1, pollInterval: Duration = .seconds(1)) {
+        public init(
+            appID: String, batchSize: Int = 100, concurrency: Int = 1, pollInterval: Duration = .seconds(1), retry: Backoff = Backoff()
+        ) {
             self.appID = appID
             self.batchSize = batchSize
             self.concurrency = concurrency
             self.pollInterval = pollInterval
+            self.retry = retry
         }
     }
 
@@ -107,7 +113,7 @@ public final class OutboxRelay: Service, Sendable {
 
     /// One of the relay's workers: drains whenever woken, until the relay stops.
     private func work() async {
-        var backoff = Backoff()
+        var backoff = configuration.retry
         while await wakeUps.take(max: .max) != nil {
             do {
                 try await drain()
@@ -168,20 +174,5 @@ public final class OutboxRelay: Service, Sendable {
         guard let backlog = try? await OutboxBacklog.read(from: database) else { return }
         metrics.pending.record(backlog.pending)
         metrics.oldestPendingAge.record(Double(backlog.oldestPendingAgeMs) / 1000)
-    }
-}
-
-/// The relay's metrics.
-struct RelayMetrics: Sendable {
-    let published = Counter(label: "replication_events_published_total")
-    let confirmDuration = Metrics.Timer(label: "replication_publish_confirm_duration_seconds")
-    let pending = Gauge(label: "replication_outbox_pending")
-    let oldestPendingAge = Gauge(label: "replication_outbox_oldest_pending_age_seconds")
-}
-
-extension Duration {
-    /// The whole milliseconds of this duration (for logs).
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

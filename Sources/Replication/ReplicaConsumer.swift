@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import Postgres
+import Retry
 import ServiceLifecycle
 
 /// The idempotent consumer: applies each event of a subscriber queue to the
@@ -29,35 +30,7 @@ import ServiceLifecycle
 /// covers many events, which is what lets the consumer keep up with its source.
 public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Sendable {
     /// What to consume and how.
-    public struct Configuration: Sendable {
-        /// The subscriber queue.
-        public var queue: String
-        /// What to declare on every connect (see ``ReplicationTopology/subscriber(exchange:queue:names:)``).
-        public var topology: AMQPTopology
-        /// The dead-letter exchange poison goes to.
-        public var deadLetterExchange: String
-        /// The routing key poison goes with (`<queue>.dead`).
-        public var deadLetterRoutingKey: String
-        /// Unacked deliveries the broker may send ahead (basic.qos).
-        public var prefetch: Int = 100
-        /// Batches applied at once, each in its own transaction on its own pooled connection.
-        public var concurrency: Int = 4
-        /// The most deliveries applied in one transaction.
-        public var batchSize: Int = 50
-        /// Attempts at a delivery that fails with a non-transient error before it is dead-lettered.
-        public var maxAttempts: Int = 5
-
-        /// Creates a configuration for `queue` from the contract's names.
-        public init(exchange: String, queue: String, names: ReplicationNames, prefetch: Int = 100, concurrency: Int = 4, batchSize: Int = 50) {
-            self.queue = queue
-            self.topology = ReplicationTopology.subscriber(exchange: exchange, queue: queue, names: names)
-            self.deadLetterExchange = names.deadLetterExchange
-            self.deadLetterRoutingKey = names.deadLetterQueue(of: queue)
-            self.prefetch = prefetch
-            self.concurrency = concurrency
-            self.batchSize = batchSize
-        }
-    }
+    public typealias Configuration = ReplicaConsumerConfiguration
 
     /// A delivery whose event is valid, ready to apply.
     struct Item: Sendable {
@@ -159,7 +132,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     /// unavailable; a batch that fails otherwise is split into single events.
     private func applyWithRetries(_ items: [Item], logger: Logger) async {
         let logger = items.count == 1 ? items[0].logger : logger
-        var backoff = Backoff()
+        var backoff = configuration.retry
         var attempts = 0
         while true {
             attempts += 1
@@ -307,41 +280,5 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         } catch {
             logger.info("deliveries not settled, the broker will redeliver them", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
         }
-    }
-}
-
-/// The consumer's metrics.
-struct ConsumerMetrics: Sendable {
-    let queue: String
-    let applied: Counter
-    let duplicate: Counter
-    let replay: Counter
-    let lag: Metrics.Timer
-
-    init(queue: String) {
-        self.queue = queue
-        let dimensions = [("queue", queue)]
-        applied = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "applied")])
-        duplicate = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "duplicate")])
-        replay = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "replay")])
-        lag = Metrics.Timer(label: "replication_lag_seconds", dimensions: dimensions)
-        // Registered at zero, so the series exist (and rate() works) before the first poison message.
-        for reason in [PoisonMessage.Reason.invalidJSON, .invalidEnvelope, .unknownType, .invalidData, .processingFailed] {
-            _ = Counter(label: "replication_events_dead_lettered_total", dimensions: dimensions + [("reason", reason.rawValue)])
-        }
-    }
-
-    func record(_ outcome: ConsumeOutcome, occurredAt: Date) {
-        switch outcome {
-        case .applied:
-            applied.increment()
-            lag.recordNanoseconds(Int64(max(0, Date().timeIntervalSince(occurredAt)) * 1e9))
-        case .duplicate: duplicate.increment()
-        case .replay: replay.increment()
-        }
-    }
-
-    func deadLettered(_ reason: PoisonMessage.Reason) {
-        Counter(label: "replication_events_dead_lettered_total", dimensions: [("queue", queue), ("reason", reason.rawValue)]).increment()
     }
 }

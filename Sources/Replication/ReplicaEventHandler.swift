@@ -21,21 +21,3 @@ public protocol ReplicaEventHandler: Sendable {
     /// there (a replay) must change nothing.
     func apply(_ changes: [PreparedEvent<Change>], on connection: PostgresConnection) async throws -> Set<UUID>
 }
-
-/// A delivered event and the change its handler prepared from it.
-public struct PreparedEvent<Change: Sendable>: Sendable {
-    /// The event (its id and request id go into the replica row).
-    public var event: IncomingEvent
-    /// The checked record.
-    public var change: Change
-}
-
-/// What consuming one event did.
-public enum ConsumeOutcome: String, Sendable {
-    /// A new replica row was written.
-    case applied
-    /// The event id was in the inbox already: nothing changed.
-    case duplicate
-    /// A new event id for a record that was already there: nothing changed.
-    case replay
-}

@@ -3,9 +3,9 @@ import Contract
 
 /// The broker objects a publishing or a subscribing service declares (idempotently, on every connect).
 public enum ReplicationTopology {
-    /// How often a quorum queue redelivers a message whose consumer keeps failing
-    /// (crashing, or nacking with requeue) before the broker dead-letters it.
-    public static let deliveryLimit = 20
+    /// The default of how often a quorum queue redelivers a message whose consumer keeps
+    /// failing (crashing, or nacking with requeue) before the broker dead-letters it.
+    public static let defaultDeliveryLimit = 20
 
     /// What a service that publishes to `exchange` declares: its fanout exchange
     /// and the dead-letter exchange (its consumer publishes poison there).
@@ -23,7 +23,12 @@ public enum ReplicationTopology {
     /// What a service that subscribes to `exchange` through `queue` declares: the
     /// exchange, the quorum queue with its dead-letter arguments and delivery limit,
     /// the dead-letter exchange and queue, and both bindings.
-    public static func subscriber(exchange: String, queue: String, names: ReplicationNames) -> AMQPTopology {
+    ///
+    /// A queue's arguments cannot change once it exists: declaring it again with another
+    /// `deliveryLimit` fails with 406 PRECONDITION_FAILED (delete the queue first).
+    public static func subscriber(
+        exchange: String, queue: String, names: ReplicationNames, deliveryLimit: Int = defaultDeliveryLimit
+    ) -> AMQPTopology {
         let deadLetterQueue = names.deadLetterQueue(of: queue)
         return AMQPTopology(
             exchanges: [

@@ -33,8 +33,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return problem
+        case let error as any ProblemConvertible:
+            return error.problem
+        case let error as IdempotencyError:
+            return .idempotency(error)
         case let error as ServerError:
-            if let underlying = error.underlyingError as? Problem { return underlying }
+            if error.underlyingError is Problem || error.underlyingError is any ProblemConvertible || error.underlyingError is IdempotencyError {
+                return problem(for: error.underlyingError)
+            }
             if let underlying = error.underlyingError as? PostgresError { return problem(for: underlying) }
             if error.underlyingError is DecodingError {
                 let failure = DecodingFailure(error.underlyingError)

@@ -1,24 +1,40 @@
 import AMQP
 import Contract
 import Logging
+import Postgres
+import Replication
+import Retry
 
-/// Everything a service reads from its environment, with the documented defaults.
+/// Everything a service reads from its environment, with the documented defaults; the
+/// README's configuration table is this one.
 ///
-/// | variable | default |
-/// | --- | --- |
-/// | `DATABASE_URL` | `postgres://<service>:<service>@127.0.0.1:5432/<service>` |
-/// | `DATABASE_POOL_SIZE` | `10` |
-/// | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/%2F` |
-/// | `HTTP_HOST` | `127.0.0.1` |
-/// | `HTTP_PORT` | `8081` (CustomerService), `8082` (OrderService) |
-/// | `LOG_LEVEL` | `info` |
-/// | `CONSUMER_PREFETCH` | `100` |
-/// | `CONSUMER_CONCURRENCY` | `4` |
-/// | `CONSUMER_BATCH_SIZE` | `50` |
-/// | `OUTBOX_BATCH_SIZE` | `100` |
-/// | `OUTBOX_CONCURRENCY` | `1` |
-/// | `OUTBOX_POLL_INTERVAL_MS` | `1000` |
-/// | `BROKER_NAME_PREFIX` | empty |
+/// | variable | default | what it sets |
+/// | --- | --- | --- |
+/// | `HTTP_HOST` | `127.0.0.1` | the address the HTTP server binds |
+/// | `HTTP_PORT` | `8081` (CustomerService), `8082` (OrderService) | its port; 0 picks a free one |
+/// | `DATABASE_URL` | `postgres://<service>:<service>@127.0.0.1:5432/<service>` | the service's own database |
+/// | `DATABASE_POOL_SIZE` | `10` | connections in the pool |
+/// | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | the bound on opening one connection |
+/// | `DATABASE_STARTUP_WAIT_MS` | `30000` | how long start-up waits for an unreachable database |
+/// | `DATABASE_MIGRATION_LOCK_KEY` | `8243113893085045108` | the advisory lock that serialises migrations |
+/// | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/%2F` | the broker |
+/// | `AMQP_HEARTBEAT_MS` | `30000` | heartbeat (whole seconds); 0 disables |
+/// | `AMQP_CONNECT_TIMEOUT_MS` | `5000` | the bound on the TCP connect and on the AMQP handshake |
+/// | `AMQP_CONFIRM_TIMEOUT_MS` | `10000` | how long a publish waits for its confirm |
+/// | `AMQP_RPC_TIMEOUT_MS` | `10000` | the bound on a declare, purge or other request |
+/// | `AMQP_CONFIRM_WINDOW` | `128` | messages awaiting their confirm at once |
+/// | `AMQP_RECONNECT_INITIAL_MS` / `AMQP_RECONNECT_MAX_MS` | `100` / `10000` | reconnect backoff |
+/// | `RETRY_INITIAL_MS` / `RETRY_MAX_MS` | `100` / `10000` | backoff of database work that failed (start-up, relay, consumer) |
+/// | `OUTBOX_BATCH_SIZE` | `100` | outbox rows per publish batch |
+/// | `OUTBOX_CONCURRENCY` | `1` | publish batches in flight |
+/// | `OUTBOX_POLL_INTERVAL_MS` | `1000` | how often the relay looks without being woken |
+/// | `CONSUMER_PREFETCH` | `100` | unacked deliveries the broker sends ahead |
+/// | `CONSUMER_CONCURRENCY` | `4` | batches applied at once |
+/// | `CONSUMER_BATCH_SIZE` | `50` | the most deliveries in one transaction |
+/// | `CONSUMER_MAX_ATTEMPTS` | `5` | attempts at an event that keeps failing before it is dead-lettered |
+/// | `CONSUMER_DELIVERY_LIMIT` | `20` | the queue's `x-delivery-limit` (fixed once the queue exists) |
+/// | `LOG_LEVEL` | `info` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` |
+/// | `BROKER_NAME_PREFIX` | empty | a prefix for every broker name (tests) |
 public struct ServiceConfiguration: Sendable {
     /// Where the HTTP server listens.
     public struct HTTP: Sendable {
@@ -30,28 +46,28 @@ public struct ServiceConfiguration: Sendable {
 
     /// The service's own database.
     public struct Database: Sendable {
-        /// A `postgres://` URL or a libpq conninfo string.
-        public var url: String
-        /// Connections in the pool.
-        public var poolSize: Int
+        /// The pool's settings: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_MS`.
+        public var postgres: PostgresConfiguration
+        /// How long start-up waits for the database to accept connections before the service gives up.
+        public var startupWait: Duration
+        /// The advisory lock key that serialises migrations of instances starting together.
+        public var migrationLockKey: Int64
+        /// `DATABASE_URL`.
+        public var url: String { postgres.connectionString }
     }
 
-    /// The broker and how events are consumed and published.
-    public struct Broker: Sendable {
-        /// The parsed `AMQP_URL`.
-        public var amqp: AMQPConfiguration
+    /// The consumer of the service's subscription.
+    public struct Consumer: Sendable {
         /// Unacked deliveries the broker may send ahead.
         public var prefetch: Int
         /// Batches of deliveries applied at once.
-        public var consumerConcurrency: Int
+        public var concurrency: Int
         /// The most deliveries applied in one transaction.
-        public var consumerBatchSize: Int
-        /// Outbox rows per publish batch.
-        public var outboxBatchSize: Int
-        /// Publish batches the relay has in flight at once.
-        public var outboxConcurrency: Int
-        /// How often the relay looks at the outbox when not woken by a commit.
-        public var outboxPollInterval: Duration
+        public var batchSize: Int
+        /// Attempts at an event that fails with a non-transient error before it is dead-lettered.
+        public var maxAttempts: Int
+        /// The subscriber queue's `x-delivery-limit`.
+        public var deliveryLimit: Int
     }
 
     /// Which service this is.
@@ -60,8 +76,14 @@ public struct ServiceConfiguration: Sendable {
     public var http: HTTP
     /// Database settings.
     public var database: Database
-    /// Broker settings.
-    public var broker: Broker
+    /// The broker: its URL, timeouts and reconnect backoff.
+    public var amqp: AMQPConfiguration
+    /// The outbox relay.
+    public var relay: OutboxRelay.Configuration
+    /// The consumer.
+    public var consumer: Consumer
+    /// The backoff of database work that failed: migrations at start-up, relay and consumer retries.
+    public var retry: Backoff
     /// The log level.
     public var logLevel: Logger.Level
     /// The broker names: the contract's, unless `BROKER_NAME_PREFIX` puts a prefix
@@ -79,25 +101,35 @@ public struct ServiceConfiguration: Sendable {
             host: reader.string("HTTP_HOST", default: "127.0.0.1"),
             port: try reader.integer("HTTP_PORT", default: defaultPort, in: 0...65535)
         )
-        database = Database(
-            url: reader.string("DATABASE_URL", default: "postgres://\(databaseName):\(databaseName)@127.0.0.1:5432/\(databaseName)"),
+        var postgres = PostgresConfiguration(
+            connectionString: reader.string("DATABASE_URL", default: "postgres://\(databaseName):\(databaseName)@127.0.0.1:5432/\(databaseName)"),
             poolSize: try reader.integer("DATABASE_POOL_SIZE", default: 10, in: 1...500)
         )
-        let amqpURL = reader.string("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2F")
-        let amqp: AMQPConfiguration
-        do {
-            amqp = try AMQPConfiguration(url: amqpURL)
-        } catch {
-            throw ConfigurationError(variable: "AMQP_URL", value: AMQPConfiguration.redacted(amqpURL), reason: "\(error)")
-        }
-        broker = Broker(
-            amqp: amqp,
+        postgres.connectTimeout = try reader.milliseconds("DATABASE_CONNECT_TIMEOUT_MS", default: 5000, in: 100...600_000)
+        postgres.applicationName = service.rawValue
+        database = Database(
+            postgres: postgres,
+            startupWait: try reader.milliseconds("DATABASE_STARTUP_WAIT_MS", default: 30_000, in: 0...3_600_000),
+            migrationLockKey: Int64(try reader.integer("DATABASE_MIGRATION_LOCK_KEY", default: 0x7265_706c_6963_6174, in: Int.min...Int.max))
+        )
+        amqp = try Self.amqp(reader)
+        retry = Backoff(
+            initial: try reader.milliseconds("RETRY_INITIAL_MS", default: 100, in: 1...60_000),
+            cap: try reader.milliseconds("RETRY_MAX_MS", default: 10_000, in: 1...600_000)
+        )
+        relay = OutboxRelay.Configuration(
+            appID: service.rawValue,
+            batchSize: try reader.integer("OUTBOX_BATCH_SIZE", default: 100, in: 1...10000),
+            concurrency: try reader.integer("OUTBOX_CONCURRENCY", default: 1, in: 1...64),
+            pollInterval: try reader.milliseconds("OUTBOX_POLL_INTERVAL_MS", default: 1000, in: 10...3_600_000),
+            retry: retry
+        )
+        consumer = Consumer(
             prefetch: try reader.integer("CONSUMER_PREFETCH", default: 100, in: 1...65535),
-            consumerConcurrency: try reader.integer("CONSUMER_CONCURRENCY", default: 4, in: 1...256),
-            consumerBatchSize: try reader.integer("CONSUMER_BATCH_SIZE", default: 50, in: 1...10000),
-            outboxBatchSize: try reader.integer("OUTBOX_BATCH_SIZE", default: 100, in: 1...10000),
-            outboxConcurrency: try reader.integer("OUTBOX_CONCURRENCY", default: 1, in: 1...64),
-            outboxPollInterval: .milliseconds(try reader.integer("OUTBOX_POLL_INTERVAL_MS", default: 1000, in: 10...3_600_000))
+            concurrency: try reader.integer("CONSUMER_CONCURRENCY", default: 4, in: 1...256),
+            batchSize: try reader.integer("CONSUMER_BATCH_SIZE", default: 50, in: 1...10000),
+            maxAttempts: try reader.integer("CONSUMER_MAX_ATTEMPTS", default: 5, in: 1...1000),
+            deliveryLimit: try reader.integer("CONSUMER_DELIVERY_LIMIT", default: ReplicationTopology.defaultDeliveryLimit, in: 1...10000)
         )
         let level = reader.string("LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
@@ -109,39 +141,39 @@ public struct ServiceConfiguration: Sendable {
         self.logLevel = logLevel
         names = ReplicationNames(prefix: reader.string("BROKER_NAME_PREFIX", default: ""))
     }
-}
 
-/// A missing or malformed setting, said in one line.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    /// The environment variable.
-    public var variable: String
-    /// Its value.
-    public var value: String
-    /// What is wrong with it.
-    public var reason: String
-
-    /// `invalid HTTP_PORT="abc": must be an integer in 0...65535`.
-    public var description: String { "invalid \(variable)=\"\(value)\": \(reason)" }
-}
-
-/// Reads typed values from an environment dictionary.
-struct EnvironmentReader {
-    let environment: [String: String]
-
-    init(_ environment: [String: String]) {
-        self.environment = environment
-    }
-
-    func string(_ name: String, default value: String) -> String {
-        guard let text = environment[name], !text.isEmpty else { return value }
-        return text
-    }
-
-    func integer(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        guard let text = environment[name], !text.isEmpty else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw ConfigurationError(variable: name, value: text, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
+    /// `AMQP_URL` and the `AMQP_*` timeouts.
+    private static func amqp(_ reader: EnvironmentReader) throws(ConfigurationError) -> AMQPConfiguration {
+        let url = reader.string("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2F")
+        var amqp: AMQPConfiguration
+        do {
+            amqp = try AMQPConfiguration(url: url)
+        } catch {
+            throw ConfigurationError(variable: "AMQP_URL", value: AMQPConfiguration.redacted(url), reason: "\(error)")
         }
-        return number
+        amqp.heartbeat = try reader.milliseconds("AMQP_HEARTBEAT_MS", default: 30_000, in: 0...3_600_000)
+        amqp.connectTimeout = try reader.milliseconds("AMQP_CONNECT_TIMEOUT_MS", default: 5000, in: 100...600_000)
+        amqp.confirmTimeout = try reader.milliseconds("AMQP_CONFIRM_TIMEOUT_MS", default: 10_000, in: 100...600_000)
+        amqp.rpcTimeout = try reader.milliseconds("AMQP_RPC_TIMEOUT_MS", default: 10_000, in: 100...600_000)
+        amqp.confirmWindow = try reader.integer("AMQP_CONFIRM_WINDOW", default: 128, in: 1...65535)
+        amqp.reconnectInitialDelay = try reader.milliseconds("AMQP_RECONNECT_INITIAL_MS", default: 100, in: 1...60_000)
+        amqp.reconnectMaximumDelay = try reader.milliseconds("AMQP_RECONNECT_MAX_MS", default: 10_000, in: 1...600_000)
+        return amqp
+    }
+
+    /// The service's logger at ``logLevel``: `main` makes it here, once, from the configuration.
+    public func makeLogger() -> Logger {
+        var logger = Logger(label: service.rawValue)
+        logger.logLevel = logLevel
+        return logger
+    }
+
+    /// The consumer of `queue`, bound to `exchange`, with these settings.
+    public func consumer(of exchange: String, through queue: String) -> ReplicaConsumerConfiguration {
+        ReplicaConsumerConfiguration(
+            exchange: exchange, queue: queue, names: names,
+            prefetch: consumer.prefetch, concurrency: consumer.concurrency, batchSize: consumer.batchSize,
+            maxAttempts: consumer.maxAttempts, deliveryLimit: consumer.deliveryLimit, retry: retry
+        )
     }
 }

@@ -25,6 +25,12 @@ public enum ServiceMetrics {
         }
     }
 
+    /// Bootstraps swift-metrics with the registry (once per process); call it before making
+    /// anything that records metrics, since metrics made before it go nowhere.
+    public static func bootstrap() {
+        _ = registry()
+    }
+
     /// The registry's metrics in the Prometheus text format.
     public static func exposition() -> String {
         var buffer: [UInt8] = []

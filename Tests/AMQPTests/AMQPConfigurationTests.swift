@@ -55,7 +55,7 @@ import Testing
         var configuration = AMQPConfiguration()
         configuration.reconnectInitialDelay = .milliseconds(100)
         configuration.reconnectMaximumDelay = .seconds(10)
-        let backoff = AMQPBackoff(configuration)
+        let backoff = configuration.reconnectBackoff
         #expect(backoff.delay(afterFailures: 0) == .zero)
         for _ in 0..<20 {
             let first = backoff.delay(afterFailures: 1)

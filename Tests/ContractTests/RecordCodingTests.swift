@@ -78,7 +78,7 @@ struct RecordCodingTests {
             eventId: Self.eventID, type: EventType.orderCreated.rawValue, occurredAt: Self.createdAt,
             sequence: 42, requestId: "req-1", data: Self.order
         )
-        let data = try JSONEncoder().encode(envelope)
+        let data = Data(try envelope.body())
         let json = try object(data)
         #expect(json["eventId"] as? String == "deadbeef-0000-4000-8000-00000000cafe")
         #expect(json["type"] as? String == "order.created")
@@ -104,7 +104,7 @@ struct RecordCodingTests {
             eventId: Self.eventID, type: EventType.customerCreated.rawValue, occurredAt: Self.createdAt,
             sequence: 1, requestId: nil, data: Self.customer
         )
-        let data = try JSONEncoder().encode(envelope)
+        let data = Data(try envelope.body())
         #expect(try object(data)["requestId"] == nil)
         let decoded = try JSONDecoder().decode(EventEnvelope<CustomerRecord>.self, from: data)
         #expect(decoded.requestId == nil)

@@ -58,7 +58,7 @@ struct ReplicaConsumerTests {
     /// An `order.created` body for `order`.
     static func body(eventID: UUID, order: OrderRecord, sequence: Int64 = 1, requestId: String? = "req-consumer") throws -> [UInt8] {
         let envelope = EventEnvelope(eventId: eventID, type: EventType.orderCreated.rawValue, occurredAt: Date(), sequence: sequence, requestId: requestId, data: order)
-        return Array(try JSONEncoder().encode(envelope))
+        return try envelope.body()
     }
 
     static func order(amount: Int64 = 1_000) -> OrderRecord {

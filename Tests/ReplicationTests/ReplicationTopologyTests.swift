@@ -18,8 +18,8 @@ struct ReplicationTopologyTests {
         #expect(queue.arguments["x-queue-type"] == .string("quorum"))
         #expect(queue.arguments["x-dead-letter-exchange"] == .string("t-topology.replication.dlx"))
         #expect(queue.arguments["x-dead-letter-routing-key"] == .string("t-topology.order-service.customer-events.dead"))
-        #expect(queue.arguments["x-delivery-limit"] == .int(Int64(ReplicationTopology.deliveryLimit)))
-        #expect(ReplicationTopology.deliveryLimit > 1)
+        #expect(queue.arguments["x-delivery-limit"] == .int(Int64(ReplicationTopology.defaultDeliveryLimit)))
+        #expect(ReplicationTopology.defaultDeliveryLimit > 1)
     }
 
     @Test("a subscriber declares the dead-letter queue, bound to the dead-letter exchange by its own name")

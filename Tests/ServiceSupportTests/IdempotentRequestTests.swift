@@ -47,9 +47,10 @@ struct IdempotentRequestTests {
                 IdempotentRequest(key: "key-2", operation: "createOrder", fingerprint: "A"),
             ] {
                 let request = try #require(other)
-                let problem = try await #require(throws: Problem.self) {
+                let error = try await #require(throws: IdempotencyError.self) {
                     try await database.withTransaction { try await request.claim(on: $0) }
                 }
+                let problem = Problem.idempotency(error)
                 #expect(problem.status == 422)
                 #expect(problem.code == "idempotency-key-reused")
             }
@@ -78,9 +79,10 @@ struct IdempotentRequestTests {
         try await TestDatabase.withMigratedDatabase { database in
             let request = try #require(IdempotentRequest(key: "key-4", operation: "createOrder", fingerprint: "A"))
             _ = try await database.withTransaction { try await request.claim(on: $0) }
-            let problem = try await #require(throws: Problem.self) {
+            let error = try await #require(throws: IdempotencyError.self) {
                 try await database.withTransaction { try await request.claim(on: $0) }
             }
+            let problem = Problem.idempotency(error)
             #expect(problem.status == 409)
             #expect(problem.code == "idempotency-key-in-progress")
         }

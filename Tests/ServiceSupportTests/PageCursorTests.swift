@@ -10,7 +10,7 @@ struct PageCursorTests {
     func roundTrip(seconds: Double) throws {
         let id = UUID()
         let cursor = PageCursor(createdAt: Date(timeIntervalSince1970: seconds), id: id)
-        let decoded = try PageCursor(cursor.text)
+        let decoded = try #require(PageCursor(cursor.text))
         #expect(decoded.id == id)
         #expect(Timestamp.format(decoded.createdAt) == Timestamp.format(cursor.createdAt))
         #expect(decoded.text == cursor.text)
@@ -36,7 +36,8 @@ struct PageCursorTests {
         ]
     )
     func garbage(text: String) throws {
-        let problem = try #require(throws: Problem.self) { try PageCursor(text) }
+        #expect(PageCursor(text) == nil)
+        let problem = try #require(throws: Problem.self) { try Parameters.cursor(text) }
         #expect(problem.status == 400)
         #expect(problem.code == "validation")
         #expect(problem.invalidParams.map(\.name) == ["after"])
@@ -46,7 +47,8 @@ struct PageCursorTests {
     func handMade() throws {
         let text = Data("2026-11-21T18:00:00.123Z|A1B2C3D4-E5F6-4711-8899-AABBCCDDEEFF".utf8).base64EncodedString()
             .replacingOccurrences(of: "=", with: "")
-        let cursor = try PageCursor(text)
+        let parsed = try Parameters.cursor(text)
+        let cursor = try #require(parsed)
         #expect(cursor.id.lowercased == "a1b2c3d4-e5f6-4711-8899-aabbccddeeff")
         #expect(Timestamp.format(cursor.createdAt) == "2026-11-21T18:00:00.123Z")
     }

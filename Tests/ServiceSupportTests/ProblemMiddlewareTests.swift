@@ -17,7 +17,7 @@ struct ProblemMiddlewareTests {
 
     /// The shared middleware, as the services install it, in front of a few test routes.
     func application() -> some ApplicationProtocol {
-        let router = ServiceRuntime.router()
+        let router = ServiceRouter.make()
         router.get("ok") { _, _ in "fine" }
         router.get("request-id") { _, _ in RequestID.current ?? "none" }
         router.post("invalid") { _, _ -> String in

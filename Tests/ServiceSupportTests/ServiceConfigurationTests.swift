@@ -15,18 +15,18 @@ struct ServiceConfigurationTests {
         #expect(configuration.http.host == "127.0.0.1")
         #expect(configuration.http.port == 8081)
         #expect(configuration.database.url == "postgres://customer_service:customer_service@127.0.0.1:5432/customer_service")
-        #expect(configuration.database.poolSize == 10)
-        #expect(configuration.broker.amqp.host == "127.0.0.1")
-        #expect(configuration.broker.amqp.port == 5672)
-        #expect(configuration.broker.amqp.user == "guest")
-        #expect(configuration.broker.amqp.password == "guest")
-        #expect(configuration.broker.amqp.virtualHost == "/")
-        #expect(configuration.broker.prefetch == 100)
-        #expect(configuration.broker.consumerConcurrency == 4)
-        #expect(configuration.broker.consumerBatchSize == 50)
-        #expect(configuration.broker.outboxBatchSize == 100)
-        #expect(configuration.broker.outboxConcurrency == 1)
-        #expect(configuration.broker.outboxPollInterval == .seconds(1))
+        #expect(configuration.database.postgres.poolSize == 10)
+        #expect(configuration.amqp.host == "127.0.0.1")
+        #expect(configuration.amqp.port == 5672)
+        #expect(configuration.amqp.user == "guest")
+        #expect(configuration.amqp.password == "guest")
+        #expect(configuration.amqp.virtualHost == "/")
+        #expect(configuration.consumer.prefetch == 100)
+        #expect(configuration.consumer.concurrency == 4)
+        #expect(configuration.consumer.batchSize == 50)
+        #expect(configuration.relay.batchSize == 100)
+        #expect(configuration.relay.concurrency == 1)
+        #expect(configuration.relay.pollInterval == .seconds(1))
         #expect(configuration.logLevel == .info)
         #expect(configuration.names == ReplicationNames())
     }
@@ -37,8 +37,8 @@ struct ServiceConfigurationTests {
         #expect(configuration.service == .orderService)
         #expect(configuration.http.port == 8082)
         #expect(configuration.database.url == "postgres://order_service:order_service@127.0.0.1:5432/order_service")
-        #expect(configuration.database.poolSize == 10)
-        #expect(configuration.broker.amqp.port == 5672)
+        #expect(configuration.database.postgres.poolSize == 10)
+        #expect(configuration.amqp.port == 5672)
         #expect(configuration.logLevel == .info)
     }
 
@@ -65,18 +65,18 @@ struct ServiceConfigurationTests {
         #expect(configuration.http.host == "0.0.0.0")
         #expect(configuration.http.port == 0)
         #expect(configuration.database.url == "postgres://u:p@db:6543/orders")
-        #expect(configuration.database.poolSize == 3)
-        #expect(configuration.broker.amqp.host == "broker")
-        #expect(configuration.broker.amqp.port == 5673)
-        #expect(configuration.broker.amqp.user == "alice")
-        #expect(configuration.broker.amqp.virtualHost == "prod")
+        #expect(configuration.database.postgres.poolSize == 3)
+        #expect(configuration.amqp.host == "broker")
+        #expect(configuration.amqp.port == 5673)
+        #expect(configuration.amqp.user == "alice")
+        #expect(configuration.amqp.virtualHost == "prod")
         #expect(configuration.logLevel == .debug)
-        #expect(configuration.broker.prefetch == 7)
-        #expect(configuration.broker.consumerConcurrency == 2)
-        #expect(configuration.broker.consumerBatchSize == 9)
-        #expect(configuration.broker.outboxBatchSize == 250)
-        #expect(configuration.broker.outboxConcurrency == 3)
-        #expect(configuration.broker.outboxPollInterval == .milliseconds(20))
+        #expect(configuration.consumer.prefetch == 7)
+        #expect(configuration.consumer.concurrency == 2)
+        #expect(configuration.consumer.batchSize == 9)
+        #expect(configuration.relay.batchSize == 250)
+        #expect(configuration.relay.concurrency == 3)
+        #expect(configuration.relay.pollInterval == .milliseconds(20))
 
         let empty = try ServiceConfiguration(service: .customerService, environment: ["HTTP_PORT": "", "LOG_LEVEL": ""])
         #expect(empty.http.port == 8081)
@@ -122,6 +122,8 @@ struct ServiceConfigurationTests {
 
     @Test("other integer settings are range-checked too", arguments: [
         ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("CONSUMER_BATCH_SIZE", "0"), ("OUTBOX_BATCH_SIZE", "0"), ("OUTBOX_CONCURRENCY", "65"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
+        ("CONSUMER_MAX_ATTEMPTS", "0"), ("CONSUMER_DELIVERY_LIMIT", "0"), ("DATABASE_STARTUP_WAIT_MS", "-1"), ("AMQP_CONFIRM_TIMEOUT_MS", "10"),
+        ("AMQP_CONFIRM_WINDOW", "0"), ("RETRY_INITIAL_MS", "0"), ("DATABASE_MIGRATION_LOCK_KEY", "lock"),
     ])
     func otherRanges(variable: String, value: String) throws {
         let error = try error([variable: value])
@@ -135,5 +137,42 @@ struct ServiceConfigurationTests {
         #expect(error.variable == "AMQP_URL")
         #expect(!error.description.contains("s3cr3t-pw"), "\(error)")
         #expect(error.description.contains("amqps://alice:***@broker/"), "\(error)")
+    }
+
+    @Test("the settings that were constants have documented defaults, and can be set")
+    func formerConstants() throws {
+        let defaults = try ServiceConfiguration(service: .orderService, environment: [:])
+        #expect(defaults.database.startupWait == .seconds(30))
+        #expect(defaults.database.migrationLockKey == 0x7265_706c_6963_6174)
+        #expect(defaults.database.postgres.connectTimeout == .seconds(5))
+        #expect(defaults.consumer.maxAttempts == 5)
+        #expect(defaults.consumer.deliveryLimit == 20)
+        #expect(defaults.amqp.heartbeat == .seconds(30))
+        #expect(defaults.amqp.confirmTimeout == .seconds(10))
+        #expect(defaults.amqp.rpcTimeout == .seconds(10))
+        #expect(defaults.amqp.connectTimeout == .seconds(5))
+        #expect(defaults.retry.initial == .milliseconds(100) && defaults.retry.cap == .seconds(10))
+        #expect(defaults.relay.appID == "order-service")
+
+        let set = try ServiceConfiguration(service: .orderService, environment: [
+            "DATABASE_STARTUP_WAIT_MS": "1500", "DATABASE_MIGRATION_LOCK_KEY": "-7", "CONSUMER_MAX_ATTEMPTS": "9",
+            "CONSUMER_DELIVERY_LIMIT": "3", "AMQP_HEARTBEAT_MS": "0", "AMQP_CONFIRM_TIMEOUT_MS": "2500", "RETRY_MAX_MS": "800",
+        ])
+        #expect(set.database.startupWait == .milliseconds(1500))
+        #expect(set.database.migrationLockKey == -7)
+        #expect(set.consumer.maxAttempts == 9)
+        #expect(set.amqp.heartbeat == .zero)
+        #expect(set.amqp.confirmTimeout == .milliseconds(2500))
+        #expect(set.relay.retry.cap == .milliseconds(800))
+        let consumer = set.consumer(of: "customer.events", through: "order-service.customer-events")
+        #expect(consumer.maxAttempts == 9)
+        #expect(consumer.topology.queues.first?.arguments["x-delivery-limit"] == .int(3))
+    }
+
+    @Test("the logger is made with LOG_LEVEL")
+    func logger() throws {
+        let configuration = try ServiceConfiguration(service: .customerService, environment: ["LOG_LEVEL": "WARNING"])
+        #expect(configuration.makeLogger().logLevel == .warning)
+        #expect(configuration.makeLogger().label == "customer-service")
     }
 }

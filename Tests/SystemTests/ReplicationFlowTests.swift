@@ -115,6 +115,6 @@ enum EventFixture {
         let envelope = EventEnvelope(
             eventId: UUID(), type: type, occurredAt: customer.createdAt, sequence: sequence, requestId: "fixture", data: customer
         )
-        return Array((try? JSONEncoder().encode(envelope)) ?? Data())
+        return (try? envelope.body()) ?? []
     }
 }

@@ -2,7 +2,7 @@ import Postgres
 
 /// A POST made safe to retry with `Idempotency-Key`: the same key with the same
 /// request returns the first response again (no second record, no second event);
-/// the same key with a different request is a 422.
+/// the same key with a different request is refused (``IdempotencyError``, a 422 at the edge).
 ///
 /// The key is claimed inside the transaction that creates the record, so the
 /// record, its event and the stored response commit (or roll back) together; a
@@ -27,7 +27,8 @@ public struct IdempotentRequest: Sendable {
     /// Claims the key on `connection` (inside the caller's transaction). Returns the
     /// stored response body when the key was used before with the same request;
     /// nil when the caller is first and must do the work and then ``complete(body:on:)``.
-    /// Throws 422 when the key was used with another request.
+    /// Throws ``IdempotencyError/reused`` when the key was used with another request, and
+    /// ``IdempotencyError/inProgress`` when its first request has not finished.
     public func claim(on connection: PostgresConnection) async throws -> String? {
         let claimed = try await connection.query(
             """
@@ -42,11 +43,11 @@ public struct IdempotentRequest: Sendable {
             "SELECT operation, request_fingerprint, response_body FROM idempotency_keys WHERE key = $1",
             [key]
         )
-        guard let row = stored.first else { throw Problem.idempotencyKeyInProgress }
+        guard let row = stored.first else { throw IdempotencyError.inProgress }
         guard try row.decode(0, as: String.self) == operation, try row.decode(1, as: String.self) == fingerprint else {
-            throw Problem.idempotencyKeyReused
+            throw IdempotencyError.reused
         }
-        guard let body = try row.decode(2, as: String?.self) else { throw Problem.idempotencyKeyInProgress }
+        guard let body = try row.decode(2, as: String?.self) else { throw IdempotencyError.inProgress }
         return body
     }
 

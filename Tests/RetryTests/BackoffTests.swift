@@ -1,4 +1,4 @@
-import Replication
+import Retry
 import Testing
 
 /// Capped exponential backoff with jitter: the n-th delay lies in [bound/2, bound],

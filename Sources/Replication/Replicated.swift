@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// A record as a replica holds it: the record, and when and by which event it arrived.
 public struct Replicated<Record: Sendable>: Sendable {
@@ -20,16 +21,18 @@ public struct Replicated<Record: Sendable>: Sendable {
     }
 }
 
-/// A page of a list endpoint.
-public struct Page<Item: Sendable>: Sendable {
-    /// The items, oldest first.
-    public var items: [Item]
-    /// The cursor of the next page; nil on the last.
-    public var next: PageCursor?
+extension Replicated where Record: StoredRecord {
+    /// `<the record's columns>, replicated_at, event_id, request_id`.
+    static var columnList: String { Record.columnList + ", replicated_at, event_id, request_id" }
 
-    /// Makes a page from `limit + 1` fetched items: the extra one only says there is more.
-    public init(fetched: [Item], limit: Int, cursor: (Item) -> PageCursor) {
-        items = Array(fetched.prefix(limit))
-        next = fetched.count > limit ? items.last.map(cursor) : nil
+    /// Reads a row of ``columnList``.
+    init(row: PostgresRow) throws {
+        let metadata = Record.columns.count
+        self.init(
+            record: try Record(row: row),
+            replicatedAt: try row.decode(metadata),
+            eventId: try row.decode(metadata + 1),
+            requestId: try row.decode(metadata + 2)
+        )
     }
 }

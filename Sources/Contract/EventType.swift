@@ -1,0 +1,7 @@
+/// The event types of the contract: `<entity>.<verb in past tense>`.
+public enum EventType: String, Sendable, CaseIterable {
+    /// A customer was created at CustomerService; `data` is a ``CustomerRecord``.
+    case customerCreated = "customer.created"
+    /// An order was created at OrderService; `data` is an ``OrderRecord``.
+    case orderCreated = "order.created"
+}

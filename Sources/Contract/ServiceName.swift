@@ -1,0 +1,7 @@
+/// The AMQP `app_id` of each service's events.
+public enum ServiceName: String, Sendable {
+    /// CustomerService.
+    case customerService = "customer-service"
+    /// OrderService.
+    case orderService = "order-service"
+}

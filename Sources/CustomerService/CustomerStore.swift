@@ -1,0 +1,20 @@
+import Contract
+import Foundation
+import Replication
+import ServiceSupport
+
+/// What CustomerService's HTTP API needs from its storage: ``CustomerRepository`` in the
+/// service, a store of their own in the HTTP contract tests.
+protocol CustomerStore: Sendable {
+    /// Creates the customer and its `customer.created` event; with an Idempotency-Key, a repeat
+    /// returns the first record. Throws ``CustomerError/emailTaken(_:)`` and ``IdempotencyError``.
+    func create(_ customer: NewCustomer, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: CustomerRecord, created: Bool)
+    /// The customer `id`, or nil.
+    func customer(id: UUID) async throws -> CustomerRecord?
+    /// A page of customers, oldest first.
+    func customers(after cursor: PageCursor?, limit: Int) async throws -> Page<CustomerRecord>
+    /// The replicated orders of customer `customerId`, oldest first.
+    func replicaOrders(customerId: UUID) async throws -> [Replicated<OrderRecord>]
+    /// The replicated order `id`; nil until it has arrived.
+    func replicaOrder(id: UUID) async throws -> Replicated<OrderRecord>?
+}

@@ -1,0 +1,19 @@
+import Contract
+import Foundation
+import Replication
+import ServiceSupport
+
+/// What OrderService's HTTP API needs from its storage: ``OrderRepository`` in the service,
+/// a store of their own in the HTTP contract tests.
+protocol OrderStore: Sendable {
+    /// Creates the order, if its customer is in the replica, and its `order.created` event; with an
+    /// Idempotency-Key, a repeat returns the first record. Throws ``OrderError/unknownCustomer(_:)``
+    /// and ``IdempotencyError``.
+    func create(_ order: NewOrder, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: OrderRecord, created: Bool)
+    /// The order `id`, or nil.
+    func order(id: UUID) async throws -> OrderRecord?
+    /// A page of orders, of one customer or of all, oldest first.
+    func orders(customerId: UUID?, after cursor: PageCursor?, limit: Int) async throws -> Page<OrderRecord>
+    /// The replicated customer `id`; nil until it has arrived.
+    func replicaCustomer(id: UUID) async throws -> Replicated<CustomerRecord>?
+}

@@ -1,0 +1,71 @@
+import Contract
+import Foundation
+import Postgres
+
+/// Where a service records its changes: each change and the event that describes it commit in
+/// one database transaction (the transactional outbox), and the relay is woken after the commit.
+///
+/// Bound once to the service's own exchange, so a repository never names one:
+///
+/// ```swift
+/// try await changes.transaction { change in
+///     try await change.connection.query("INSERT INTO customers …", […])
+///     try await change.append(.customerCreated, data: json, requestId: requestId)
+/// }
+/// ```
+public struct ChangeLog: Sendable {
+    /// The service's database.
+    public let database: PostgresClient
+    /// The fanout exchange the service's events go to.
+    public let exchange: String
+    private let relay: OutboxRelay
+
+    /// Records changes in `database` whose events `relay` publishes to `exchange`.
+    public init(database: PostgresClient, exchange: String, relay: OutboxRelay) {
+        self.database = database
+        self.exchange = exchange
+        self.relay = relay
+    }
+
+    /// Runs `body` in one transaction; when it appended events and the transaction committed,
+    /// wakes the relay so they are published at once.
+    public func transaction<T: Sendable>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ChangeTransaction) async throws -> T
+    ) async throws -> T {
+        let (value, appended) = try await database.withTransaction { connection in
+            let transaction = ChangeTransaction(connection: connection, exchange: exchange)
+            let value = try await body(transaction)
+            return (value, transaction.appended)
+        }
+        if appended > 0 { relay.wake() }
+        return value
+    }
+}
+
+/// A transaction of ``ChangeLog``: the connection for the change's own statements, and
+/// ``append(_:data:requestId:)`` for its event. Used only inside ``ChangeLog/transaction(isolation:_:)``.
+public final class ChangeTransaction {
+    /// The connection, inside the transaction.
+    public let connection: PostgresConnection
+    private let exchange: String
+    /// How many events were appended.
+    private(set) var appended = 0
+
+    init(connection: PostgresConnection, exchange: String) {
+        self.connection = connection
+        self.exchange = exchange
+    }
+
+    /// Appends the event of this change to the outbox; `data` is the record's JSON exactly as
+    /// the HTTP API returns it. Returns the event's outbox sequence number.
+    @discardableResult
+    public func append(_ type: EventType, data: String, requestId: String?) async throws -> Int64 {
+        let sequence = try await Outbox.append(
+            OutboxEvent(type: type.rawValue, exchange: exchange, data: data, requestId: requestId),
+            on: connection
+        )
+        appended += 1
+        return sequence
+    }
+}

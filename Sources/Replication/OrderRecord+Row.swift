@@ -1,0 +1,24 @@
+import Contract
+import Postgres
+
+extension OrderRecord: StoredRecord {
+    /// `order.created`.
+    public static var createdEvent: EventType { .orderCreated }
+
+    /// `id, customer_id, amount, status, created_at`.
+    public static let columns: [StoredColumn<OrderRecord>] = [
+        StoredColumn("id", "uuid", \.id),
+        StoredColumn("customer_id", "uuid", \.customerId),
+        StoredColumn("amount", "bigint", \.amount),
+        StoredColumn("status", "text", \.status),
+        StoredColumn("created_at", "timestamptz", \.createdAt),
+    ]
+
+    /// Reads the columns of ``columns`` from `first` on.
+    public init(row: PostgresRow, at first: Int) throws {
+        self.init(
+            id: try row.decode(first), customerId: try row.decode(first + 1), amount: try row.decode(first + 2),
+            status: try row.decode(first + 3), createdAt: try row.decode(first + 4)
+        )
+    }
+}

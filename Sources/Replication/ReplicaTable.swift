@@ -1,0 +1,58 @@
+import Contract
+import Foundation
+import Postgres
+
+/// A service's replica of its peer's records: a table with the record's columns plus
+/// `event_id`, `request_id` and `replicated_at`.
+///
+/// It is the ``ReplicaEventHandler`` of the subscription (it checks the events that create
+/// records and inserts them, a batch in one statement) and it reads replicated records back.
+/// Both services use it, with their peer's record type: `ReplicaTable<OrderRecord>(name:
+/// "replica_orders")` at CustomerService, `ReplicaTable<CustomerRecord>(name:
+/// "replica_customers")` at OrderService.
+public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
+    /// The table's name (a trusted constant: a name cannot be a bound parameter).
+    public let name: String
+    private let insert: String
+    private let select: String
+
+    /// The replica in table `name`.
+    public init(name: String) {
+        self.name = name
+        let columns = Record.columns
+        let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }
+        let eventId = columns.count + 1
+        insert = """
+            INSERT INTO \(name) (\(Record.columnList), event_id, request_id)
+            SELECT * FROM unnest(\(arrays.joined(separator: ", ")), $\(eventId)::uuid[], $\(eventId + 1)::text[])
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id
+            """
+        select = "SELECT \(Replicated<Record>.columnList) FROM \(name)"
+    }
+
+    /// The record of an event that creates one, checked against the contract's field rules.
+    public func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> Record {
+        try event.record(of: Record.createdEvent, as: Record.self) { $0.validate(prefix: "data.") }
+    }
+
+    /// Inserts the records that are new, in one statement; a record already there (a replay) changes nothing.
+    public func apply(_ changes: [PreparedEvent<Record>], on connection: PostgresConnection) async throws -> Set<UUID> {
+        let records = changes.map(\.change)
+        let envelopes = changes.map(\.event.envelope)
+        let binds: [(any PostgresEncodable)?] =
+            Record.columns.map { $0.values(records) } + [envelopes.map(\.eventId), envelopes.map(\.requestId)]
+        let inserted = try await connection.query(insert, binds)
+        return Set(try inserted.map { try $0.decode(0, as: UUID.self) })
+    }
+
+    /// The replicated record `id`; nil until it has arrived.
+    public func record(id: UUID, in database: PostgresClient) async throws -> Replicated<Record>? {
+        try await database.query("\(select) WHERE id = $1", [id]).first.map(Replicated<Record>.init(row:))
+    }
+
+    /// The replicated records whose `column` equals `value`, oldest first (`column` is a trusted constant).
+    public func records(where column: String, equals value: UUID, in database: PostgresClient) async throws -> [Replicated<Record>] {
+        try await database.query("\(select) WHERE \(column) = $1 ORDER BY created_at, id", [value]).map(Replicated<Record>.init(row:))
+    }
+}

@@ -1,0 +1,46 @@
+import Contract
+import Foundation
+import Postgres
+
+/// A record of the contract as a table row holds it: its columns, in order, and how to read
+/// and write them. Each record type says this once; the service that owns the records and
+/// the service that replicates them both use it (own table, replica, ``ReplicaTable``).
+public protocol StoredRecord: Codable, Hashable, Identifiable, Sendable where ID == UUID {
+    /// When the record was created at its source (with the id, the order of pages).
+    var createdAt: Date { get }
+    /// The event that carries a new record of this type.
+    static var createdEvent: EventType { get }
+    /// The columns, in the order ``init(row:at:)`` reads them; the first is `id`.
+    static var columns: [StoredColumn<Self>] { get }
+    /// Reads the record from `row`'s columns `first...` (in the order of ``columns``).
+    init(row: PostgresRow, at first: Int) throws
+    /// The reasons the record breaks the contract's field rules, fields named `prefix` + name.
+    func validate(prefix: String) -> [InvalidParameter]
+}
+
+/// One column of a ``StoredRecord``'s row.
+public struct StoredColumn<Record>: Sendable {
+    /// The column's name.
+    public var name: String
+    /// Its SQL type (`uuid`, `text`, `bigint`, `timestamptz`), for `unnest($n::type[])`.
+    public var type: String
+    /// The column's values for `records`, as one array parameter.
+    public var values: @Sendable ([Record]) -> any PostgresEncodable
+
+    /// Creates a column whose value is `value` of each record.
+    public init<Value: PostgresArrayElement & PostgresEncodable>(_ name: String, _ type: String, _ value: @escaping @Sendable (Record) -> Value) {
+        self.name = name
+        self.type = type
+        self.values = { records in records.map(value) }
+    }
+}
+
+extension StoredRecord {
+    /// `id, name, …`: the columns for a `SELECT` list or an `INSERT` column list.
+    public static var columnList: String { columns.map(\.name).joined(separator: ", ") }
+
+    /// Reads the record from `row`, whose first columns are ``columnList``.
+    public init(row: PostgresRow) throws {
+        try self.init(row: row, at: 0)
+    }
+}

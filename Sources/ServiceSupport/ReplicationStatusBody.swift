@@ -1,0 +1,38 @@
+import Hummingbird
+import Replication
+
+/// `ReplicationStatus` of openapi.yaml.
+struct ReplicationStatusBody: ResponseEncodable {
+    struct Outbox: Encodable {
+        var pending: Int64
+        var oldestPendingAgeMs: Int64
+        var lastPublishedSequence: Int64
+    }
+
+    struct Consumer: Encodable {
+        var processed: Int64
+        var duplicates: Int64
+        var deadLettered: Int64
+    }
+
+    struct Digest: Encodable {
+        var count: Int64
+        var digest: String
+    }
+
+    var outbox: Outbox
+    var consumer: Consumer
+    var replica: Digest
+    var source: Digest
+
+    init(_ status: ReplicationStatus) {
+        outbox = Outbox(
+            pending: status.outbox.pending,
+            oldestPendingAgeMs: status.outbox.oldestPendingAgeMs,
+            lastPublishedSequence: status.outbox.lastPublishedSequence
+        )
+        consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
+        replica = Digest(count: status.replica.count, digest: status.replica.digest)
+        source = Digest(count: status.source.count, digest: status.source.digest)
+    }
+}
