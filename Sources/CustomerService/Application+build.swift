@@ -1,15 +1,13 @@
-import AMQP
 import Contract
-import CustomerAPI
 import Hummingbird
 import Logging
 import OpenAPIHummingbird
 import Replication
 import ServiceSupport
 
-/// Builds CustomerService: it owns customers, publishes `customer.created` from its outbox,
-/// and replicates `order.created` into `replica_orders`. `customer-service`'s `main` and the
-/// tests both call this.
+/// Builds CustomerService: it owns customers (`customers`), publishes `customer.created` to
+/// `customer.events`, and replicates `order.created` into `replica_orders`.
+/// `customer-service`'s `main` and the tests both call this; ``ReplicatingService`` wires it.
 ///
 /// - Parameters:
 ///   - logger: the service's logger; by default made from the configuration (`LOG_LEVEL`).
@@ -20,43 +18,16 @@ public func buildCustomerService(
     logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let logger = logger ?? configuration.makeLogger()
-    let names = configuration.names
-    ServiceMetrics.bootstrap()
-
-    // The database pool, with the schema migrated (start-up waits for the database).
-    let database = try await ServiceDatabase.connect(
-        configuration.database, migrations: CustomerServiceMigrations.all, retry: configuration.retry, logger: logger
-    )
-    // Events go out through the outbox: the publisher, the relay that feeds it, and the change log
-    // in which the repository records each change with its event.
-    let publisher = AMQPPublisher(
-        configuration: configuration.amqp,
-        topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
-        logger: logger
-    )
-    let relay = OutboxRelay(configuration: configuration.relay, database: database, publisher: publisher, logger: logger)
-    let changes = ChangeLog(database: database, exchange: names.customerEvents, relay: relay)
-    // Orders come in through the subscription to order.events, into the replica of orders.
-    let replicaOrders = ReplicaTable<OrderRecord>(name: "replica_orders")
-    let consumer = ReplicaConsumer(
-        configuration: configuration.consumer(of: names.orderEvents, through: names.orderEventsQueue),
-        amqp: configuration.amqp, database: database, publisher: publisher, handler: replicaOrders, logger: logger
-    )
-    // The HTTP API, and the operations endpoints.
-    let router = try buildCustomerRouter(customers: CustomerRepository(changes: changes, replicaOrders: replicaOrders), logger: logger)
-    OperationsRoutes(
-        service: configuration.service.rawValue, database: database, publisher: publisher,
-        ownTable: "customers", replicaTable: replicaOrders.name
-    ).register(on: router)
-
-    return buildServiceApplication(
-        configuration: configuration,
-        router: router,
-        services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer],
-        logger: logger,
-        onServerRunning: onServerRunning
-    )
+    let service = ReplicatingService(
+        migrations: CustomerServiceMigrations.all,
+        ownTable: "customers",
+        exchange: \.customerEvents,
+        subscription: .init(exchange: \.orderEvents, queue: \.orderEventsQueue),
+        replica: ReplicaTable<OrderRecord>(name: "replica_orders")
+    ) { changes, replicaOrders, logger in
+        try buildCustomerRouter(customers: CustomerRepository(changes: changes, replicaOrders: replicaOrders), logger: logger)
+    }
+    return try await service.build(configuration: configuration, logger: logger, onServerRunning: onServerRunning)
 }
 
 /// The router of CustomerService's API over `customers`, with the shared middleware

@@ -9,13 +9,8 @@ import ServiceSupport
 struct CustomerRepository: CustomerStore {
     let changes: ChangeLog
     let replicaOrders: ReplicaTable<OrderRecord>
-    private let customers = RecordTable<CustomerRecord>(name: "customers")
+    let customers = RecordTable<CustomerRecord>(name: "customers")
     private var database: PostgresClient { changes.database }
-
-    init(changes: ChangeLog, replicaOrders: ReplicaTable<OrderRecord>) {
-        self.changes = changes
-        self.replicaOrders = replicaOrders
-    }
 
     func create(_ customer: NewCustomer, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: CustomerRecord, created: Bool) {
         try await changes.create(.customerCreated, requestId: requestId, idempotency: idempotency) { connection in

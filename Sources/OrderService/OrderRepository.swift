@@ -9,13 +9,8 @@ import ServiceSupport
 struct OrderRepository: OrderStore {
     let changes: ChangeLog
     let replicaCustomers: ReplicaTable<CustomerRecord>
-    private let orders = RecordTable<OrderRecord>(name: "orders")
+    let orders = RecordTable<OrderRecord>(name: "orders")
     private var database: PostgresClient { changes.database }
-
-    init(changes: ChangeLog, replicaCustomers: ReplicaTable<CustomerRecord>) {
-        self.changes = changes
-        self.replicaCustomers = replicaCustomers
-    }
 
     func create(_ order: NewOrder, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: OrderRecord, created: Bool) {
         try await changes.create(.orderCreated, requestId: requestId, idempotency: idempotency) { connection in

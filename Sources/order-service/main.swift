@@ -1,24 +1,8 @@
 import OrderService
-import Foundation
-import Hummingbird
-import Logging
 import ServiceSupport
 
-// order-service: reads its configuration from the environment (see the README),
-// then serves until SIGTERM or SIGINT, and shuts down gracefully.
-LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
-let configuration: ServiceConfiguration
-do {
-    configuration = try ServiceConfiguration(service: .orderService, environment: ProcessInfo.processInfo.environment)
-} catch {
-    Logger(label: "order-service").critical("invalid configuration", metadata: ["error": "\(error)"])
-    exit(1)
-}
-let logger = configuration.makeLogger()
-do {
-    let app = try await buildOrderService(configuration: configuration, logger: logger)
-    try await app.runService()
-} catch {
-    logger.critical("order-service failed", metadata: ["error": "\(error)"])
-    exit(1)
+// order-service: reads its configuration from the environment (see the README's
+// configuration table), then serves until SIGTERM or SIGINT and shuts down gracefully.
+await runServiceMain(.orderService) { configuration, logger in
+    try await buildOrderService(configuration: configuration, logger: logger)
 }

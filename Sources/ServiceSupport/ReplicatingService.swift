@@ -1,0 +1,110 @@
+import AMQP
+import Contract
+import Hummingbird
+import Logging
+import Postgres
+import Replication
+
+/// What makes one replicating service different from the other: its tables, its exchange,
+/// its subscription and its HTTP API. ``build(configuration:logger:onServerRunning:)`` wires
+/// the rest the same way for both.
+public struct ReplicatingService<Replica: StoredRecord> {
+    /// The subscription to the peer's events.
+    public struct Subscription {
+        /// The peer's fanout exchange.
+        public var exchange: KeyPath<ReplicationNames, String>
+        /// The service's queue bound to it.
+        public var queue: KeyPath<ReplicationNames, String>
+
+        /// The subscription to `exchange` through `queue`.
+        public init(exchange: KeyPath<ReplicationNames, String>, queue: KeyPath<ReplicationNames, String>) {
+            self.exchange = exchange
+            self.queue = queue
+        }
+    }
+
+    /// Makes the service's router (shared middleware and its API) from the change log its
+    /// repository writes through and the replica it reads.
+    public typealias API = (ChangeLog, ReplicaTable<Replica>, Logger) throws -> Router<BasicRequestContext>
+
+    /// The service's own migrations (after the shared replication tables).
+    public var migrations: [Migration]
+    /// The table of the records the service owns (what its peer replicates).
+    public var ownTable: String
+    /// The exchange its events go to.
+    public var exchange: KeyPath<ReplicationNames, String>
+    /// Where the peer's events come from.
+    public var subscription: Subscription
+    /// The replica of the peer's records.
+    public var replica: ReplicaTable<Replica>
+    /// The HTTP API.
+    public var api: API
+
+    /// Describes a service.
+    public init(
+        migrations: [Migration], ownTable: String, exchange: KeyPath<ReplicationNames, String>,
+        subscription: Subscription, replica: ReplicaTable<Replica>, api: @escaping API
+    ) {
+        self.migrations = migrations
+        self.ownTable = ownTable
+        self.exchange = exchange
+        self.subscription = subscription
+        self.replica = replica
+        self.api = api
+    }
+
+    /// Builds the service: migrates its database, and returns the application that serves HTTP,
+    /// publishes its outbox and applies its subscription to the replica.
+    ///
+    /// - Parameters:
+    ///   - logger: the service's logger; by default made from the configuration (`LOG_LEVEL`).
+    ///   - onServerRunning: called with the bound port once the server listens
+    ///     (tests pass `HTTP_PORT=0` and learn the port here).
+    public func build(
+        configuration: ServiceConfiguration,
+        logger: Logger? = nil,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        let logger = logger ?? configuration.makeLogger()
+        let names = configuration.names
+        ServiceMetrics.bootstrap()
+
+        // The database pool, with the schema migrated (start-up waits for the database).
+        let database = try await ServiceDatabase.connect(
+            configuration.database, migrations: migrations, retry: configuration.retry, logger: logger
+        )
+        // Events go out through the outbox: the publisher, the relay that feeds it, and the change
+        // log in which the repository records each change with its event.
+        let publisher = AMQPPublisher(
+            configuration: configuration.amqp,
+            topology: ReplicationTopology.publisher(exchange: names[keyPath: exchange], names: names),
+            logger: logger
+        )
+        let relay = OutboxRelay(configuration: configuration.relay, database: database, publisher: publisher, logger: logger)
+        let changes = ChangeLog(database: database, exchange: names[keyPath: exchange], relay: relay)
+        // The peer's events come in through the subscription, into the replica.
+        let consumer = ReplicaConsumer(
+            configuration: configuration.consumer(of: names[keyPath: subscription.exchange], through: names[keyPath: subscription.queue]),
+            amqp: configuration.amqp, database: database, publisher: publisher, handler: replica, logger: logger
+        )
+        // The HTTP API, and the operations endpoints.
+        let router = try api(changes, replica, logger)
+        OperationsRoutes(
+            service: configuration.service.rawValue, database: database, publisher: publisher,
+            ownTable: ownTable, replicaTable: replica.name
+        ).register(on: router)
+
+        // The HTTP server runs last in the service group, so on SIGTERM it stops first; then the
+        // consumer, the relay, the publisher and, last, the pool.
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(configuration.http.host, port: configuration.http.port),
+                serverName: configuration.service.rawValue
+            ),
+            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+}
