@@ -11,6 +11,7 @@ import Replication
 import ServiceLifecycle
 import ServiceSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// Both services, running in this process on free ports, each with its own new
@@ -60,15 +61,7 @@ final class TestSystem: Sendable {
 
     /// Runs `body` with a client of `service`'s database.
     func withDatabase<T: Sendable>(_ service: ServiceName, _ body: (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: .init(connectionString: databaseURL(service), poolSize: 2), logger: TestEnvironment.logger)
-        do {
-            let value = try await body(client)
-            await client.close()
-            return value
-        } catch {
-            await client.close()
-            throw error
-        }
+        try await TestDatabase.withClient(PostgresConfiguration(connectionString: databaseURL(service), poolSize: 2), body)
     }
 }
 
@@ -132,7 +125,7 @@ func withSystem<T: Sendable>(
 ) async throws -> T {
     let postgresURL = try TestEnvironment.postgresURL(sourceLocation: sourceLocation)
     let amqpURL = try TestEnvironment.amqpURL(sourceLocation: sourceLocation)
-    let id = UUID().uuidString.prefix(8).lowercased()
+    let id = TestEnvironment.uniqueID()
     let names = ReplicationNames(prefix: "t-\(id).")
     let admin = PostgresClient(configuration: .init(connectionString: postgresURL, poolSize: 1), logger: TestEnvironment.logger)
     let adminConfiguration = PostgresConfiguration(connectionString: postgresURL)
