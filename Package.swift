@@ -205,6 +205,19 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // What every test target shares: the environment, databases, broker objects, waits.
+        // A regular target (test targets cannot depend on each other) that only test targets use.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "AMQP",
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RetryTests",
             dependencies: ["Retry"],
@@ -212,12 +225,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AMQPTests",
-            dependencies: ["AMQP"],
+            dependencies: ["AMQP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -227,13 +240,14 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationTests",
-            dependencies: ["Replication", "Contract", "AMQP", "Postgres"],
+            dependencies: ["Replication", "Contract", "AMQP", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ServiceSupportTests",
             dependencies: [
                 "ServiceSupport",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -261,6 +275,7 @@ let package = Package(
                 "Replication",
                 "AMQP",
                 "Postgres",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AMQP
@@ -9,7 +10,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct AMQPBrokerRestartTests {
     @Test func consumerAndPublisherSurviveABrokerRestart() async throws {
-        var configuration = try TestEnvironment.configuration()
+        var configuration = try TestEnvironment.amqpConfiguration()
         configuration.connectTimeout = .seconds(2)
         configuration.confirmTimeout = .seconds(3)
         configuration.reconnectMaximumDelay = .seconds(1)
@@ -29,7 +30,7 @@ struct AMQPBrokerRestartTests {
             let consumer = AMQPConsumer(configuration: configuration, topology: topology, queue: queue, prefetch: 10, logger: TestEnvironment.logger) { connected in
                 connectionChanges.withLock { $0.append(connected) }
             }
-            let received = Received()
+            let received = Collector<AMQPDelivery>()
             let consuming = Task {
                 for await delivery in consumer {
                     // An ack can fail when the broker goes away right now; the message then comes again.
@@ -42,7 +43,7 @@ struct AMQPBrokerRestartTests {
             #expect(publisher.isConnected)
             #expect(await eventually { received.count >= 5 })
 
-            try await Self.run(script, "stop-rabbitmq")
+            try await run(script: script, "stop-rabbitmq")
             #expect(await eventually(timeout: .seconds(15)) { !publisher.isConnected })
             // While the broker is down, a publish fails within connectTimeout + confirmTimeout.
             let started = ContinuousClock.now
@@ -50,7 +51,7 @@ struct AMQPBrokerRestartTests {
             let elapsed = ContinuousClock.now - started
             #expect(elapsed < configuration.connectTimeout + configuration.confirmTimeout + .seconds(1), "publish took \(elapsed)")
             #expect(error.map { [.connectionRefused, .connectionClosed, .timeout].contains($0.code) } == true, "\(String(describing: error))")
-            try await Self.run(script, "start-rabbitmq")
+            try await run(script: script, "start-rabbitmq")
 
             // After the restart, new messages reach the same iteration, which reconnected by itself.
             let republished = await eventually(timeout: .seconds(60)) {
@@ -68,31 +69,5 @@ struct AMQPBrokerRestartTests {
             try await publisherRunning.value
             #expect(!publisher.isConnected)
         }
-    }
-
-    /// Runs the servers script with Foundation's `Process` and fails on a non-zero exit.
-    ///
-    /// On Linux, Foundation notices that a child exited when a socket it shares with the child
-    /// reaches EOF. `start-rabbitmq` leaves the broker running in the background, which would
-    /// inherit that socket and keep the `Process` "running" for as long as the broker lives. So
-    /// a small bash wrapper (itself the child `Process` watches) runs the script with every
-    /// inherited descriptor above 2 closed.
-    static func run(_ script: String, _ argument: String) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [
-            "-c",
-            #"closes=""; for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then closes="$closes $n>&-"; fi; done; eval "\"\$0\" \"\$1\" $closes""#,
-            script, argument,
-        ]
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
-        try #require(process.terminationStatus == 0, "\(script) \(argument) exited with \(process.terminationStatus)")
     }
 }

@@ -1,9 +1,6 @@
 import Foundation
+import TestSupport
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @testable import AMQP
 
@@ -12,8 +9,8 @@ struct AMQPConnectionTests {
     // MARK: Connect errors
 
     @Test func refusedPortIsConnectionRefused() async throws {
-        var configuration = try TestEnvironment.configuration()
-        configuration.port = try Self.unusedPort()
+        var configuration = try TestEnvironment.amqpConfiguration()
+        configuration.port = try freePort()
         await #expect {
             try await withConnection(configuration) { _ in }
         } throws: { error in
@@ -23,7 +20,7 @@ struct AMQPConnectionTests {
     }
 
     @Test func wrongPasswordIsAuthenticationFailed() async throws {
-        var configuration = try TestEnvironment.configuration()
+        var configuration = try TestEnvironment.amqpConfiguration()
         configuration.password = "wrong-\(UUID().uuidString)"
         await #expect {
             try await withConnection(configuration) { _ in }
@@ -34,7 +31,7 @@ struct AMQPConnectionTests {
     }
 
     @Test func unknownVirtualHostIsAccessRefused() async throws {
-        var configuration = try TestEnvironment.configuration()
+        var configuration = try TestEnvironment.amqpConfiguration()
         configuration.virtualHost = "no-such-vhost-\(UUID().uuidString.prefix(8))"
         await #expect {
             try await withConnection(configuration) { _ in }
@@ -217,7 +214,7 @@ struct AMQPConnectionTests {
     }
 
     @Test func closedConnectionRejectsWork() async throws {
-        let connection = try await AMQPConnection.connect(try TestEnvironment.configuration(), logger: TestEnvironment.logger)
+        let connection = try await AMQPConnection.connect(try TestEnvironment.amqpConfiguration(), logger: TestEnvironment.logger)
         #expect(connection.isOpen)
         await connection.close()
         #expect(!connection.isOpen)
@@ -230,8 +227,8 @@ struct AMQPConnectionTests {
 
     /// Consumes `count` messages from `queue` with an ``AMQPConsumer``, acking each, within 30 s.
     func consume(_ count: Int, from queue: String, topology: AMQPTopology) async throws -> [AMQPDelivery] {
-        let consumer = AMQPConsumer(configuration: try TestEnvironment.configuration(), topology: topology, queue: queue, prefetch: 100, logger: TestEnvironment.logger)
-        let received = Received()
+        let consumer = AMQPConsumer(configuration: try TestEnvironment.amqpConfiguration(), topology: topology, queue: queue, prefetch: 100, logger: TestEnvironment.logger)
+        let received = Collector<AMQPDelivery>()
         let task = Task {
             for await delivery in consumer {
                 try await delivery.ack()
@@ -247,23 +244,5 @@ struct AMQPConnectionTests {
         try await task.value
         #expect(complete, "received \(received.count) of \(count)")
         return received.all
-    }
-
-    /// A TCP port on 127.0.0.1 where nothing listens.
-    static func unusedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
-            }
-        }
-        try #require(bound, "could not bind a probe socket")
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AMQP
@@ -9,7 +10,7 @@ import Testing
 struct AMQPDeadPeerTests {
     /// Connects through a fresh proxy, runs `body`, and always closes both.
     func withProxiedConnection(heartbeat: Duration, confirmTimeout: Duration = .seconds(5), _ body: (AMQPConnection, FreezableProxy, AMQPConfiguration) async throws -> Void) async throws {
-        let direct = try TestEnvironment.configuration()
+        let direct = try TestEnvironment.amqpConfiguration()
         let proxy = try FreezableProxy(targetHost: direct.host, targetPort: direct.port)
         defer { proxy.stop() }
         var configuration = direct

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// Schema migrations: ordering, idempotence, concurrency and refusal of unknown schemas.
@@ -20,8 +21,8 @@ import Testing
     @Test func runningTwiceAppliesOnce() async throws {
         try await TestDatabase.withTestClient { client in
             let migrator = Migrator(migrations: Self.migrations.reversed(), advisoryLockKey: 42)
-            try await migrator.migrate(client, logger: TestDatabase.logger)
-            try await migrator.migrate(client, logger: TestDatabase.logger)
+            try await migrator.migrate(client, logger: TestEnvironment.logger)
+            try await migrator.migrate(client, logger: TestEnvironment.logger)
             let versions = try await client.query("SELECT version, name FROM schema_migrations ORDER BY version")
                 .map { try $0.decode(0, as: Int.self) }
             #expect(versions == [1, 2])
@@ -40,7 +41,7 @@ import Testing
                 for _ in 0..<2 {
                     group.addTask {
                         try await TestDatabase.withClient(configuration) { client in
-                            try await migrator.migrate(client, logger: TestDatabase.logger)
+                            try await migrator.migrate(client, logger: TestEnvironment.logger)
                         }
                     }
                 }
@@ -58,11 +59,11 @@ import Testing
 
     @Test func changedChecksumIsRefused() async throws {
         try await TestDatabase.withTestClient { client in
-            try await Migrator(migrations: Self.migrations, advisoryLockKey: 1).migrate(client, logger: TestDatabase.logger)
+            try await Migrator(migrations: Self.migrations, advisoryLockKey: 1).migrate(client, logger: TestEnvironment.logger)
             var edited = Self.migrations
             edited[0].sql += " -- edited"
             let error = await #expect(throws: PostgresError.self) {
-                try await Migrator(migrations: edited, advisoryLockKey: 1).migrate(client, logger: TestDatabase.logger)
+                try await Migrator(migrations: edited, advisoryLockKey: 1).migrate(client, logger: TestEnvironment.logger)
             }
             #expect(error?.code == .migration)
             #expect(error?.message.contains("checksum") == true)
@@ -72,10 +73,10 @@ import Testing
 
     @Test func unknownAppliedVersionIsRefused() async throws {
         try await TestDatabase.withTestClient { client in
-            try await Migrator(migrations: Self.migrations, advisoryLockKey: 1).migrate(client, logger: TestDatabase.logger)
+            try await Migrator(migrations: Self.migrations, advisoryLockKey: 1).migrate(client, logger: TestEnvironment.logger)
             let older = Migrator(migrations: [Self.migrations[0]], advisoryLockKey: 1)
             let error = await #expect(throws: PostgresError.self) {
-                try await older.migrate(client, logger: TestDatabase.logger)
+                try await older.migrate(client, logger: TestEnvironment.logger)
             }
             #expect(error?.code == .migration)
             #expect(error?.message.contains("does not know") == true)
@@ -89,7 +90,7 @@ import Testing
                 Migration(version: 3, name: "broken", sql: "CREATE TABLE half (id int); SELECT * FROM missing_table")
             ]
             let error = await #expect(throws: PostgresError.self) {
-                try await Migrator(migrations: broken, advisoryLockKey: 5).migrate(client, logger: TestDatabase.logger)
+                try await Migrator(migrations: broken, advisoryLockKey: 5).migrate(client, logger: TestEnvironment.logger)
             }
             #expect(error?.code == .migration)
             #expect(error?.sqlState == "42P01")
@@ -107,7 +108,7 @@ import Testing
         try await TestDatabase.withTestClient(poolSize: 1) { client in
             let error = await #expect(throws: PostgresError.self) {
                 try await Migrator(migrations: Self.migrations, table: table, advisoryLockKey: 1)
-                    .migrate(client, logger: TestDatabase.logger)
+                    .migrate(client, logger: TestEnvironment.logger)
             }
             #expect(error?.code == .invalidConfiguration)
         }
@@ -117,7 +118,7 @@ import Testing
         try await TestDatabase.withTestClient(poolSize: 1) { client in
             let error = await #expect(throws: PostgresError.self) {
                 try await Migrator(migrations: Self.migrations + [Self.migrations[0]], advisoryLockKey: 1)
-                    .migrate(client, logger: TestDatabase.logger)
+                    .migrate(client, logger: TestEnvironment.logger)
             }
             #expect(error?.code == .migration)
         }

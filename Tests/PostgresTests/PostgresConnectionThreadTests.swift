@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Postgres
@@ -79,7 +80,7 @@ import Testing
 
     @Test func aConnectionKeptPastCloseFailsInsteadOfHanging() async throws {
         try await TestDatabase.withTestDatabase(poolSize: 1) { configuration in
-            let client = PostgresClient(configuration: configuration, logger: TestDatabase.logger)
+            let client = PostgresClient(configuration: configuration, logger: TestEnvironment.logger)
             let kept = try await client.withConnection { $0 }
             await client.close()
             await #expect(throws: PostgresError.self) { try await kept.query("SELECT 1") }

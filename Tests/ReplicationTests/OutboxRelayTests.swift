@@ -3,6 +3,7 @@ import Contract
 import Foundation
 import Postgres
 import Replication
+import TestSupport
 import Testing
 
 /// The relay publishes committed outbox rows with confirms, marks them only after
@@ -104,7 +105,7 @@ struct OutboxRelayTests {
         let watch = names.prefix + "watch"
         let amqp = try TestEnvironment.amqpConfiguration()
         var unreachable = amqp
-        unreachable.port = try TestEnvironment.closedPort()
+        unreachable.port = try freePort()
         unreachable.reconnectInitialDelay = .milliseconds(20)
         try await withTestDatabase { database, _ in
             try await withBroker(names, extraQueues: [watch]) { connection in
@@ -151,7 +152,7 @@ struct OutboxRelayTests {
                 let ids = try await appendEvents(rows, exchange: names.customerEvents, to: database)
 
                 // Two instances: each its own pool and its own broker connection.
-                try await withClient(configuration) { otherDatabase in
+                try await TestDatabase.withClient(configuration) { otherDatabase in
                     let publisherA = publisher(names, amqp)
                     let publisherB = publisher(names, amqp)
                     let relayA = relay(database, publisherA, appID: "relay-a", batchSize: 25, concurrency: 2)

@@ -2,6 +2,7 @@ import AMQP
 import Contract
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 @testable import Replication

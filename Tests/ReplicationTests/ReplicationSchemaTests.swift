@@ -1,5 +1,6 @@
 import Postgres
 import Replication
+import TestSupport
 import Testing
 
 /// The shared tables every replicating service migrates before its own.

@@ -1,6 +1,8 @@
 import Foundation
 import Postgres
+import Replication
 import ServiceSupport
+import TestSupport
 import Testing
 
 /// `Idempotency-Key`: the same key and request return the first response again; the
@@ -17,7 +19,7 @@ struct IdempotentRequestTests {
 
     @Test("the first claim does the work; a repeat with the same request gets the stored body")
     func repeatReturnsStoredBody() async throws {
-        try await TestDatabase.withMigratedDatabase { database in
+        try await TestDatabase.withTestClient(migrations: ReplicationSchema.migrations) { database in
             let request = try #require(IdempotentRequest(key: "key-1", operation: "createCustomer", fingerprint: #"{"name":"Ada"}"#))
             let first = try await database.withTransaction { connection in
                 let stored = try await request.claim(on: connection)
@@ -36,7 +38,7 @@ struct IdempotentRequestTests {
 
     @Test("the same key with a different request, or for another operation, is the 422 problem")
     func differentRequest() async throws {
-        try await TestDatabase.withMigratedDatabase { database in
+        try await TestDatabase.withTestClient(migrations: ReplicationSchema.migrations) { database in
             let original = try #require(IdempotentRequest(key: "key-2", operation: "createCustomer", fingerprint: "A"))
             try await database.withTransaction { connection in
                 _ = try await original.claim(on: connection)
@@ -61,7 +63,7 @@ struct IdempotentRequestTests {
 
     @Test("a claim that rolled back leaves the key free for the retry")
     func rollbackFreesKey() async throws {
-        try await TestDatabase.withMigratedDatabase { database in
+        try await TestDatabase.withTestClient(migrations: ReplicationSchema.migrations) { database in
             let request = try #require(IdempotentRequest(key: "key-3", operation: "createOrder", fingerprint: "A"))
             await #expect(throws: WorkFailed.self) {
                 try await database.withTransaction { connection in
@@ -76,7 +78,7 @@ struct IdempotentRequestTests {
 
     @Test("a key committed without a response is reported as in progress (409)")
     func inProgress() async throws {
-        try await TestDatabase.withMigratedDatabase { database in
+        try await TestDatabase.withTestClient(migrations: ReplicationSchema.migrations) { database in
             let request = try #require(IdempotentRequest(key: "key-4", operation: "createOrder", fingerprint: "A"))
             _ = try await database.withTransaction { try await request.claim(on: $0) }
             let error = try await #require(throws: IdempotencyError.self) {
@@ -90,7 +92,7 @@ struct IdempotentRequestTests {
 
     @Test("a concurrent repeat waits for the first transaction and then gets its response")
     func concurrentRepeat() async throws {
-        try await TestDatabase.withMigratedDatabase { database in
+        try await TestDatabase.withTestClient(migrations: ReplicationSchema.migrations) { database in
             let request = try #require(IdempotentRequest(key: "key-5", operation: "createCustomer", fingerprint: "A"))
             let (firstClaim, repeatClaim) = try await database.withTransaction { connection in
                 let firstClaim = try await request.claim(on: connection)

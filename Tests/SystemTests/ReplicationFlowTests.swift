@@ -3,6 +3,7 @@ import CommonClient
 import Contract
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// Records reach the other service exactly once in effect, whatever the broker

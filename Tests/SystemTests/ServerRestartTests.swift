@@ -2,6 +2,7 @@ import AMQP
 import CommonClient
 import Contract
 import Foundation
+import TestSupport
 import Testing
 
 /// Outages of the shared servers. The test command runs suites named `...RestartTests`
@@ -12,7 +13,7 @@ struct ServerRestartTests {
     func brokerDown() async throws {
         let script = try TestEnvironment.serversScript()
         try await withSystem { system in
-            try TestEnvironment.run(script, ["stop-rabbitmq"])
+            try await run(script: script, "stop-rabbitmq")
             var ids: [String] = []
             do {
                 for index in 0..<25 {
@@ -23,10 +24,10 @@ struct ServerRestartTests {
                 #expect(health.broker?.status == .down)
                 #expect(try await system.clients.replicationStatus(of: .customerService).outbox.pending > 0)
             } catch {
-                try TestEnvironment.run(script, ["start-rabbitmq"])
+                try await run(script: script, "start-rabbitmq")
                 throw error
             }
-            try TestEnvironment.run(script, ["start-rabbitmq"])
+            try await run(script: script, "start-rabbitmq")
             let clients = system.clients
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await clients.replicationStatus(of: .orderService).replica.count == 25
@@ -43,7 +44,7 @@ struct ServerRestartTests {
             let customers = (0..<5).map {
                 CustomerRecord(id: UUID(), name: "Retry \($0)", email: "retry\($0)@example.com", creditLimit: 0, createdAt: Date())
             }
-            try TestEnvironment.run(script, ["stop-postgres"])
+            try await run(script: script, "stop-postgres")
             do {
                 let refused = try await send(.POST, system.customerServiceURL, path: "/customers", body: #"{"name": "X", "email": "x@example.com"}"#)
                 #expect(refused.status == 503)
@@ -55,12 +56,12 @@ struct ServerRestartTests {
                 }
                 try await Task.sleep(for: .seconds(2))
             } catch {
-                try TestEnvironment.run(script, ["start-postgres"])
+                try await run(script: script, "start-postgres")
                 throw error
             }
-            try TestEnvironment.run(script, ["start-postgres"])
+            try await run(script: script, "start-postgres")
             let clients = system.clients
-            #expect(try await eventually(timeout: .seconds(60)) {
+            #expect(await eventually(timeout: .seconds(60)) {
                 (try? await clients.replicationStatus(of: .orderService).replica.count) == 5
             })
             let status = try await clients.replicationStatus(of: .orderService)

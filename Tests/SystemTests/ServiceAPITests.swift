@@ -2,6 +2,7 @@ import CommonClient
 import Contract
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 /// The HTTP contract of both services (DESIGN.md §4), through real HTTP, where it depends on

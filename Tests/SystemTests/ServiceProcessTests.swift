@@ -1,6 +1,6 @@
 import CommonClient
 import Foundation
-import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -26,8 +26,8 @@ struct ServiceProcessTests {
             let clients = ServiceClients(customerServiceURL: customerURL, orderServiceURL: system.orderServiceURL, timeout: .seconds(5))
 
             let first = try ServiceProcess.start("customer-service", environment: environment)
-            #expect(try await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
-            let created = IDCollector()
+            #expect(await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
+            let created = Collector<String>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<8 {
                     group.addTask {
@@ -36,7 +36,7 @@ struct ServiceProcessTests {
                                 let customer = try await clients.createCustomer(
                                     name: "Burst \(worker)-\(index)", email: "burst-\(worker)-\(index)@example.com", creditLimit: nil
                                 )
-                                created.add(customer.id)
+                                created.append(customer.id)
                             } catch {
                                 return  // the server is going away: stop this worker
                             }
@@ -48,12 +48,12 @@ struct ServiceProcessTests {
                 try await group.waitForAll()
             }
             #expect(await first.exitStatus() == 0, "customer-service must exit 0 after SIGTERM")
-            let ids = created.ids
+            let ids = created.all
             #expect(!ids.isEmpty)
 
             let second = try ServiceProcess.start("customer-service", environment: environment)
             defer { second.terminate() }
-            #expect(try await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
+            #expect(await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
             #expect(try await eventually(timeout: .seconds(30)) {
                 try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
             })
@@ -64,13 +64,6 @@ struct ServiceProcessTests {
             #expect(await second.exitStatus() == 0)
         }
     }
-}
-
-/// Ids collected by concurrent tasks.
-final class IDCollector: Sendable {
-    private let storage = Mutex<[String]>([])
-    func add(_ id: String) { storage.withLock { $0.append(id) } }
-    var ids: [String] { storage.withLock { $0 } }
 }
 
 /// A service executable from the build directory, run as a child process.
@@ -100,21 +93,4 @@ final class ServiceProcess: Sendable {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
         return process.terminationStatus
     }
-}
-
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
-func freePort() throws -> Int {
-    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketFD >= 0 else { throw TestSystemError("socket() failed") }
-    defer { close(socketFD) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) == 0 && getsockname(socketFD, $0, &length) == 0 }
-    }
-    guard bound else { throw TestSystemError("bind() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

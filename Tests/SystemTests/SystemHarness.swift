@@ -11,10 +11,14 @@ import Replication
 import ServiceLifecycle
 import ServiceSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// Both services, running in this process on free ports, each with its own new
 /// database and role, and broker objects under a prefix unique to the test.
+///
+/// A service that crashes fails the test at once with its error, and ends the waits
+/// (``eventually(timeout:pollEvery:_:)``) in the test's body: see ``RunningService``.
 final class TestSystem: Sendable {
     /// The unique suffix of this system's names.
     let id: String
@@ -29,16 +33,24 @@ final class TestSystem: Sendable {
     let customerService: RunningService
     let orderService: RunningService
 
-    fileprivate init(id: String, names: ReplicationNames, customer: ServiceConfiguration, order: ServiceConfiguration, broker: AMQPConnection) {
+    fileprivate init(
+        id: String,
+        names: ReplicationNames,
+        customer: ServiceConfiguration,
+        order: ServiceConfiguration,
+        broker: AMQPConnection,
+        failures: BackgroundFailures,
+        sourceLocation: SourceLocation
+    ) {
         self.id = id
         self.names = names
         self.customerConfiguration = Mutex(customer)
         self.orderConfiguration = Mutex(order)
         self.broker = broker
-        self.customerService = RunningService(name: "customer-service") { port in
+        self.customerService = RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { port in
             try await buildCustomerService(configuration: customer, logger: TestEnvironment.logger) { await port($0) }
         }
-        self.orderService = RunningService(name: "order-service") { port in
+        self.orderService = RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { port in
             try await buildOrderService(configuration: order, logger: TestEnvironment.logger) { await port($0) }
         }
     }
@@ -60,29 +72,43 @@ final class TestSystem: Sendable {
 
     /// Runs `body` with a client of `service`'s database.
     func withDatabase<T: Sendable>(_ service: ServiceName, _ body: (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: .init(connectionString: databaseURL(service), poolSize: 2), logger: TestEnvironment.logger)
-        do {
-            let value = try await body(client)
-            await client.close()
-            return value
-        } catch {
-            await client.close()
-            throw error
-        }
+        try await TestDatabase.withClient(PostgresConfiguration(connectionString: databaseURL(service), poolSize: 2), body)
     }
 }
 
 /// One service application running in a service group of its own, which a
 /// test can stop (graceful shutdown, as on SIGTERM) and start again on the same port.
+///
+/// A crash (the group ends with an error while nobody asked it to stop) is recorded at
+/// once as a failure of the test, with the error, at the line that called ``withSystem``;
+/// the waits under the system's ``BackgroundFailures`` then stop polling. A crash while
+/// starting is thrown by ``start(port:)``; an error while stopping, by ``stop()``.
 final class RunningService: Sendable {
     typealias Build = @Sendable (@escaping @Sendable (Int) async -> Void) async throws -> any ApplicationProtocol
 
+    private enum Phase {
+        case stopped, starting, running, crashed, stopping
+    }
+
+    private struct State {
+        var port = 0
+        var group: ServiceGroup?
+        var task: Task<Void, any Error>?
+        var phase = Phase.stopped
+        /// The error of a crash while starting, for ``start(port:)`` to throw.
+        var startFailure: (any Error)?
+    }
+
     let name: String
     private let build: Build
-    private let state = Mutex<(port: Int, group: ServiceGroup?, task: Task<Void, any Error>?)>((0, nil, nil))
+    private let failures: BackgroundFailures
+    private let sourceLocation: SourceLocation
+    private let state = Mutex(State())
 
-    init(name: String, build: @escaping Build) {
+    init(name: String, failures: BackgroundFailures, sourceLocation: SourceLocation, build: @escaping Build) {
         self.name = name
+        self.failures = failures
+        self.sourceLocation = sourceLocation
         self.build = build
     }
 
@@ -91,6 +117,7 @@ final class RunningService: Sendable {
 
     /// Starts the service and returns once it listens.
     func start(port requested: Int? = nil) async throws {
+        state.withLock { $0.phase = .starting; $0.startFailure = nil }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = try await build { port in continuation.yield(port) }
         let group = ServiceGroup(
@@ -98,22 +125,61 @@ final class RunningService: Sendable {
         )
         let task = Task {
             defer { continuation.finish() }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                self.ended(with: error)
+                throw error
+            }
         }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next() else {
+            state.withLock { $0.phase = .stopped }
             try await task.value
             throw TestSystemError("\(name) stopped before it listened")
         }
-        state.withLock { $0 = (port, group, task) }
+        let failure = state.withLock { state -> (any Error)? in
+            state.port = port
+            state.group = group
+            state.task = task
+            state.phase = state.startFailure == nil ? .running : .stopped
+            return state.startFailure
+        }
+        if let failure { throw failure }
     }
 
-    /// Shuts it down gracefully and waits until it has stopped.
+    /// Shuts it down gracefully and waits until it has stopped; throws what the group threw
+    /// while stopping (not a crash, which failed the test when it happened).
     func stop() async throws {
-        let (group, task) = state.withLock { ($0.group, $0.task) }
+        let (group, task, crashed) = state.withLock { state in
+            let crashed = state.phase == .crashed
+            state.phase = .stopping
+            return (state.group, state.task, crashed)
+        }
         await group?.triggerGracefulShutdown()
-        try await task?.value
-        state.withLock { $0.group = nil; $0.task = nil }
+        if crashed {
+            _ = await task?.result
+        } else {
+            try await task?.value
+        }
+        state.withLock { $0.group = nil; $0.task = nil; $0.phase = .stopped }
+    }
+
+    /// The group ended with `error`: a crash unless the harness was starting or stopping it.
+    private func ended(with error: any Error) {
+        let crashed = state.withLock { state -> Bool in
+            switch state.phase {
+            case .running:
+                state.phase = .crashed
+                return true
+            case .starting:
+                state.startFailure = error
+                return false
+            case .stopped, .crashed, .stopping:
+                return false
+            }
+        }
+        if crashed { failures.record(error, of: name, sourceLocation: sourceLocation) }
     }
 }
 
@@ -132,7 +198,7 @@ func withSystem<T: Sendable>(
 ) async throws -> T {
     let postgresURL = try TestEnvironment.postgresURL(sourceLocation: sourceLocation)
     let amqpURL = try TestEnvironment.amqpURL(sourceLocation: sourceLocation)
-    let id = UUID().uuidString.prefix(8).lowercased()
+    let id = TestEnvironment.uniqueID()
     let names = ReplicationNames(prefix: "t-\(id).")
     let admin = PostgresClient(configuration: .init(connectionString: postgresURL, poolSize: 1), logger: TestEnvironment.logger)
     let adminConfiguration = PostgresConfiguration(connectionString: postgresURL)
@@ -159,6 +225,7 @@ func withSystem<T: Sendable>(
         await admin.close()
     }
 
+    let failures = BackgroundFailures.currentOrNew
     var system: TestSystem?
     do {
         for database in databases {
@@ -193,13 +260,15 @@ func withSystem<T: Sendable>(
             names: names,
             customer: try configuration(.customerService, database: databases[0]),
             order: try configuration(.orderService, database: databases[1]),
-            broker: broker
+            broker: broker,
+            failures: failures,
+            sourceLocation: sourceLocation
         )
         if start, let system {
             try await system.customerService.start()
             try await system.orderService.start()
         }
-        let value = try await body(system!)
+        let value = try await failures.watch { try await body(system!) }
         await cleanUp(system)
         return value
     } catch {

@@ -1,0 +1,77 @@
+import AMQP
+import Testing
+
+extension TestEnvironment {
+    /// The broker from `TEST_AMQP_URL`, with timeouts and reconnect delays short enough
+    /// that a test sees a failure or a recovery within seconds.
+    public static func amqpConfiguration(sourceLocation: SourceLocation = #_sourceLocation) throws -> AMQPConfiguration {
+        var configuration = try AMQPConfiguration(url: try amqpURL(sourceLocation: sourceLocation))
+        configuration.connectTimeout = .seconds(3)
+        configuration.confirmTimeout = .seconds(5)
+        configuration.rpcTimeout = .seconds(10)
+        configuration.heartbeat = .seconds(5)
+        configuration.reconnectInitialDelay = .milliseconds(50)
+        configuration.reconnectMaximumDelay = .milliseconds(500)
+        return configuration
+    }
+}
+
+/// Connects (to `configuration`, or the test broker), runs `body` with the connection,
+/// and always closes it.
+public func withConnection<T>(
+    _ configuration: AMQPConfiguration? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: (AMQPConnection) async throws -> T
+) async throws -> T {
+    let configuration = try configuration ?? TestEnvironment.amqpConfiguration(sourceLocation: sourceLocation)
+    let connection = try await AMQPConnection.connect(configuration, logger: TestEnvironment.logger)
+    do {
+        let result = try await body(connection)
+        await connection.close()
+        return result
+    } catch {
+        await connection.close()
+        throw error
+    }
+}
+
+/// Runs `body` with a connection to the test broker, then always deletes `queues` and
+/// `exchanges` (those that exist), on a fresh connection so that a channel the test
+/// closed does not prevent it.
+public func withBrokerObjects<T>(
+    queues: [String],
+    exchanges: [String],
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: (AMQPConnection) async throws -> T
+) async throws -> T {
+    func cleanUp() async throws {
+        try await withConnection(sourceLocation: sourceLocation) { cleanup in
+            for queue in queues { try await cleanup.delete(queue: queue) }
+            for exchange in exchanges { try await cleanup.delete(exchange: exchange) }
+        }
+    }
+    do {
+        let result = try await withConnection(sourceLocation: sourceLocation, body)
+        try await cleanUp()
+        return result
+    } catch {
+        try? await cleanUp()
+        throw error
+    }
+}
+
+/// Declares `topology`, runs `body`, and always deletes the topology's queues and exchanges.
+public func withTopology<T>(
+    _ topology: AMQPTopology,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: (AMQPConnection) async throws -> T
+) async throws -> T {
+    try await withBrokerObjects(
+        queues: topology.queues.map(\.name),
+        exchanges: topology.exchanges.map(\.name),
+        sourceLocation: sourceLocation
+    ) { connection in
+        try await connection.declare(topology)
+        return try await body(connection)
+    }
+}
