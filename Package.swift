@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Swift 6 language mode everywhere; strict concurrency is its default.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(

@@ -49,7 +49,8 @@ public struct AMQPConfiguration: Sendable {
             throw AMQPError(.invalidConfiguration, "not a valid URL: \(Self.redacted(url))")
         }
         guard components.scheme?.lowercased() == "amqp" else {
-            throw AMQPError(.invalidConfiguration, "unsupported URL scheme '\(components.scheme ?? "")' (only amqp:// is supported): \(Self.redacted(url))")
+            throw AMQPError(
+                .invalidConfiguration, "unsupported URL scheme '\(components.scheme ?? "")' (only amqp:// is supported): \(Self.redacted(url))")
         }
         guard let host = components.host, !host.isEmpty else {
             throw AMQPError(.invalidConfiguration, "URL has no host: \(Self.redacted(url))")
@@ -82,8 +83,8 @@ public struct AMQPConfiguration: Sendable {
     /// works on text that is not a valid URL too.
     public static func redacted(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://"),
-              let at = url[schemeEnd.upperBound...].lastIndex(of: "@"),
-              let colon = url[schemeEnd.upperBound..<at].firstIndex(of: ":")
+            let at = url[schemeEnd.upperBound...].lastIndex(of: "@"),
+            let colon = url[schemeEnd.upperBound..<at].firstIndex(of: ":")
         else { return url }
         return String(url[...colon]) + "***" + String(url[at...])
     }

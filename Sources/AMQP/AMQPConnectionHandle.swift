@@ -180,7 +180,9 @@ final class AMQPConnectionHandle: @unchecked Sendable {
     /// Declares an exchange.
     func declare(_ exchange: AMQPTopology.Exchange) throws {
         _ = try rpc("exchange.declare '\(exchange.name)'") { state in
-            amqp_exchange_declare(state, Self.channel, try scratch.bytes(exchange.name), try scratch.bytes(exchange.kind.rawValue), 0, exchange.durable ? 1 : 0, 0, 0, amqp_empty_table)
+            amqp_exchange_declare(
+                state, Self.channel, try scratch.bytes(exchange.name), try scratch.bytes(exchange.kind.rawValue), 0, exchange.durable ? 1 : 0, 0, 0,
+                amqp_empty_table)
         }
     }
 
@@ -194,7 +196,9 @@ final class AMQPConnectionHandle: @unchecked Sendable {
     /// Binds a queue to an exchange.
     func declare(_ binding: AMQPTopology.Binding) throws {
         _ = try rpc("queue.bind '\(binding.queue)' to '\(binding.exchange)'") { state in
-            amqp_queue_bind(state, Self.channel, try scratch.bytes(binding.queue), try scratch.bytes(binding.exchange), try scratch.bytes(binding.routingKey), amqp_empty_table)
+            amqp_queue_bind(
+                state, Self.channel, try scratch.bytes(binding.queue), try scratch.bytes(binding.exchange), try scratch.bytes(binding.routingKey),
+                amqp_empty_table)
         }
     }
 
@@ -252,7 +256,9 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         let routingKey = try scratch.bytes(message.routingKey)
         var properties = try scratch.properties(message.properties)
         let status = message.body.withUnsafeBytes { body in
-            amqp_basic_publish(state, Self.channel, exchange, routingKey, 0, 0, &properties, amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
+            amqp_basic_publish(
+                state, Self.channel, exchange, routingKey, 0, 0, &properties,
+                amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
         }
         try check(status, "basic.publish to '\(message.exchange)'")
     }
@@ -286,7 +292,9 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         let exchange = ok.exchange.string
         let routingKey = ok.routing_key.string
         let (body, properties) = try readContent(context: "basic.get '\(queue)'")
-        return AMQPRawDelivery(exchange: exchange, routingKey: routingKey, deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0, body: body, properties: properties)
+        return AMQPRawDelivery(
+            exchange: exchange, routingKey: routingKey, deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0, body: body,
+            properties: properties)
     }
 
     /// Reads the content header and body frames that follow basic.deliver, basic.get-ok or basic.return.
@@ -310,7 +318,8 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         switch method.id {
         case CAMQP_CONNECTION_CLOSE_METHOD:
             let close = decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
-            let error = AMQPError(.connectionClosed, "\(context): broker closed the connection: \(close.reply_text.string)", replyCode: Int(close.reply_code))
+            let error = AMQPError(
+                .connectionClosed, "\(context): broker closed the connection: \(close.reply_text.string)", replyCode: Int(close.reply_code))
             var ok = amqp_connection_close_ok_t(dummy: 0)
             let status = amqp_send_method(state, 0, CAMQP_CONNECTION_CLOSE_OK_METHOD, &ok)
             if status != AMQP_STATUS_OK.rawValue {
@@ -320,7 +329,8 @@ final class AMQPConnectionHandle: @unchecked Sendable {
             return error
         case CAMQP_CHANNEL_CLOSE_METHOD:
             let close = decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
-            let error = AMQPError(.channelClosed, "\(context): broker closed the channel: \(close.reply_text.string)", replyCode: Int(close.reply_code))
+            let error = AMQPError(
+                .channelClosed, "\(context): broker closed the channel: \(close.reply_text.string)", replyCode: Int(close.reply_code))
             var ok = amqp_channel_close_ok_t(dummy: 0)
             let status = amqp_send_method(state, Self.channel, CAMQP_CHANNEL_CLOSE_OK_METHOD, &ok)
             if status != AMQP_STATUS_OK.rawValue {
@@ -398,7 +408,9 @@ final class AMQPConnectionHandle: @unchecked Sendable {
     }
 
     /// Runs a synchronous rabbitmq-c method call and returns its decoded reply, or throws the checked error.
-    private func rpc<Reply>(_ context: @autoclosure () -> String, _ call: (amqp_connection_state_t) throws -> UnsafeMutablePointer<Reply>?) throws -> Reply {
+    private func rpc<Reply>(
+        _ context: @autoclosure () -> String, _ call: (amqp_connection_state_t) throws -> UnsafeMutablePointer<Reply>?
+    ) throws -> Reply {
         let state = try liveState()
         defer { scratch.recycle() }
         let result = try call(state)

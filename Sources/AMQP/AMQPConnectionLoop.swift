@@ -39,7 +39,8 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     }
 
     private enum Lifecycle {
-        case starting, open, closed(AMQPError?)
+        case starting, open
+        case closed(AMQPError?)
     }
 
     private struct Shared {
@@ -154,10 +155,11 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     /// Runs `body` on the loop's thread and returns its result.
     func execute<T: Sendable>(_ body: @escaping @Sendable (AMQPConnectionLoop) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            submit(Command(
-                run: { loop in continuation.resume(with: Result { try body(loop) }) },
-                fail: { continuation.resume(throwing: $0) }
-            ))
+            submit(
+                Command(
+                    run: { loop in continuation.resume(with: Result { try body(loop) }) },
+                    fail: { continuation.resume(throwing: $0) }
+                ))
         }
     }
 
@@ -165,10 +167,11 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     func publish(_ messages: [AMQPMessage]) async throws {
         guard !messages.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            submit(Command(
-                run: { loop in loop.enqueue(PublishBatch(messages: messages, continuation: continuation)) },
-                fail: { continuation.resume(throwing: $0) }
-            ))
+            submit(
+                Command(
+                    run: { loop in loop.enqueue(PublishBatch(messages: messages, continuation: continuation)) },
+                    fail: { continuation.resume(throwing: $0) }
+                ))
         }
     }
 
@@ -426,16 +429,22 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             let exchange = deliver.exchange.string
             let routingKey = deliver.routing_key.string
             let (body, properties) = try handle.readContent(context: "basic.deliver")
-            let raw = AMQPRawDelivery(exchange: exchange, routingKey: routingKey, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0, body: body, properties: properties)
+            let raw = AMQPRawDelivery(
+                exchange: exchange, routingKey: routingKey, deliveryTag: deliver.delivery_tag, redelivered: deliver.redelivered != 0, body: body,
+                properties: properties)
             if let consumer {
                 consumer.yield(.delivery(AMQPDelivery(raw, loop: self, generation: channelGeneration)))
             } else {
-                logger.warning("AMQP delivery without a consumer dropped; the broker redelivers it after the connection closes", metadata: ["amqp.exchange": "\(exchange)"])
+                logger.warning(
+                    "AMQP delivery without a consumer dropped; the broker redelivers it after the connection closes",
+                    metadata: ["amqp.exchange": "\(exchange)"])
             }
         case CAMQP_BASIC_RETURN_METHOD:
             let returned = try decoded(method, as: amqp_basic_return_t.self)
             _ = try handle.readContent(context: "basic.return")
-            logger.warning("AMQP message returned as unroutable", metadata: ["amqp.exchange": "\(returned.exchange.string)", "amqp.reply_text": "\(returned.reply_text.string)"])
+            logger.warning(
+                "AMQP message returned as unroutable",
+                metadata: ["amqp.exchange": "\(returned.exchange.string)", "amqp.reply_text": "\(returned.reply_text.string)"])
         case CAMQP_CHANNEL_CLOSE_METHOD, CAMQP_CONNECTION_CLOSE_METHOD:
             _ = handle.acceptServerClose(method, context: "broker request")
         case CAMQP_BASIC_CANCEL_METHOD:

@@ -29,7 +29,10 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     ///   - prefetch: how many unacknowledged deliveries the broker may send ahead (basic.qos).
     ///   - onConnectionChange: called with `true` when consuming starts on a new connection and with
     ///     `false` when that connection is lost or closed (for readiness and metrics).
-    public init(configuration: AMQPConfiguration, topology: AMQPTopology, queue: String, prefetch: Int, logger: Logger, onConnectionChange: (@Sendable (Bool) -> Void)? = nil) {
+    public init(
+        configuration: AMQPConfiguration, topology: AMQPTopology, queue: String, prefetch: Int, logger: Logger,
+        onConnectionChange: (@Sendable (Bool) -> Void)? = nil
+    ) {
         self.configuration = configuration
         self.topology = topology
         self.queue = queue

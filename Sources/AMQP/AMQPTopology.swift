@@ -49,7 +49,9 @@ public struct AMQPTopology: Sendable {
         ///   - deadLetterExchange: `x-dead-letter-exchange`: where rejected messages (and those over the delivery limit) go.
         ///   - deadLetterRoutingKey: `x-dead-letter-routing-key`: the routing key they get there.
         ///   - deliveryLimit: `x-delivery-limit`: after this many redeliveries a message is dead-lettered instead of requeued.
-        public static func quorum(name: String, deadLetterExchange: String? = nil, deadLetterRoutingKey: String? = nil, deliveryLimit: Int? = nil) -> Queue {
+        public static func quorum(
+            name: String, deadLetterExchange: String? = nil, deadLetterRoutingKey: String? = nil, deliveryLimit: Int? = nil
+        ) -> Queue {
             var arguments: AMQPTable = ["x-queue-type": .string("quorum")]
             if let deadLetterExchange { arguments["x-dead-letter-exchange"] = .string(deadLetterExchange) }
             if let deadLetterRoutingKey { arguments["x-dead-letter-routing-key"] = .string(deadLetterRoutingKey) }

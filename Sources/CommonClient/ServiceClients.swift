@@ -1,5 +1,5 @@
-import Contract
 import AsyncHTTPClient
+import Contract
 import Foundation
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime

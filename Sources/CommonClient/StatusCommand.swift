@@ -54,7 +54,8 @@ struct Status: AsyncParsableCommand {
         }
         if let replication = status.replication {
             let outbox = replication.outbox
-            lines.append("  outbox      \(outbox.pending) pending, oldest \(outbox.oldestPendingAgeMs) ms, last published #\(outbox.lastPublishedSequence)")
+            lines.append(
+                "  outbox      \(outbox.pending) pending, oldest \(outbox.oldestPendingAgeMs) ms, last published #\(outbox.lastPublishedSequence)")
             let consumer = replication.consumer
             lines.append("  consumed    \(consumer.processed) applied, \(consumer.duplicates) duplicates, \(consumer.deadLettered) dead-lettered")
             lines.append("  replica     \(replication.replica.count) records, digest \(replication.replica.digest)")

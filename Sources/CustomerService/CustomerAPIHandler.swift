@@ -33,10 +33,11 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
         if created {
             logger.info("customer created", metadata: ["customer.id": "\(record.id.lowercased)", "request.id": "\(requestId)"])
         }
-        return .created(.init(
-            headers: .init(location: "/customers/\(record.id.lowercased)", xRequestID: requestId),
-            body: .json(.init(record))
-        ))
+        return .created(
+            .init(
+                headers: .init(location: "/customers/\(record.id.lowercased)", xRequestID: requestId),
+                body: .json(.init(record))
+            ))
     }
 
     func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {

@@ -31,6 +31,6 @@ enum CustomerServiceMigrations {
                 );
                 CREATE INDEX replica_orders_customer ON replica_orders (customer_id, created_at, id);
                 """
-        ),
+        )
     ]
 }

@@ -33,10 +33,11 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
                 metadata: ["order.id": "\(record.id.lowercased)", "customer.id": "\(customerId.lowercased)", "request.id": "\(requestId)"]
             )
         }
-        return .created(.init(
-            headers: .init(location: "/orders/\(record.id.lowercased)", xRequestID: requestId),
-            body: .json(.init(record))
-        ))
+        return .created(
+            .init(
+                headers: .init(location: "/orders/\(record.id.lowercased)", xRequestID: requestId),
+                body: .json(.init(record))
+            ))
     }
 
     func getOrder(_ input: Operations.GetOrder.Input) async throws -> Operations.GetOrder.Output {

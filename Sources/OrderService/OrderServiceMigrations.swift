@@ -30,6 +30,6 @@ enum OrderServiceMigrations {
                     replicated_at timestamptz NOT NULL DEFAULT clock_timestamp()
                 );
                 """
-        ),
+        )
     ]
 }

@@ -150,7 +150,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             } catch {
                 if items.count > 1 {
                     // One bad event must not hold back the others, nor be dead-lettered with them.
-                    logger.warning("batch failed, applying its events one at a time", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
+                    logger.warning(
+                        "batch failed, applying its events one at a time", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
                     for item in items {
                         await applyWithRetries([item], logger: logger)
                     }
@@ -278,7 +279,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         do {
             try await action(items.map(\.delivery))
         } catch {
-            logger.info("deliveries not settled, the broker will redeliver them", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
+            logger.info(
+                "deliveries not settled, the broker will redeliver them", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
         }
     }
 }

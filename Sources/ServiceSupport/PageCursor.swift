@@ -20,8 +20,8 @@ public struct PageCursor: Sendable, Hashable {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard let data = Data(base64Encoded: base64),
-              let parts = String(data: data, encoding: .utf8)?.split(separator: "|"), parts.count == 2,
-              let createdAt = Timestamp.parse(String(parts[0])), let id = UUID(uuidString: String(parts[1]))
+            let parts = String(data: data, encoding: .utf8)?.split(separator: "|"), parts.count == 2,
+            let createdAt = Timestamp.parse(String(parts[0])), let id = UUID(uuidString: String(parts[1]))
         else { return nil }
         self.init(createdAt: createdAt, id: id)
     }

@@ -75,7 +75,8 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
     )
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, instance, requestId, invalidParams = "invalid-params"
+        case type, title, status, detail, instance, requestId
+        case invalidParams = "invalid-params"
     }
 
     struct Parameter: Encodable {

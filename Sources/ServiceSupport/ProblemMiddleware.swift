@@ -60,7 +60,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as PostgresError where error.isConnectionFailure:
             return .databaseUnavailable
         default:
-            return Problem(code: "internal", title: "Internal error", status: .internalServerError, detail: "the error was logged with the request id")
+            return Problem(
+                code: "internal", title: "Internal error", status: .internalServerError, detail: "the error was logged with the request id")
         }
     }
 }

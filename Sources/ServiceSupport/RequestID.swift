@@ -14,7 +14,8 @@ public enum RequestID {
     /// `value` when it is 1...200 visible ASCII characters, otherwise nil.
     static func accept(_ value: String?) -> String? {
         guard let value, (1...200).contains(value.utf8.count),
-              value.utf8.allSatisfy({ (0x21...0x7e).contains($0) }) else { return nil }
+            value.utf8.allSatisfy({ (0x21...0x7e).contains($0) })
+        else { return nil }
         return value
     }
 }

@@ -48,12 +48,14 @@ struct AMQPBench: AsyncParsableCommand {
         )
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         let all = (0..<messages).map { index in
-            AMQPMessage(exchange: name, body: body, properties: AMQPProperties(
-                contentType: "application/json",
-                persistent: true,
-                messageID: "m-\(index)",
-                headers: ["x-sequence": .int(Int64(index))]
-            ))
+            AMQPMessage(
+                exchange: name, body: body,
+                properties: AMQPProperties(
+                    contentType: "application/json",
+                    persistent: true,
+                    messageID: "m-\(index)",
+                    headers: ["x-sequence": .int(Int64(index))]
+                ))
         }
 
         let connection = try await AMQPConnection.connect(configuration, logger: logger)
@@ -83,7 +85,9 @@ struct AMQPBench: AsyncParsableCommand {
                 throw ValidationError("queue holds \(stored) messages, expected \(messages)")
             }
             let rate = Double(messages) / seconds
-            print("swift: \(messages) messages of \(size) B, window \(window), batch \(batch): \(String(format: "%.3f", seconds)) s, \(Int(rate)) msg/s")
+            print(
+                "swift: \(messages) messages of \(size) B, window \(window), batch \(batch): \(String(format: "%.3f", seconds)) s, \(Int(rate)) msg/s"
+            )
             print("RESULT swift \(Int(rate))")
         } catch {
             _ = try? await connection.delete(queue: name)

@@ -19,7 +19,11 @@ struct AMQPBrokerRestartTests {
         let exchange = topology.exchanges[0].name
         let queue = topology.queues[0].name
         func messages(_ range: Range<Int>) -> [AMQPMessage] {
-            range.map { AMQPMessage(exchange: exchange, body: Array("message \($0)".utf8), properties: AMQPProperties(messageID: "m\($0)", headers: ["x-sequence": .int(Int64($0))])) }
+            range.map {
+                AMQPMessage(
+                    exchange: exchange, body: Array("message \($0)".utf8),
+                    properties: AMQPProperties(messageID: "m\($0)", headers: ["x-sequence": .int(Int64($0))]))
+            }
         }
 
         try await withTopology(topology) { _ in
@@ -27,7 +31,8 @@ struct AMQPBrokerRestartTests {
             let publisherRunning = Task { try await publisher.run() }
             defer { publisherRunning.cancel() }
             let connectionChanges = Mutex<[Bool]>([])
-            let consumer = AMQPConsumer(configuration: configuration, topology: topology, queue: queue, prefetch: 10, logger: TestEnvironment.logger) { connected in
+            let consumer = AMQPConsumer(configuration: configuration, topology: topology, queue: queue, prefetch: 10, logger: TestEnvironment.logger)
+            { connected in
                 connectionChanges.withLock { $0.append(connected) }
             }
             let received = Collector<AMQPDelivery>()
@@ -58,9 +63,10 @@ struct AMQPBrokerRestartTests {
                 (try? await publisher.publish(messages(6..<11))) != nil
             }
             #expect(republished)
-            #expect(await eventually(timeout: .seconds(60)) {
-                Set(received.all.compactMap(\.properties.messageID)).isSuperset(of: (6..<11).map { "m\($0)" })
-            }, "received after restart: \(received.all.compactMap(\.properties.messageID))")
+            #expect(
+                await eventually(timeout: .seconds(60)) {
+                    Set(received.all.compactMap(\.properties.messageID)).isSuperset(of: (6..<11).map { "m\($0)" })
+                }, "received after restart: \(received.all.compactMap(\.properties.messageID))")
             #expect(connectionChanges.withLock { $0.filter { $0 }.count } >= 2, "the consumer reconnected")
 
             consuming.cancel()

@@ -169,7 +169,8 @@ struct AMQPConnectionTests {
             ],
             bindings: [.init(queue: queue, exchange: exchange), .init(queue: deadQueue, exchange: deadLetterExchange, routingKey: deadQueue)]
         )
-        let properties = AMQPProperties(contentType: "application/json", messageID: UUID().uuidString, type: "test.poison", appID: "amqp-tests", headers: ["x-sequence": 7])
+        let properties = AMQPProperties(
+            contentType: "application/json", messageID: UUID().uuidString, type: "test.poison", appID: "amqp-tests", headers: ["x-sequence": 7])
         let body = Array("{\"poison\":true}".utf8)
         try await withTopology(topology) { connection in
             try await connection.publish(AMQPMessage(exchange: exchange, body: body, properties: properties))
@@ -227,7 +228,8 @@ struct AMQPConnectionTests {
 
     /// Consumes `count` messages from `queue` with an ``AMQPConsumer``, acking each, within 30 s.
     func consume(_ count: Int, from queue: String, topology: AMQPTopology) async throws -> [AMQPDelivery] {
-        let consumer = AMQPConsumer(configuration: try TestEnvironment.amqpConfiguration(), topology: topology, queue: queue, prefetch: 100, logger: TestEnvironment.logger)
+        let consumer = AMQPConsumer(
+            configuration: try TestEnvironment.amqpConfiguration(), topology: topology, queue: queue, prefetch: 100, logger: TestEnvironment.logger)
         let received = Collector<AMQPDelivery>()
         let task = Task {
             for await delivery in consumer {

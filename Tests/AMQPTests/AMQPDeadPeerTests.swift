@@ -9,7 +9,9 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct AMQPDeadPeerTests {
     /// Connects through a fresh proxy, runs `body`, and always closes both.
-    func withProxiedConnection(heartbeat: Duration, confirmTimeout: Duration = .seconds(5), _ body: (AMQPConnection, FreezableProxy, AMQPConfiguration) async throws -> Void) async throws {
+    func withProxiedConnection(
+        heartbeat: Duration, confirmTimeout: Duration = .seconds(5), _ body: (AMQPConnection, FreezableProxy, AMQPConfiguration) async throws -> Void
+    ) async throws {
         let direct = try TestEnvironment.amqpConfiguration()
         let proxy = try FreezableProxy(targetHost: direct.host, targetPort: direct.port)
         defer { proxy.stop() }

@@ -40,11 +40,12 @@ import Testing
     @Test func quorumQueueArguments() {
         let queue = AMQPTopology.Queue.quorum(name: "q", deadLetterExchange: "dlx", deadLetterRoutingKey: "q.dead", deliveryLimit: 5)
         #expect(queue.durable)
-        #expect(queue.arguments == [
-            "x-queue-type": "quorum",
-            "x-dead-letter-exchange": "dlx",
-            "x-dead-letter-routing-key": "q.dead",
-            "x-delivery-limit": 5,
-        ])
+        #expect(
+            queue.arguments == [
+                "x-queue-type": "quorum",
+                "x-dead-letter-exchange": "dlx",
+                "x-dead-letter-routing-key": "q.dead",
+                "x-delivery-limit": 5,
+            ])
     }
 }

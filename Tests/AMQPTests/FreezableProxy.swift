@@ -26,7 +26,8 @@ final class FreezableProxy: Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let listening = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(listenSocket, socketAddress, length) == 0 && listen(listenSocket, 4) == 0 && getsockname(listenSocket, socketAddress, &length) == 0
+                bind(listenSocket, socketAddress, length) == 0 && listen(listenSocket, 4) == 0
+                    && getsockname(listenSocket, socketAddress, &length) == 0
             }
         }
         guard listening else { throw ProxyError(message: "cannot listen: \(String(cString: strerror(errno)))") }

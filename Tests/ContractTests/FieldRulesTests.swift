@@ -5,7 +5,9 @@ import Testing
 /// The field rules shared by the HTTP validation and the event consumers.
 @Suite("Field rules")
 struct FieldRulesTests {
-    @Test("a name of 1...200 characters after trimming is valid", arguments: ["A", "Ada Lovelace", "  Ada  ", String(repeating: "x", count: 200), "Zoë Ñúñez 山田"])
+    @Test(
+        "a name of 1...200 characters after trimming is valid",
+        arguments: ["A", "Ada Lovelace", "  Ada  ", String(repeating: "x", count: 200), "Zoë Ñúñez 山田"])
     func validName(name: String) {
         #expect(FieldRules.name(name).isEmpty)
     }

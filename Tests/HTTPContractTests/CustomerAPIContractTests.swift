@@ -69,7 +69,8 @@ struct CustomerAPIContractTests {
         #expect(first.status == 201)
         #expect(second.status == 201)
         #expect(first.json["id"] as? String == second.json["id"] as? String)
-        let other = try await client.send(.post, "/customers", body: #"{"name": "Linus", "email": "o@example.com"}"#, headers: ["Idempotency-Key": "k-1"])
+        let other = try await client.send(
+            .post, "/customers", body: #"{"name": "Linus", "email": "o@example.com"}"#, headers: ["Idempotency-Key": "k-1"])
         #expect(other.status == 422)
         #expect(other.problemType?.hasSuffix("idempotency-key-reused") == true)
         #expect(store.customers.count == 1)

@@ -33,9 +33,10 @@ import Testing
 
     @Test func concurrentMigratorsOnTwoClientsApplyOnce() async throws {
         try await TestDatabase.withTestDatabase(poolSize: 2) { configuration in
-            let slow = Self.migrations + [
-                Migration(version: 3, name: "slow", sql: "SELECT pg_sleep(0.5); INSERT INTO applied_log VALUES (3)")
-            ]
+            let slow =
+                Self.migrations + [
+                    Migration(version: 3, name: "slow", sql: "SELECT pg_sleep(0.5); INSERT INTO applied_log VALUES (3)")
+                ]
             let migrator = Migrator(migrations: slow, table: "public.migrations", advisoryLockKey: 7)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<2 {
@@ -86,9 +87,10 @@ import Testing
 
     @Test func failingMigrationKeepsNothingAndReportsTheServerError() async throws {
         try await TestDatabase.withTestClient(poolSize: 1) { client in
-            let broken = Self.migrations + [
-                Migration(version: 3, name: "broken", sql: "CREATE TABLE half (id int); SELECT * FROM missing_table")
-            ]
+            let broken =
+                Self.migrations + [
+                    Migration(version: 3, name: "broken", sql: "CREATE TABLE half (id int); SELECT * FROM missing_table")
+                ]
             let error = await #expect(throws: PostgresError.self) {
                 try await Migrator(migrations: broken, advisoryLockKey: 5).migrate(client, logger: TestEnvironment.logger)
             }

@@ -82,7 +82,10 @@ import Testing
             let rows = try await client.query("SELECT id, note, at FROM rows ORDER BY note NULLS FIRST")
             #expect(try rows.map { try $0.decode(0, as: UUID.self) } == [ids[1], ids[2], ids[0]])
             #expect(try rows.map { try $0.decode(1, as: String?.self) } == [nil, "NULL", "a \"quoted\" note"])
-            #expect(try rows.map { (try $0.decode(2, as: Date.self).timeIntervalSince1970 * 1000).rounded() } == [1_795_000_000_123, 1_795_000_000_123, 1_795_000_000_123])
+            #expect(
+                try rows.map { (try $0.decode(2, as: Date.self).timeIntervalSince1970 * 1000).rounded() } == [
+                    1_795_000_000_123, 1_795_000_000_123, 1_795_000_000_123,
+                ])
         }
     }
 
@@ -112,7 +115,8 @@ import Testing
                 let error = try await #require(throws: PostgresError.self) { try await client.query("SELEC 1") }
                 #expect(error.sqlState == "42601")
             }
-            #expect(try await client.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELEC 1'")[0].decode(0, as: Int64.self) == 0)
+            #expect(
+                try await client.query("SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELEC 1'")[0].decode(0, as: Int64.self) == 0)
             #expect(try await client.query("SELECT 2")[0].decode(0, as: Int.self) == 2)
         }
     }
@@ -187,10 +191,12 @@ import Testing
     @Test func swallowedErrorInTransactionIsNotCommitted() async throws {
         try await TestDatabase.withTestClient { client in
             try await client.withConnection { try await $0.execute("CREATE TABLE notes (id int PRIMARY KEY)") }
-            await #expect { try await client.withTransaction { connection in
-                _ = try await connection.query("INSERT INTO notes VALUES (1)")
-                _ = try? await connection.query("INSERT INTO notes VALUES (1)")
-            } } throws: { ($0 as? PostgresError)?.code == .transactionAborted }
+            await #expect {
+                try await client.withTransaction { connection in
+                    _ = try await connection.query("INSERT INTO notes VALUES (1)")
+                    _ = try? await connection.query("INSERT INTO notes VALUES (1)")
+                }
+            } throws: { ($0 as? PostgresError)?.code == .transactionAborted }
             #expect(try await client.query("SELECT count(*) FROM notes").first?.decode(0, as: Int.self) == 0)
         }
     }

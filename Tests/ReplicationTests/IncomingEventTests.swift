@@ -65,7 +65,10 @@ struct IncomingEventTests {
             (#"{"eventId":"\#(eventID)","type":"order.created","occurredAt":"last week","sequence":1,"data":{}}"#, "occurredAt"),
             (#"{"eventId":"\#(eventID)","type":"order.created","occurredAt":"2026-11-21T18:00:00.456Z","sequence":"1","data":{}}"#, "sequence"),
             (#"{"eventId":"\#(eventID)","type":"order.created","occurredAt":"2026-11-21T18:00:00.456Z","data":{}}"#, "sequence"),
-            (#"{"eventId":"\#(eventID)","type":"order.created","occurredAt":"2026-11-21T18:00:00.456Z","sequence":1,"requestId":5,"data":{}}"#, "requestId"),
+            (
+                #"{"eventId":"\#(eventID)","type":"order.created","occurredAt":"2026-11-21T18:00:00.456Z","sequence":1,"requestId":5,"data":{}}"#,
+                "requestId"
+            ),
             (#"{"eventId":"\#(eventID)","type":"order.created","occurredAt":"2026-11-21T18:00:00.456Z","sequence":1}"#, "data"),
         ]
     )
@@ -79,11 +82,26 @@ struct IncomingEventTests {
     @Test(
         "data that does not decode as the handler's record is invalid-data naming data.<field>",
         arguments: [
-            (#"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":"lots","status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#, "data.amount: must be an integer"),
-            (#"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#, "data.amount: is required"),
-            (#"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":null,"status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#, "data.amount: must be an integer, not null"),
-            (#"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2","amount":1,"status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#, "data.customerId: not a UUID: a1b2"),
-            (#"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":1,"status":"created","createdAt":"soon"}"#, "data.createdAt: not an RFC 3339 time: soon"),
+            (
+                #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":"lots","status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#,
+                "data.amount: must be an integer"
+            ),
+            (
+                #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#,
+                "data.amount: is required"
+            ),
+            (
+                #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":null,"status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#,
+                "data.amount: must be an integer, not null"
+            ),
+            (
+                #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2","amount":1,"status":"created","createdAt":"2026-11-21T18:00:00.123Z"}"#,
+                "data.customerId: not a UUID: a1b2"
+            ),
+            (
+                #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":1,"status":"created","createdAt":"soon"}"#,
+                "data.createdAt: not an RFC 3339 time: soon"
+            ),
             (#""just a string""#, "data: "),
         ]
     )
@@ -137,13 +155,15 @@ struct DecodingFailureTests {
         #expect(failure.description == "items.[0].name: is required")
     }
 
-    @Test("a wrong type says what was expected in words", arguments: [
-        (#"{"items":[{"count":"x","flag":true,"ratio":1,"name":"a"}]}"#, "items.[0].count: must be an integer"),
-        (#"{"items":[{"count":1,"flag":"yes","ratio":1,"name":"a"}]}"#, "items.[0].flag: must be a boolean"),
-        (#"{"items":[{"count":1,"flag":true,"ratio":"half","name":"a"}]}"#, "items.[0].ratio: must be a number"),
-        (#"{"items":[{"count":1,"flag":true,"ratio":1,"name":3}]}"#, "items.[0].name: must be a string"),
-        (#"{"items":[{"count":1,"flag":true,"ratio":1,"name":null}]}"#, "items.[0].name: must be a string, not null"),
-    ])
+    @Test(
+        "a wrong type says what was expected in words",
+        arguments: [
+            (#"{"items":[{"count":"x","flag":true,"ratio":1,"name":"a"}]}"#, "items.[0].count: must be an integer"),
+            (#"{"items":[{"count":1,"flag":"yes","ratio":1,"name":"a"}]}"#, "items.[0].flag: must be a boolean"),
+            (#"{"items":[{"count":1,"flag":true,"ratio":"half","name":"a"}]}"#, "items.[0].ratio: must be a number"),
+            (#"{"items":[{"count":1,"flag":true,"ratio":1,"name":3}]}"#, "items.[0].name: must be a string"),
+            (#"{"items":[{"count":1,"flag":true,"ratio":1,"name":null}]}"#, "items.[0].name: must be a string, not null"),
+        ])
     func typeMismatch(json: String, expected: String) throws {
         let failure = try #require(decodingFailure(json))
         #expect(failure.description == expected)

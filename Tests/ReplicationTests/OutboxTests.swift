@@ -2,8 +2,9 @@ import AMQP
 import Contract
 import Foundation
 import Postgres
-@testable import Replication
 import Testing
+
+@testable import Replication
 
 /// The outbox row is written in the transaction of the change it describes, and
 /// becomes the contract's AMQP message.
@@ -101,7 +102,10 @@ struct OutboxTests {
             #expect(message.exchange == "t.customer.events")
             #expect(message.routingKey == "")
             let body = String(decoding: message.body, as: UTF8.self)
-            #expect(body == #"{"eventId":"8d0d8a6e-3c43-4f5e-9d7e-2b0f3b6a1c11","type":"customer.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":42,"requestId":"req-7","data":"# + data + "}")
+            #expect(
+                body
+                    == #"{"eventId":"8d0d8a6e-3c43-4f5e-9d7e-2b0f3b6a1c11","type":"customer.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":42,"requestId":"req-7","data":"#
+                    + data + "}")
 
             let properties = message.properties
             #expect(properties.contentType == "application/json")

@@ -58,7 +58,8 @@ struct OrderReplicaHandler: ReplicaEventHandler {
 struct ReplicaConsumerTests {
     /// An `order.created` body for `order`.
     static func body(eventID: UUID, order: OrderRecord, sequence: Int64 = 1, requestId: String? = "req-consumer") throws -> [UInt8] {
-        let envelope = EventEnvelope(eventId: eventID, type: EventType.orderCreated.rawValue, occurredAt: Date(), sequence: sequence, requestId: requestId, data: order)
+        let envelope = EventEnvelope(
+            eventId: eventID, type: EventType.orderCreated.rawValue, occurredAt: Date(), sequence: sequence, requestId: requestId, data: order)
         return try envelope.body()
     }
 
@@ -154,7 +155,9 @@ struct ReplicaConsumerTests {
                 #expect(try rows[1].decode(0, as: UUID.self) == second.id)
 
                 let inbox = try await database.query("SELECT event_id, outcome, source_sequence FROM inbox ORDER BY source_sequence")
-                let outcomes = try inbox.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int64.self)) }
+                let outcomes = try inbox.map {
+                    (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int64.self))
+                }
                 #expect(outcomes.map(\.0) == [applied, replay, other])
                 #expect(outcomes.map(\.1) == ["applied", "replay", "applied"])
                 #expect(outcomes.map(\.2) == [1, 2, 3])
@@ -182,10 +185,24 @@ struct ReplicaConsumerTests {
                 try #require(wrongAmount != orderJSON)
                 let poison: [(label: String, body: String, reason: String, mentions: String)] = [
                     ("not-json", "this is not JSON {", "invalid-json", ""),
-                    ("no-event-id", #"{"type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#, "invalid-envelope", "eventId"),
-                    ("unknown-type", #"{"eventId":"\#(UUID().lowercased)","type":"order.shipped","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#, "unknown-type", "order.shipped"),
-                    ("zero-amount", String(decoding: try Self.body(eventID: UUID(), order: Self.order(amount: 0)), as: UTF8.self), "invalid-data", "data.amount"),
-                    ("text-amount", #"{"eventId":"\#(UUID().lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":\#(wrongAmount)}"#, "invalid-data", "data.amount"),
+                    (
+                        "no-event-id", #"{"type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#,
+                        "invalid-envelope", "eventId"
+                    ),
+                    (
+                        "unknown-type",
+                        #"{"eventId":"\#(UUID().lowercased)","type":"order.shipped","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#,
+                        "unknown-type", "order.shipped"
+                    ),
+                    (
+                        "zero-amount", String(decoding: try Self.body(eventID: UUID(), order: Self.order(amount: 0)), as: UTF8.self), "invalid-data",
+                        "data.amount"
+                    ),
+                    (
+                        "text-amount",
+                        #"{"eventId":"\#(UUID().lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":\#(wrongAmount)}"#,
+                        "invalid-data", "data.amount"
+                    ),
                 ]
                 try await Self.withConsumer(names, database: database, connection: connection, concurrency: 4) {
                     for message in poison {
@@ -242,7 +259,8 @@ struct ReplicaConsumerTests {
                     #expect(done, "status: \(reached)")
                 }
                 #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [fine.id])
-                #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 1, "the failed attempts left no inbox row")
+                #expect(
+                    try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 1, "the failed attempts left no inbox row")
                 let dead = try await drainQueue(deadQueue, on: connection)
                 try #require(dead.count == 1)
                 let reason = dead[0].properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
@@ -384,7 +402,10 @@ struct ReplicaConsumerTests {
         #expect(status.deadLettered == 0)
         #expect(status.replica == TableDigest(ids: orders.map(\.id)))
         let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
-        #expect(try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == ["applied=\(orders.count)", "replay=\(orders.count)"])
+        #expect(
+            try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == [
+                "applied=\(orders.count)", "replay=\(orders.count)",
+            ])
     }
 
     @Test("one event that cannot be applied does not hold back the rest of its batch")
@@ -428,7 +449,8 @@ struct ReplicaConsumerTests {
                         for (index, order) in orders.enumerated() {
                             let data = String(decoding: try JSONEncoder().encode(order), as: UTF8.self)
                             try await Outbox.append(
-                                OutboxEvent(type: EventType.orderCreated.rawValue, exchange: names.orderEvents, data: data, requestId: "req-\(index)"),
+                                OutboxEvent(
+                                    type: EventType.orderCreated.rawValue, exchange: names.orderEvents, data: data, requestId: "req-\(index)"),
                                 on: connection
                             )
                         }
@@ -451,11 +473,14 @@ struct ReplicaConsumerTests {
                     }
                     #expect(try await Self.status(replica).replica == TableDigest(ids: orders.map(\.id)))
                     let requestIDs = try await replica.query("SELECT id, request_id FROM replica_orders")
-                    let byID = Dictionary(uniqueKeysWithValues: try requestIDs.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String?.self)) })
+                    let byID = Dictionary(
+                        uniqueKeysWithValues: try requestIDs.map { (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String?.self)) })
                     for (index, order) in orders.enumerated() {
                         #expect(byID[order.id] == "req-\(index)")
                     }
-                    let sequences = try await replica.query("SELECT source_sequence FROM inbox ORDER BY source_sequence").map { try $0.decode(0, as: Int64.self) }
+                    let sequences = try await replica.query("SELECT source_sequence FROM inbox ORDER BY source_sequence").map {
+                        try $0.decode(0, as: Int64.self)
+                    }
                     #expect(sequences == Array(1...25))
                     #expect(try await OutboxBacklog.read(from: source).pending == 0)
                 }

@@ -33,24 +33,27 @@ struct ReplicationTopologyTests {
         #expect(queue.arguments["x-dead-letter-exchange"] == nil)
         #expect(topology.queues.count == 2)
 
-        #expect(Set(topology.exchanges) == [
-            .init(name: "t-topology.order.events", kind: .fanout),
-            .init(name: "t-topology.replication.dlx", kind: .direct),
-        ])
+        #expect(
+            Set(topology.exchanges) == [
+                .init(name: "t-topology.order.events", kind: .fanout),
+                .init(name: "t-topology.replication.dlx", kind: .direct),
+            ])
         #expect(topology.exchanges.allSatisfy { $0.durable })
-        #expect(Set(topology.bindings) == [
-            .init(queue: "t-topology.customer-service.order-events", exchange: "t-topology.order.events"),
-            .init(queue: deadQueue, exchange: "t-topology.replication.dlx", routingKey: deadQueue),
-        ])
+        #expect(
+            Set(topology.bindings) == [
+                .init(queue: "t-topology.customer-service.order-events", exchange: "t-topology.order.events"),
+                .init(queue: deadQueue, exchange: "t-topology.replication.dlx", routingKey: deadQueue),
+            ])
     }
 
     @Test("a publisher declares its fanout exchange and the dead-letter exchange, no queue")
     func publisher() {
         let topology = ReplicationTopology.publisher(exchange: names.customerEvents, names: names)
-        #expect(Set(topology.exchanges) == [
-            .init(name: "t-topology.customer.events", kind: .fanout),
-            .init(name: "t-topology.replication.dlx", kind: .direct),
-        ])
+        #expect(
+            Set(topology.exchanges) == [
+                .init(name: "t-topology.customer.events", kind: .fanout),
+                .init(name: "t-topology.replication.dlx", kind: .direct),
+            ])
         #expect(topology.queues.isEmpty)
         #expect(topology.bindings.isEmpty)
     }

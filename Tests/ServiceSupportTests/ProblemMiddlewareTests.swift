@@ -55,10 +55,11 @@ struct ProblemMiddlewareTests {
                 #expect(body["detail"] as? String == "email: must be a valid email address; creditLimit: must be zero or more (cents)")
                 #expect(body["requestId"] as? String == "trace-abc-123")
                 let params = try #require(body["invalid-params"] as? [[String: String]])
-                #expect(params == [
-                    ["name": "email", "reason": "must be a valid email address"],
-                    ["name": "creditLimit", "reason": "must be zero or more (cents)"],
-                ])
+                #expect(
+                    params == [
+                        ["name": "email", "reason": "must be a valid email address"],
+                        ["name": "creditLimit", "reason": "must be zero or more (cents)"],
+                    ])
             }
             try await client.execute(uri: "/missing", method: .get) { response in
                 #expect(response.status == .notFound)

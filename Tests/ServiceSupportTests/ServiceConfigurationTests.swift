@@ -111,7 +111,9 @@ struct ServiceConfigurationTests {
         #expect(error.description == "invalid LOG_LEVEL=\"loud\": must be one of trace, debug, info, notice, warning, error, critical")
     }
 
-    @Test("a bad AMQP_URL is a one-line error naming the variable", arguments: ["http://broker:5672/", "amqps://broker/", "amqp://broker:99999/", "amqp:///vhost", "amqp://broker/a/b"])
+    @Test(
+        "a bad AMQP_URL is a one-line error naming the variable",
+        arguments: ["http://broker:5672/", "amqps://broker/", "amqp://broker:99999/", "amqp:///vhost", "amqp://broker/a/b"])
     func badAMQPURL(value: String) throws {
         let error = try error(["AMQP_URL": value])
         #expect(error.variable == "AMQP_URL")
@@ -120,11 +122,14 @@ struct ServiceConfigurationTests {
         #expect(!error.description.contains("\n"))
     }
 
-    @Test("other integer settings are range-checked too", arguments: [
-        ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("CONSUMER_BATCH_SIZE", "0"), ("OUTBOX_BATCH_SIZE", "0"), ("OUTBOX_CONCURRENCY", "65"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
-        ("CONSUMER_MAX_ATTEMPTS", "0"), ("CONSUMER_DELIVERY_LIMIT", "0"), ("DATABASE_STARTUP_WAIT_MS", "-1"), ("AMQP_CONFIRM_TIMEOUT_MS", "10"),
-        ("AMQP_CONFIRM_WINDOW", "0"), ("RETRY_INITIAL_MS", "0"), ("DATABASE_MIGRATION_LOCK_KEY", "lock"),
-    ])
+    @Test(
+        "other integer settings are range-checked too",
+        arguments: [
+            ("CONSUMER_PREFETCH", "0"), ("CONSUMER_CONCURRENCY", "257"), ("CONSUMER_BATCH_SIZE", "0"), ("OUTBOX_BATCH_SIZE", "0"),
+            ("OUTBOX_CONCURRENCY", "65"), ("OUTBOX_POLL_INTERVAL_MS", "5"),
+            ("CONSUMER_MAX_ATTEMPTS", "0"), ("CONSUMER_DELIVERY_LIMIT", "0"), ("DATABASE_STARTUP_WAIT_MS", "-1"), ("AMQP_CONFIRM_TIMEOUT_MS", "10"),
+            ("AMQP_CONFIRM_WINDOW", "0"), ("RETRY_INITIAL_MS", "0"), ("DATABASE_MIGRATION_LOCK_KEY", "lock"),
+        ])
     func otherRanges(variable: String, value: String) throws {
         let error = try error([variable: value])
         #expect(error.variable == variable)
@@ -154,10 +159,12 @@ struct ServiceConfigurationTests {
         #expect(defaults.retry.initial == .milliseconds(100) && defaults.retry.cap == .seconds(10))
         #expect(defaults.relay.appID == "order-service")
 
-        let set = try ServiceConfiguration(service: .orderService, environment: [
-            "DATABASE_STARTUP_WAIT_MS": "1500", "DATABASE_MIGRATION_LOCK_KEY": "-7", "CONSUMER_MAX_ATTEMPTS": "9",
-            "CONSUMER_DELIVERY_LIMIT": "3", "AMQP_HEARTBEAT_MS": "0", "AMQP_CONFIRM_TIMEOUT_MS": "2500", "RETRY_MAX_MS": "800",
-        ])
+        let set = try ServiceConfiguration(
+            service: .orderService,
+            environment: [
+                "DATABASE_STARTUP_WAIT_MS": "1500", "DATABASE_MIGRATION_LOCK_KEY": "-7", "CONSUMER_MAX_ATTEMPTS": "9",
+                "CONSUMER_DELIVERY_LIMIT": "3", "AMQP_HEARTBEAT_MS": "0", "AMQP_CONFIRM_TIMEOUT_MS": "2500", "RETRY_MAX_MS": "800",
+            ])
         #expect(set.database.startupWait == .milliseconds(1500))
         #expect(set.database.migrationLockKey == -7)
         #expect(set.consumer.maxAttempts == 9)

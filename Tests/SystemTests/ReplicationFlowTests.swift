@@ -41,9 +41,10 @@ struct ReplicationFlowTests {
                 try await system.broker.publish(AMQPMessage(exchange: system.names.customerEvents, body: body, properties: EventFixture.properties))
             }
             let queue = system.names.customerEventsQueue
-            #expect(try await eventually {
-                try await system.clients.replicationStatus(of: .orderService).consumer.duplicates == 2
-            })
+            #expect(
+                try await eventually {
+                    try await system.clients.replicationStatus(of: .orderService).consumer.duplicates == 2
+                })
             let status = try await system.clients.replicationStatus(of: .orderService)
             #expect(status.consumer.processed == 1)
             #expect(status.consumer.deadLettered == 0)
@@ -62,15 +63,20 @@ struct ReplicationFlowTests {
             let customer = CustomerRecord(id: UUID(), name: "After", email: "after@example.com", creditLimit: 0, createdAt: Date())
             let exchange = system.names.customerEvents
             try await system.broker.publish(AMQPMessage(exchange: exchange, body: Array("{not json".utf8), properties: EventFixture.properties))
-            try await system.broker.publish(AMQPMessage(
-                exchange: exchange, body: EventFixture.customerCreated(customer, type: "customer.deleted"), properties: EventFixture.properties
-            ))
-            try await system.broker.publish(AMQPMessage(
-                exchange: exchange,
-                body: Array(#"{"eventId":"\#(UUID().uuidString)","type":"customer.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":1,"data":{"id":"x"}}"#.utf8),
-                properties: EventFixture.properties
-            ))
-            try await system.broker.publish(AMQPMessage(exchange: exchange, body: EventFixture.customerCreated(customer), properties: EventFixture.properties))
+            try await system.broker.publish(
+                AMQPMessage(
+                    exchange: exchange, body: EventFixture.customerCreated(customer, type: "customer.deleted"), properties: EventFixture.properties
+                ))
+            try await system.broker.publish(
+                AMQPMessage(
+                    exchange: exchange,
+                    body: Array(
+                        #"{"eventId":"\#(UUID().uuidString)","type":"customer.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":1,"data":{"id":"x"}}"#
+                            .utf8),
+                    properties: EventFixture.properties
+                ))
+            try await system.broker.publish(
+                AMQPMessage(exchange: exchange, body: EventFixture.customerCreated(customer), properties: EventFixture.properties))
 
             #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id.lowercased) != nil })
             let deadLetterQueue = system.names.deadLetterQueue(of: system.names.customerEventsQueue)
@@ -94,13 +100,15 @@ struct ReplicationFlowTests {
             try await system.orderService.stop()
             var ids: [String] = []
             for index in 0..<20 {
-                ids.append(try await system.clients.createCustomer(name: "Offline \(index)", email: "offline\(index)@example.com", creditLimit: nil).id)
+                ids.append(
+                    try await system.clients.createCustomer(name: "Offline \(index)", email: "offline\(index)@example.com", creditLimit: nil).id)
             }
             try await system.orderService.start()
             let clients = system.clients
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await clients.replicationStatus(of: .orderService).replica.count == 20
-            })
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    try await clients.replicationStatus(of: .orderService).replica.count == 20
+                })
             for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil) }
             let source = try await clients.replicationStatus(of: .customerService).source
             #expect(try await clients.replicationStatus(of: .orderService).replica == source)

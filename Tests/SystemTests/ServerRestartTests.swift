@@ -29,9 +29,10 @@ struct ServerRestartTests {
             }
             try await run(script: script, "start-rabbitmq")
             let clients = system.clients
-            #expect(try await eventually(timeout: .seconds(60)) {
-                try await clients.replicationStatus(of: .orderService).replica.count == 25
-            })
+            #expect(
+                try await eventually(timeout: .seconds(60)) {
+                    try await clients.replicationStatus(of: .orderService).replica.count == 25
+                })
             for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil) }
             #expect(try await clients.replicationStatus(of: .customerService).outbox.pending == 0)
         }
@@ -50,9 +51,10 @@ struct ServerRestartTests {
                 #expect(refused.status == 503)
                 #expect(try await send(.GET, system.orderServiceURL, path: "/health/ready").status == 503)
                 for customer in customers {
-                    try await system.broker.publish(AMQPMessage(
-                        exchange: system.names.customerEvents, body: EventFixture.customerCreated(customer), properties: EventFixture.properties
-                    ))
+                    try await system.broker.publish(
+                        AMQPMessage(
+                            exchange: system.names.customerEvents, body: EventFixture.customerCreated(customer), properties: EventFixture.properties
+                        ))
                 }
                 try await Task.sleep(for: .seconds(2))
             } catch {
@@ -61,9 +63,10 @@ struct ServerRestartTests {
             }
             try await run(script: script, "start-postgres")
             let clients = system.clients
-            #expect(await eventually(timeout: .seconds(60)) {
-                (try? await clients.replicationStatus(of: .orderService).replica.count) == 5
-            })
+            #expect(
+                await eventually(timeout: .seconds(60)) {
+                    (try? await clients.replicationStatus(of: .orderService).replica.count) == 5
+                })
             let status = try await clients.replicationStatus(of: .orderService)
             #expect(status.consumer.deadLettered == 0)
             #expect(try await system.broker.messageCount(queue: system.names.deadLetterQueue(of: system.names.customerEventsQueue)) == 0)

@@ -28,7 +28,8 @@ struct ServiceAPITests {
     func duplicateEmail() async throws {
         try await withSystem { system in
             _ = try await system.clients.createCustomer(name: "Ada", email: "ada@example.com", creditLimit: nil)
-            let response = try await send(.POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Ada 2", "email": "ADA@example.com"}"#)
+            let response = try await send(
+                .POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Ada 2", "email": "ADA@example.com"}"#)
             #expect(response.status == 409)
             #expect((response.json["type"] as? String)?.hasSuffix("email-taken") == true)
         }

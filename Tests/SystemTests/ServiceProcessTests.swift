@@ -54,9 +54,10 @@ struct ServiceProcessTests {
             let second = try ServiceProcess.start("customer-service", environment: environment)
             defer { second.terminate() }
             #expect(await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
-            })
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
+                })
             for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil, "customer \(id) got a 201 but was not replicated") }
             let source = try await clients.replicationStatus(of: .customerService).source
             #expect(try await clients.replicationStatus(of: .orderService).replica == source)

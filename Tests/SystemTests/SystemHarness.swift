@@ -117,7 +117,9 @@ final class RunningService: Sendable {
 
     /// Starts the service and returns once it listens.
     func start(port requested: Int? = nil) async throws {
-        state.withLock { $0.phase = .starting; $0.startFailure = nil }
+        state.withLock {
+            $0.phase = .starting; $0.startFailure = nil
+        }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = try await build { port in continuation.yield(port) }
         let group = ServiceGroup(
@@ -162,7 +164,9 @@ final class RunningService: Sendable {
         } else {
             try await task?.value
         }
-        state.withLock { $0.group = nil; $0.task = nil; $0.phase = .stopped }
+        state.withLock {
+            $0.group = nil; $0.task = nil; $0.phase = .stopped
+        }
     }
 
     /// The group ended with `error`: a crash unless the harness was starting or stopping it.
@@ -238,13 +242,15 @@ func withSystem<T: Sendable>(
         let host = parameters["host"] ?? "127.0.0.1"
         let port = parameters["port"] ?? "5432"
         func configuration(_ service: ServiceName, database: String) throws -> ServiceConfiguration {
-            var configuration = try ServiceConfiguration(service: service, environment: [
-                "DATABASE_URL": "postgres://\(database):\(database)@\(host):\(port)/\(database)",
-                "DATABASE_POOL_SIZE": "4",
-                "AMQP_URL": amqpURL,
-                "HTTP_PORT": "0",
-                "OUTBOX_POLL_INTERVAL_MS": "200",
-            ])
+            var configuration = try ServiceConfiguration(
+                service: service,
+                environment: [
+                    "DATABASE_URL": "postgres://\(database):\(database)@\(host):\(port)/\(database)",
+                    "DATABASE_POOL_SIZE": "4",
+                    "AMQP_URL": amqpURL,
+                    "HTTP_PORT": "0",
+                    "OUTBOX_POLL_INTERVAL_MS": "200",
+                ])
             configuration.names = names
             configure(&configuration)
             return configuration

@@ -18,11 +18,12 @@ import Darwin
 public func run(script: String, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = [
-        "-c",
-        #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done; exec "$0" "$@""#,
-        script,
-    ] + arguments
+    process.arguments =
+        [
+            "-c",
+            #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done; exec "$0" "$@""#,
+            script,
+        ] + arguments
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do {

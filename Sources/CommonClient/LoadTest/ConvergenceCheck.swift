@@ -68,7 +68,9 @@ struct ConvergenceCheck: Sendable {
         while true {
             var absent: [Int] = []
             let snapshot = records
-            await forEach(pending) { index in await Self.fetch(snapshot[index], clients: clients) } result: { index, outcome in
+            await forEach(pending) { index in
+                await Self.fetch(snapshot[index], clients: clients)
+            } result: { index, outcome in
                 switch outcome {
                 case .present(let createdAt, let replicatedAt):
                     records[index].replicatedAt = replicatedAt

@@ -86,9 +86,10 @@ public struct LoadTest: Sendable {
                 email: "lt-\(configuration.runID)-\(index)@load.example",
                 creditLimit: Int64(index % 100) * 1000
             )
-            recorder.created(CreatedRecord(
-                operation: .createCustomer, id: customer.id, sentAt: sent - start, latency: clock.now - sent, createdAt: customer.createdAt
-            ))
+            recorder.created(
+                CreatedRecord(
+                    operation: .createCustomer, id: customer.id, sentAt: sent - start, latency: clock.now - sent, createdAt: customer.createdAt
+                ))
         } catch {
             let (kind, message) = Self.classify(error)
             recorder.failed(.createCustomer, kind: kind, message: message)
@@ -104,9 +105,10 @@ public struct LoadTest: Sendable {
             let sent = clock.now
             do {
                 let order = try await clients.createOrder(customerId: customerId, amount: Int64(index % 10_000) + 1)
-                recorder.created(CreatedRecord(
-                    operation: .createOrder, id: order.id, sentAt: sent - start, latency: clock.now - sent, createdAt: order.createdAt
-                ))
+                recorder.created(
+                    CreatedRecord(
+                        operation: .createOrder, id: order.id, sentAt: sent - start, latency: clock.now - sent, createdAt: order.createdAt
+                    ))
                 return
             } catch let failure as ClientFailure where failure.isUnknownCustomer && clock.now < giveUp {
                 recorder.notYetReplicated()
@@ -159,7 +161,9 @@ public struct LoadTest: Sendable {
                 createdAt: record.createdAt, replicatedAt: record.replicatedAt, lagMs: lagMs
             )
         }
-        func direction(_ operation: LoadTestOperation, source: ClientStatus, replica: ClientStatus, replicaBefore: ClientStatus) -> LoadTestReport.Replication {
+        func direction(
+            _ operation: LoadTestOperation, source: ClientStatus, replica: ClientStatus, replicaBefore: ClientStatus
+        ) -> LoadTestReport.Replication {
             let created = records.filter { $0.operation == operation }.count
             return LoadTestReport.Replication(
                 created: created,
@@ -194,8 +198,10 @@ public struct LoadTest: Sendable {
             errorExamples: state.errorExamples,
             converged: converged,
             convergenceSeconds: convergence.seconds,
-            customersToOrderService: direction(.createCustomer, source: after.customerService, replica: after.orderService, replicaBefore: before.orderService),
-            ordersToCustomerService: direction(.createOrder, source: after.orderService, replica: after.customerService, replicaBefore: before.customerService),
+            customersToOrderService: direction(
+                .createCustomer, source: after.customerService, replica: after.orderService, replicaBefore: before.orderService),
+            ordersToCustomerService: direction(
+                .createOrder, source: after.orderService, replica: after.customerService, replicaBefore: before.customerService),
             passed: false,
             records: reportRecords
         )

@@ -72,7 +72,8 @@ struct LoadTestCommand: AsyncParsableCommand {
         do {
             let environment = ProcessInfo.processInfo.environment
             let clients = ServiceClients(
-                customerServiceURL: try Self.url(customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081", name: "CustomerService"),
+                customerServiceURL: try Self.url(
+                    customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081", name: "CustomerService"),
                 orderServiceURL: try Self.url(orderServiceURL ?? environment["ORDER_SERVICE_URL"] ?? "http://127.0.0.1:8082", name: "OrderService"),
                 httpClient: httpClient,
                 timeout: .seconds(requestTimeout)

@@ -7,19 +7,23 @@ extension LoadTestReport {
         var lines: [String] = []
         let rate = targetRate.map { ", target \(format($0, 0)) req/s" } ?? ""
         lines.append("load test \(runID): \(count) requests, concurrency \(concurrency)\(rate), order ratio \(format(orderRatio, 2))")
-        lines.append("  \(format(durationSeconds, 2)) s, \(format(requestsPerSecond, 1)) successful req/s, \(format(replicatedPerSecond, 1)) records/s replicated (until the last replica row)")
+        lines.append(
+            "  \(format(durationSeconds, 2)) s, \(format(requestsPerSecond, 1)) successful req/s, \(format(replicatedPerSecond, 1)) records/s replicated (until the last replica row)"
+        )
         lines.append("")
         lines.append(row("operation", "ok", "failed", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"))
         for operation in LoadTestOperation.allCases {
             guard let summary = operations[operation] else { continue }
             let latency = summary.latencyMs
-            lines.append(row(
-                operation.rawValue, "\(summary.succeeded)", "\(summary.failed)", format(summary.requestsPerSecond, 1),
-                format(latency.p50, 2), format(latency.p90, 2), format(latency.p99, 2), format(latency.max, 2)
-            ))
+            lines.append(
+                row(
+                    operation.rawValue, "\(summary.succeeded)", "\(summary.failed)", format(summary.requestsPerSecond, 1),
+                    format(latency.p50, 2), format(latency.p90, 2), format(latency.p99, 2), format(latency.max, 2)
+                ))
         }
         if notYetReplicated > 0 {
-            lines.append("  (\(notYetReplicated) order attempts answered 422 unknown-customer before the customer had replicated; retried, not errors)")
+            lines.append(
+                "  (\(notYetReplicated) order attempts answered 422 unknown-customer before the customer had replicated; retried, not errors)")
         }
         lines.append("")
         lines.append(row("replication lag", "records", "", "", "p50 ms", "p90 ms", "p99 ms", "max ms"))
@@ -31,9 +35,10 @@ extension LoadTestReport {
             }
         }
         lines.append("")
-        lines.append(converged
-            ? "convergence: both replicas matched their sources \(format(convergenceSeconds, 2)) s after the last request"
-            : "convergence: NOT reached within the timeout (\(format(convergenceSeconds, 1)) s)")
+        lines.append(
+            converged
+                ? "convergence: both replicas matched their sources \(format(convergenceSeconds, 2)) s after the last request"
+                : "convergence: NOT reached within the timeout (\(format(convergenceSeconds, 1)) s)")
         lines += describe("customers → OrderService", customersToOrderService, source: "CustomerService customers", replica: "OrderService replica")
         lines += describe("orders → CustomerService", ordersToCustomerService, source: "OrderService orders", replica: "CustomerService replica")
         lines.append("")
