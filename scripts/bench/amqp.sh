@@ -10,7 +10,8 @@
 # Both clients are usually waiting on the broker (quorum-queue fsyncs), so the client CPU time
 # printed beside each run shows the layer's own cost more steadily than msg/s on a busy machine.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$REPO_ROOT"
 
 if [ -z "${TEST_AMQP_URL:-}" ] && [ -f .run/servers.env ]; then source .run/servers.env; fi
 : "${TEST_AMQP_URL:?set TEST_AMQP_URL (scripts/local-servers start; source .run/servers.env)}"
@@ -20,9 +21,10 @@ WINDOW=${WINDOW:-128}
 BATCH=${BATCH:-1000}
 ROUNDS=${ROUNDS:-3}
 
-echo "==> building amqp-bench (release) and amqp_raw" >&2
-swift build -c release --scratch-path .build-release --product amqp-bench >&2
+run_logged "$LOG_DIR/build-amqp-bench.log" "building amqp-bench (release)" \
+    swift build -c release --scratch-path .build-release --product amqp-bench
 BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)
+log "building amqp_raw"
 gcc -O2 -Wall -o "$BIN/amqp_raw" scripts/bench/amqp_raw.c -lrabbitmq
 
 result() { awk '$1 == "RESULT" { print $3 }'; }

@@ -10,7 +10,8 @@
 # compared. Also prints pgbench with -M extended, which uses the same wire protocol as the Swift
 # layer (parse/bind/execute with bound parameters) for reference.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$REPO_ROOT"
 
 N=${1:-20000}
 ROUNDS=${2:-3}
@@ -35,8 +36,8 @@ with_database() {
 if [ -n "${POSTGRES_BENCH_BIN:-}" ]; then
     BIN=$POSTGRES_BENCH_BIN # an already built release binary, to skip the build
 else
-    echo "building postgres-bench (release)..." >&2
-    swift build -c release --scratch-path .build-release --product postgres-bench >&2
+    run_logged "$LOG_DIR/build-postgres-bench.log" "building postgres-bench (release)" \
+        swift build -c release --scratch-path .build-release --product postgres-bench
     BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/postgres-bench"
 fi
 

@@ -3,9 +3,46 @@
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 RUN_DIR=${REPLICATION_RUN_DIR:-$REPO_ROOT/.run}
+LOG_DIR=$RUN_DIR/logs
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# run_logged LOGFILE DESCRIPTION COMMAND...: runs COMMAND with its stdout and
+# stderr in LOGFILE (replaced; its directory is created) instead of the
+# terminal, for steps as loud as `swift build`. Prints one line to stderr,
+# "==> DESCRIPTION … log: LOGFILE", ended by the seconds taken. On failure
+# prints the log's error lines and its last 200 lines, and returns COMMAND's
+# status (under set -e the caller stops there). Stdout stays clean, so it
+# works inside $(...).
+run_logged() {
+    local logfile=$1 what=$2; shift 2
+    mkdir -p "$(dirname "$logfile")"
+    printf '==> %s … log: %s' "$what" "${logfile#"$REPO_ROOT"/}" >&2
+    local start=$SECONDS status=0
+    "$@" >"$logfile" 2>&1 </dev/null || status=$?
+    if [ "$status" -eq 0 ]; then
+        printf ' (%ss)\n' "$((SECONDS - start))" >&2
+        return 0
+    fi
+    printf ' FAILED (exit %s, %ss)\n' "$status" "$((SECONDS - start))" >&2
+    local lines errors
+    lines=$(wc -l <"$logfile")
+    errors=$( (grep -E 'error:' "$logfile" || true) | awk '!seen[$0]++' | wc -l)
+    if [ "$lines" -le 250 ]; then
+        printf -- '--- %s (%s lines) ---\n' "${logfile#"$REPO_ROOT"/}" "$lines" >&2
+        cat "$logfile" >&2
+    else
+        if [ "$errors" -gt 0 ]; then
+            printf -- '--- lines with error: in %s (%s distinct; the first 100) ---\n' "${logfile#"$REPO_ROOT"/}" "$errors" >&2
+            grep -E 'error:' "$logfile" | awk '!seen[$0]++ && n++ < 100' >&2 || true
+        fi
+        printf -- '--- last 200 of %s lines of %s ---\n' "$lines" "${logfile#"$REPO_ROOT"/}" >&2
+        tail -n 200 "$logfile" >&2
+    fi
+    printf -- '--- %s failed (exit %s); full output: %s ---\n' "$what" "$status" "$logfile" >&2
+    return "$status"
+}
 
 # ensure_apt_packages PKG...: installs the Debian packages that are missing.
 ensure_apt_packages() {

@@ -2,7 +2,6 @@
 # scripts/demo and scripts/load-test.sh. Source after common.sh.
 
 PID_DIR=$RUN_DIR/pids
-LOG_DIR=$RUN_DIR/logs
 CUSTOMER_PORT=${CUSTOMER_SERVICE_PORT:-8081}
 ORDER_PORT=${ORDER_SERVICE_PORT:-8082}
 export CUSTOMER_SERVICE_URL=${CUSTOMER_SERVICE_URL:-http://127.0.0.1:$CUSTOMER_PORT}
@@ -28,16 +27,26 @@ create_service_database() {
     fi
 }
 
-# build_binaries: builds the executables; prints their directory.
+# build_executables SWIFT_BUILD_OPTION...: `swift build` of each executable in turn.
+build_executables() {
+    local product
+    for product in customer-service order-service common-client; do
+        swift build "$@" --product "$product" || return
+    done
+}
+
+# build_binaries: builds the executables; prints their directory (nothing else
+# on stdout: the compiler's output goes to .run/logs/build-CONFIGURATION.log,
+# shown when the build fails). Fails when the build does.
 # BUILD_CONFIGURATION (debug) and SWIFT_SCRATCH_PATH (SwiftPM's default .build) choose where.
 build_binaries() {
     local configuration=${BUILD_CONFIGURATION:-debug}
     local scratch=()
     [ -z "${SWIFT_SCRATCH_PATH:-}" ] || scratch=(--scratch-path "$SWIFT_SCRATCH_PATH")
-    log "building ($configuration${SWIFT_SCRATCH_PATH:+ in $SWIFT_SCRATCH_PATH})"
-    (cd "$REPO_ROOT" && swift build "${scratch[@]}" -c "$configuration" --product customer-service >&2 \
-        && swift build "${scratch[@]}" -c "$configuration" --product order-service >&2 \
-        && swift build "${scratch[@]}" -c "$configuration" --product common-client >&2)
+    local where=${SWIFT_SCRATCH_PATH:+ in ${SWIFT_SCRATCH_PATH#"$REPO_ROOT"/}}
+    # Callers use $(build_binaries), where set -e does not apply: hence the explicit returns.
+    (cd "$REPO_ROOT" && run_logged "$LOG_DIR/build-$configuration.log" "building the services and the client ($configuration$where)" \
+        build_executables "${scratch[@]}" -c "$configuration") || return
     (cd "$REPO_ROOT" && swift build "${scratch[@]}" -c "$configuration" --show-bin-path)
 }
 
