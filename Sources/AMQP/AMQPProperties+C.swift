@@ -32,41 +32,22 @@ extension AMQPScratchPool {
         var result = amqp_basic_properties_t()
         var flags: amqp_flags_t = CAMQP_BASIC_DELIVERY_MODE_FLAG
         result.delivery_mode = properties.persistent ? UInt8(AMQP_DELIVERY_PERSISTENT.rawValue) : UInt8(AMQP_DELIVERY_NONPERSISTENT.rawValue)
-        if let value = properties.contentType {
-            flags |= CAMQP_BASIC_CONTENT_TYPE_FLAG
-            result.content_type = try bytes(value)
+        func set(_ value: String?, _ flag: amqp_flags_t, _ field: WritableKeyPath<amqp_basic_properties_t, amqp_bytes_t>) throws {
+            guard let value else { return }
+            flags |= flag
+            result[keyPath: field] = try bytes(value)
         }
-        if let value = properties.contentEncoding {
-            flags |= CAMQP_BASIC_CONTENT_ENCODING_FLAG
-            result.content_encoding = try bytes(value)
-        }
-        if let value = properties.messageID {
-            flags |= CAMQP_BASIC_MESSAGE_ID_FLAG
-            result.message_id = try bytes(value)
-        }
-        if let value = properties.type {
-            flags |= CAMQP_BASIC_TYPE_FLAG
-            result.type = try bytes(value)
-        }
+        try set(properties.contentType, CAMQP_BASIC_CONTENT_TYPE_FLAG, \.content_type)
+        try set(properties.contentEncoding, CAMQP_BASIC_CONTENT_ENCODING_FLAG, \.content_encoding)
+        try set(properties.messageID, CAMQP_BASIC_MESSAGE_ID_FLAG, \.message_id)
+        try set(properties.type, CAMQP_BASIC_TYPE_FLAG, \.type)
+        try set(properties.appID, CAMQP_BASIC_APP_ID_FLAG, \.app_id)
+        try set(properties.correlationID, CAMQP_BASIC_CORRELATION_ID_FLAG, \.correlation_id)
+        try set(properties.replyTo, CAMQP_BASIC_REPLY_TO_FLAG, \.reply_to)
+        try set(properties.expiration, CAMQP_BASIC_EXPIRATION_FLAG, \.expiration)
         if let value = properties.timestamp {
             flags |= CAMQP_BASIC_TIMESTAMP_FLAG
             result.timestamp = UInt64(max(0, value.timeIntervalSince1970.rounded(.down)))
-        }
-        if let value = properties.appID {
-            flags |= CAMQP_BASIC_APP_ID_FLAG
-            result.app_id = try bytes(value)
-        }
-        if let value = properties.correlationID {
-            flags |= CAMQP_BASIC_CORRELATION_ID_FLAG
-            result.correlation_id = try bytes(value)
-        }
-        if let value = properties.replyTo {
-            flags |= CAMQP_BASIC_REPLY_TO_FLAG
-            result.reply_to = try bytes(value)
-        }
-        if let value = properties.expiration {
-            flags |= CAMQP_BASIC_EXPIRATION_FLAG
-            result.expiration = try bytes(value)
         }
         if let value = properties.priority {
             flags |= CAMQP_BASIC_PRIORITY_FLAG

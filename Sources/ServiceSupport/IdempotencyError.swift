@@ -5,3 +5,13 @@ public enum IdempotencyError: Error, Sendable, Hashable {
     /// The first request with this key has not finished yet.
     case inProgress
 }
+
+extension IdempotencyError: ProblemConvertible {
+    /// 422 for a reused key, 409 while the first request is in progress.
+    public var problem: Problem {
+        switch self {
+        case .reused: .idempotencyKeyReused
+        case .inProgress: .idempotencyKeyInProgress
+        }
+    }
+}

@@ -42,14 +42,6 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
         Problem(code: "not-found", title: "No such record", status: .notFound, detail: what)
     }
 
-    /// The problem that answers an ``IdempotencyError``.
-    public static func idempotency(_ error: IdempotencyError) -> Problem {
-        switch error {
-        case .reused: idempotencyKeyReused
-        case .inProgress: idempotencyKeyInProgress
-        }
-    }
-
     /// 422: the same Idempotency-Key was used with a different request.
     public static let idempotencyKeyReused = Problem(
         code: "idempotency-key-reused",

@@ -5,3 +5,8 @@ public protocol ProblemConvertible: Error {
     /// The problem that answers this error.
     var problem: Problem { get }
 }
+
+extension Problem: ProblemConvertible {
+    /// The problem itself.
+    public var problem: Problem { self }
+}

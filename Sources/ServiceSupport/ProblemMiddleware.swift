@@ -31,14 +31,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The problem that answers `error`.
     static func problem(for error: any Error) -> Problem {
         switch error {
-        case let problem as Problem:
-            return problem
         case let error as any ProblemConvertible:
             return error.problem
-        case let error as IdempotencyError:
-            return .idempotency(error)
         case let error as ServerError:
-            if error.underlyingError is Problem || error.underlyingError is any ProblemConvertible || error.underlyingError is IdempotencyError {
+            if error.underlyingError is any ProblemConvertible {
                 return problem(for: error.underlyingError)
             }
             if let underlying = error.underlyingError as? PostgresError { return problem(for: underlying) }

@@ -6,22 +6,24 @@ import Replication
 public struct RecordTable<Record: StoredRecord>: Sendable {
     /// The table's name (a trusted constant: a name cannot be a bound parameter).
     public let name: String
+    private let select: String
 
     /// The table `name`, whose first columns are `Record`'s.
     public init(name: String) {
         self.name = name
+        select = "SELECT \(Record.columnList) FROM \(name)"
     }
 
     /// The record `id`, or nil.
     public func record(id: UUID, in database: PostgresClient) async throws -> Record? {
-        try await database.query("SELECT \(Record.columnList) FROM \(name) WHERE id = $1", [id]).first.map(Record.init(row:))
+        try await database.query("\(select) WHERE id = $1", [id]).first.map(Record.init(row:))
     }
 
     /// Up to `limit` records after `cursor`, oldest first.
     public func page(after cursor: PageCursor?, limit: Int, in database: PostgresClient) async throws -> Page<Record> {
         let rows = try await database.query(
             """
-            SELECT \(Record.columnList) FROM \(name)
+            \(select)
             WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1, $2)
             ORDER BY created_at, id
             LIMIT $3
@@ -38,7 +40,7 @@ public struct RecordTable<Record: StoredRecord>: Sendable {
     ) async throws -> Page<Record> {
         let rows = try await database.query(
             """
-            SELECT \(Record.columnList) FROM \(name)
+            \(select)
             WHERE \(column) = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
             ORDER BY created_at, id
             LIMIT $4

@@ -26,7 +26,7 @@ struct CustomerAPIContractTests {
         #expect(response.headers[.init("X-Request-ID")!] == "trace-me-42")
         #expect(response.json["name"] as? String == "Grace", "the name is trimmed")
         #expect(response.json["creditLimit"] as? Int == 0, "the credit limit defaults to 0")
-        #expect(store.customers.count == 1)
+        #expect(store.all.count == 1)
     }
 
     @Test(
@@ -46,7 +46,7 @@ struct CustomerAPIContractTests {
         #expect(response.contentType == "application/problem+json")
         #expect(response.invalidParameterNames.contains(field), "invalid-params \(response.invalidParameterNames) should name \(field)")
         #expect((response.json["detail"] as? String)?.contains(field) == true)
-        #expect(store.customers.isEmpty)
+        #expect(store.all.isEmpty)
     }
 
     @Test("a second customer with the same email (any case) is a 409 problem")
@@ -73,7 +73,7 @@ struct CustomerAPIContractTests {
             .post, "/customers", body: #"{"name": "Linus", "email": "o@example.com"}"#, headers: ["Idempotency-Key": "k-1"])
         #expect(other.status == 422)
         #expect(other.problemType?.hasSuffix("idempotency-key-reused") == true)
-        #expect(store.customers.count == 1)
+        #expect(store.all.count == 1)
     }
 
     @Test("unknown ids are 404 problems; malformed ids are 400s naming the id")

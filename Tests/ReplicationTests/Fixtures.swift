@@ -86,6 +86,20 @@ func withBroker<T>(
     return try await withBrokerObjects(queues: queues, exchanges: exchanges, sourceLocation: sourceLocation, body)
 }
 
+/// A migrated test database and a broker connection, for `names` unique to this test
+/// (``withTestDatabase(poolSize:migrate:sourceLocation:_:)`` and ``withBroker(_:extraQueues:sourceLocation:_:)``).
+func withDatabaseAndBroker(
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: (ReplicationNames, PostgresClient, AMQPConnection) async throws -> Void
+) async throws {
+    let names = TestEnvironment.uniqueNames()
+    try await withTestDatabase(sourceLocation: sourceLocation) { database, _ in
+        try await withBroker(names, sourceLocation: sourceLocation) { connection in
+            try await body(names, database, connection)
+        }
+    }
+}
+
 /// A durable queue bound to the fanout `exchange` (declared too), to watch what is published there.
 func bindWatchQueue(_ queue: String, to exchange: String, on connection: AMQPConnection) async throws {
     try await connection.declare(

@@ -126,251 +126,230 @@ struct ReplicaConsumerTests {
 
     @Test("a duplicate event id and a replay of a present record change nothing, are acked and counted")
     func duplicatesAndReplays() async throws {
-        let names = TestEnvironment.uniqueNames()
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let first = Self.order(amount: 1_500)
-                let second = Self.order(amount: 2_500)
-                let (applied, replay, other) = (UUID(), UUID(), UUID())
-                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1) {
-                    try await Self.publish(try Self.body(eventID: applied, order: first, sequence: 1), label: "first", to: names, on: connection)
-                    try await Self.publish(try Self.body(eventID: applied, order: first, sequence: 1), label: "again", to: names, on: connection)
-                    try await Self.publish(try Self.body(eventID: replay, order: first, sequence: 2), label: "replay", to: names, on: connection)
-                    try await Self.publish(try Self.body(eventID: other, order: second, sequence: 3), label: "second", to: names, on: connection)
-                    let done = try await eventually {
-                        let status = try await Self.status(database)
-                        return status.processed == 2 && status.duplicates == 2
-                    }
-                    let reached = try await Self.status(database)
-                    #expect(done, "status: \(reached)")
+        try await withDatabaseAndBroker { names, database, connection in
+            let first = Self.order(amount: 1_500)
+            let second = Self.order(amount: 2_500)
+            let (applied, replay, other) = (UUID(), UUID(), UUID())
+            try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1) {
+                try await Self.publish(try Self.body(eventID: applied, order: first, sequence: 1), label: "first", to: names, on: connection)
+                try await Self.publish(try Self.body(eventID: applied, order: first, sequence: 1), label: "again", to: names, on: connection)
+                try await Self.publish(try Self.body(eventID: replay, order: first, sequence: 2), label: "replay", to: names, on: connection)
+                try await Self.publish(try Self.body(eventID: other, order: second, sequence: 3), label: "second", to: names, on: connection)
+                let done = try await eventually {
+                    let status = try await Self.status(database)
+                    return status.processed == 2 && status.duplicates == 2
                 }
-                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
-
-                let rows = try await database.query("SELECT id, amount, event_id, request_id FROM replica_orders ORDER BY amount")
-                try #require(rows.count == 2)
-                #expect(try rows[0].decode(0, as: UUID.self) == first.id)
-                #expect(try rows[0].decode(1, as: Int64.self) == 1_500)
-                #expect(try rows[0].decode(2, as: UUID.self) == applied)
-                #expect(try rows[0].decode(3, as: String?.self) == "req-consumer")
-                #expect(try rows[1].decode(0, as: UUID.self) == second.id)
-
-                let inbox = try await database.query("SELECT event_id, outcome, source_sequence FROM inbox ORDER BY source_sequence")
-                let outcomes = try inbox.map {
-                    (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int64.self))
-                }
-                #expect(outcomes.map(\.0) == [applied, replay, other])
-                #expect(outcomes.map(\.1) == ["applied", "replay", "applied"])
-                #expect(outcomes.map(\.2) == [1, 2, 3])
-
-                let status = try await Self.status(database)
-                #expect(status.processed == 2)
-                #expect(status.duplicates == 2)
-                #expect(status.deadLettered == 0)
-                #expect(status.replica == TableDigest(ids: [first.id, second.id]))
-                #expect(status.source == TableDigest(count: 0, digest: "0000000000000000"))
-                #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
+                let reached = try await Self.status(database)
+                #expect(done, "status: \(reached)")
             }
+            #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
+
+            let rows = try await database.query("SELECT id, amount, event_id, request_id FROM replica_orders ORDER BY amount")
+            try #require(rows.count == 2)
+            #expect(try rows[0].decode(0, as: UUID.self) == first.id)
+            #expect(try rows[0].decode(1, as: Int64.self) == 1_500)
+            #expect(try rows[0].decode(2, as: UUID.self) == applied)
+            #expect(try rows[0].decode(3, as: String?.self) == "req-consumer")
+            #expect(try rows[1].decode(0, as: UUID.self) == second.id)
+
+            let inbox = try await database.query("SELECT event_id, outcome, source_sequence FROM inbox ORDER BY source_sequence")
+            let outcomes = try inbox.map {
+                (try $0.decode(0, as: UUID.self), try $0.decode(1, as: String.self), try $0.decode(2, as: Int64.self))
+            }
+            #expect(outcomes.map(\.0) == [applied, replay, other])
+            #expect(outcomes.map(\.1) == ["applied", "replay", "applied"])
+            #expect(outcomes.map(\.2) == [1, 2, 3])
+
+            let status = try await Self.status(database)
+            #expect(status.processed == 2)
+            #expect(status.duplicates == 2)
+            #expect(status.deadLettered == 0)
+            #expect(status.replica == TableDigest(ids: [first.id, second.id]))
+            #expect(status.source == TableDigest(count: 0, digest: "0000000000000000"))
+            #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
         }
     }
 
     @Test("poison goes to <queue>.dead with x-dead-letter-reason starting with its code, and the consumer goes on")
     func poison() async throws {
-        let names = TestEnvironment.uniqueNames()
-        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let valid = Self.order()
-                let orderJSON = String(decoding: try JSONEncoder().encode(Self.order()), as: UTF8.self)
-                let wrongAmount = orderJSON.replacingOccurrences(of: #""amount":1000"#, with: #""amount":"lots""#)
-                try #require(wrongAmount != orderJSON)
-                let poison: [(label: String, body: String, reason: String, mentions: String)] = [
-                    ("not-json", "this is not JSON {", "invalid-json", ""),
-                    (
-                        "no-event-id", #"{"type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#,
-                        "invalid-envelope", "eventId"
-                    ),
-                    (
-                        "unknown-type",
-                        #"{"eventId":"\#(UUID().lowercased)","type":"order.shipped","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#,
-                        "unknown-type", "order.shipped"
-                    ),
-                    (
-                        "zero-amount", String(decoding: try Self.body(eventID: UUID(), order: Self.order(amount: 0)), as: UTF8.self), "invalid-data",
-                        "data.amount"
-                    ),
-                    (
-                        "text-amount",
-                        #"{"eventId":"\#(UUID().lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":\#(wrongAmount)}"#,
-                        "invalid-data", "data.amount"
-                    ),
-                ]
-                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 4) {
-                    for message in poison {
-                        try await Self.publish(Array(message.body.utf8), label: message.label, to: names, on: connection)
-                    }
-                    try await Self.publish(try Self.body(eventID: UUID(), order: valid), label: "valid", to: names, on: connection)
-                    let done = try await eventually {
-                        let status = try await Self.status(database)
-                        return status.deadLettered == Int64(poison.count) && status.processed == 1
-                    }
-                    let reached = try await Self.status(database)
-                    #expect(done, "status: \(reached)")
-                }
-                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "poison was acked, not left to loop")
-                #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [valid.id])
-
-                let dead = try await drainQueue(deadQueue, on: connection)
-                #expect(dead.count == poison.count)
+        try await withDatabaseAndBroker { names, database, connection in
+            let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+            let valid = Self.order()
+            let orderJSON = String(decoding: try JSONEncoder().encode(Self.order()), as: UTF8.self)
+            let wrongAmount = orderJSON.replacingOccurrences(of: #""amount":1000"#, with: #""amount":"lots""#)
+            try #require(wrongAmount != orderJSON)
+            let poison: [(label: String, body: String, reason: String, mentions: String)] = [
+                ("not-json", "this is not JSON {", "invalid-json", ""),
+                (
+                    "no-event-id", #"{"type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#,
+                    "invalid-envelope", "eventId"
+                ),
+                (
+                    "unknown-type",
+                    #"{"eventId":"\#(UUID().lowercased)","type":"order.shipped","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":{}}"#,
+                    "unknown-type", "order.shipped"
+                ),
+                (
+                    "zero-amount", String(decoding: try Self.body(eventID: UUID(), order: Self.order(amount: 0)), as: UTF8.self), "invalid-data",
+                    "data.amount"
+                ),
+                (
+                    "text-amount",
+                    #"{"eventId":"\#(UUID().lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.000Z","sequence":1,"data":\#(wrongAmount)}"#,
+                    "invalid-data", "data.amount"
+                ),
+            ]
+            try await Self.withConsumer(names, database: database, connection: connection, concurrency: 4) {
                 for message in poison {
-                    guard let delivery = dead.first(where: { $0.properties.messageID == message.label }) else {
-                        Issue.record("\(message.label) is not in \(deadQueue)")
-                        continue
-                    }
-                    let reason = delivery.properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
-                    #expect(reason.hasPrefix(message.reason + ": "), "\(message.label): \(reason)")
-                    #expect(message.mentions.isEmpty || reason.contains(message.mentions), "\(message.label): \(reason)")
-                    #expect(delivery.properties.headers["x-original-queue"]?.stringValue == names.orderEventsQueue)
-                    #expect(delivery.body == Array(message.body.utf8), "the original body is kept")
-                    #expect(delivery.properties.appID == "order-service", "the original properties are kept")
-                    #expect(delivery.routingKey == deadQueue)
+                    try await Self.publish(Array(message.body.utf8), label: message.label, to: names, on: connection)
                 }
-                #expect(try await Self.status(database).deadLettered == Int64(poison.count))
+                try await Self.publish(try Self.body(eventID: UUID(), order: valid), label: "valid", to: names, on: connection)
+                let done = try await eventually {
+                    let status = try await Self.status(database)
+                    return status.deadLettered == Int64(poison.count) && status.processed == 1
+                }
+                let reached = try await Self.status(database)
+                #expect(done, "status: \(reached)")
             }
+            #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "poison was acked, not left to loop")
+            #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [valid.id])
+
+            let dead = try await drainQueue(deadQueue, on: connection)
+            #expect(dead.count == poison.count)
+            for message in poison {
+                guard let delivery = dead.first(where: { $0.properties.messageID == message.label }) else {
+                    Issue.record("\(message.label) is not in \(deadQueue)")
+                    continue
+                }
+                let reason = delivery.properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
+                #expect(reason.hasPrefix(message.reason + ": "), "\(message.label): \(reason)")
+                #expect(message.mentions.isEmpty || reason.contains(message.mentions), "\(message.label): \(reason)")
+                #expect(delivery.properties.headers["x-original-queue"]?.stringValue == names.orderEventsQueue)
+                #expect(delivery.body == Array(message.body.utf8), "the original body is kept")
+                #expect(delivery.properties.appID == "order-service", "the original properties are kept")
+                #expect(delivery.routingKey == deadQueue)
+            }
+            #expect(try await Self.status(database).deadLettered == Int64(poison.count))
         }
     }
 
     @Test("an event whose apply keeps failing is rolled back each time, then dead-lettered as processing-failed")
     func processingFailed() async throws {
-        let names = TestEnvironment.uniqueNames()
-        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let failing = Self.order(amount: OrderReplicaHandler.unprocessableAmount)
-                let fine = Self.order()
-                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 2) {
-                    try await Self.publish(try Self.body(eventID: UUID(), order: failing), label: "failing", to: names, on: connection)
-                    try await Self.publish(try Self.body(eventID: UUID(), order: fine), label: "fine", to: names, on: connection)
-                    // Five attempts with backoff (0.1 + 0.2 + 0.4 + 0.8 s at most) fit well within the wait.
-                    let done = try await eventually(timeout: .seconds(15)) {
-                        let status = try await Self.status(database)
-                        return status.deadLettered == 1 && status.processed == 1
-                    }
-                    let reached = try await Self.status(database)
-                    #expect(done, "status: \(reached)")
+        try await withDatabaseAndBroker { names, database, connection in
+            let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+            let failing = Self.order(amount: OrderReplicaHandler.unprocessableAmount)
+            let fine = Self.order()
+            try await Self.withConsumer(names, database: database, connection: connection, concurrency: 2) {
+                try await Self.publish(try Self.body(eventID: UUID(), order: failing), label: "failing", to: names, on: connection)
+                try await Self.publish(try Self.body(eventID: UUID(), order: fine), label: "fine", to: names, on: connection)
+                // Five attempts with backoff (0.1 + 0.2 + 0.4 + 0.8 s at most) fit well within the wait.
+                let done = try await eventually(timeout: .seconds(15)) {
+                    let status = try await Self.status(database)
+                    return status.deadLettered == 1 && status.processed == 1
                 }
-                #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [fine.id])
-                #expect(
-                    try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 1, "the failed attempts left no inbox row")
-                let dead = try await drainQueue(deadQueue, on: connection)
-                try #require(dead.count == 1)
-                let reason = dead[0].properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
-                #expect(reason.hasPrefix("processing-failed: "), "\(reason)")
-                #expect(reason.contains("the test handler refuses this order"), "\(reason)")
-                #expect(dead[0].properties.messageID == "failing")
+                let reached = try await Self.status(database)
+                #expect(done, "status: \(reached)")
             }
+            #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [fine.id])
+            #expect(
+                try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 1, "the failed attempts left no inbox row")
+            let dead = try await drainQueue(deadQueue, on: connection)
+            try #require(dead.count == 1)
+            let reason = dead[0].properties.headers["x-dead-letter-reason"]?.stringValue ?? ""
+            #expect(reason.hasPrefix("processing-failed: "), "\(reason)")
+            #expect(reason.contains("the test handler refuses this order"), "\(reason)")
+            #expect(dead[0].properties.messageID == "failing")
         }
     }
 
     @Test("a consumer cancelled in the middle of an event leaves it in the queue, not in the dead-letter queue")
     func cancelledMidEvent() async throws {
-        let names = TestEnvironment.uniqueNames()
-        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1
-                )
-                try await connection.declare(configuration.topology)
-                // The dead-letter publisher outlives the consumer, as it may in a service group.
-                let (publisher, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
-                let slow = Self.order(amount: OrderReplicaHandler.slowAmount)
-                try await withRunning([publisher]) {
-                    try await withRunning([consumer]) {
-                        try await Self.publish(try Self.body(eventID: UUID(), order: slow), label: "slow", to: names, on: connection)
-                        let started = try await eventually {
-                            try await database.query(
-                                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)'"
-                            )[0].decode(0, as: Int64.self) == 1
-                        }
-                        try #require(started, "the handler never started the slow event")
+        try await withDatabaseAndBroker { names, database, connection in
+            let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1
+            )
+            try await connection.declare(configuration.topology)
+            // The dead-letter publisher outlives the consumer, as it may in a service group.
+            let (publisher, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
+            let slow = Self.order(amount: OrderReplicaHandler.slowAmount)
+            try await withRunning([publisher]) {
+                try await withRunning([consumer]) {
+                    try await Self.publish(try Self.body(eventID: UUID(), order: slow), label: "slow", to: names, on: connection)
+                    let started = try await eventually {
+                        try await database.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(30)'"
+                        )[0].decode(0, as: Int64.self) == 1
                     }
-                    // The consumer has stopped; give a wrongly dead-lettered message time to arrive.
-                    let deadLettered = try await eventually(timeout: .seconds(2)) {
-                        try await connection.messageCount(queue: deadQueue) > 0
-                    }
-                    #expect(!deadLettered, "a valid event was dead-lettered because its consumer was cancelled")
+                    try #require(started, "the handler never started the slow event")
                 }
-                #expect(try await Self.status(database).deadLettered == 0)
-                let requeued = try await eventually { try await connection.messageCount(queue: names.orderEventsQueue) == 1 }
-                #expect(requeued, "the unfinished event went back to its queue")
-                #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 0)
+                // The consumer has stopped; give a wrongly dead-lettered message time to arrive.
+                let deadLettered = try await eventually(timeout: .seconds(2)) {
+                    try await connection.messageCount(queue: deadQueue) > 0
+                }
+                #expect(!deadLettered, "a valid event was dead-lettered because its consumer was cancelled")
             }
+            #expect(try await Self.status(database).deadLettered == 0)
+            let requeued = try await eventually { try await connection.messageCount(queue: names.orderEventsQueue) == 1 }
+            #expect(requeued, "the unfinished event went back to its queue")
+            #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 0)
         }
     }
 
     @Test("concurrent deliveries of duplicates and replays still write each record once")
     func concurrentDuplicates() async throws {
-        let names = TestEnvironment.uniqueNames()
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let orders = (0..<40).map { _ in Self.order() }
-                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 8) {
-                    for body in try Self.backlog(orders) {
-                        try await Self.publish(body, label: "while running", to: names, on: connection)
-                    }
-                    try await Self.expectConsumed(120, in: database)
+        try await withDatabaseAndBroker { names, database, connection in
+            let orders = (0..<40).map { _ in Self.order() }
+            try await Self.withConsumer(names, database: database, connection: connection, concurrency: 8) {
+                for body in try Self.backlog(orders) {
+                    try await Self.publish(body, label: "while running", to: names, on: connection)
                 }
-                try await Self.expectBacklogApplied(orders, in: database)
+                try await Self.expectConsumed(120, in: database)
             }
+            try await Self.expectBacklogApplied(orders, in: database)
         }
     }
 
     @Test("a backlog drains through the batching workers, duplicates and replays included")
     func backlogThroughWorkers() async throws {
-        let names = TestEnvironment.uniqueNames()
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let orders = (0..<60).map { _ in Self.order() }
-                try await Self.withConsumer(
-                    names, database: database, connection: connection, concurrency: 2, batchSize: 50, waiting: try Self.backlog(orders)
-                ) {
-                    try await Self.expectConsumed(180, in: database)
-                }
-                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
-                try await Self.expectBacklogApplied(orders, in: database)
+        try await withDatabaseAndBroker { names, database, connection in
+            let orders = (0..<60).map { _ in Self.order() }
+            try await Self.withConsumer(
+                names, database: database, connection: connection, concurrency: 2, batchSize: 50, waiting: try Self.backlog(orders)
+            ) {
+                try await Self.expectConsumed(180, in: database)
             }
+            #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "every delivery was acked")
+            try await Self.expectBacklogApplied(orders, in: database)
         }
     }
 
     @Test("one batch is one transaction, with the outcomes of applying its events one at a time")
     func oneBatchOneTransaction() async throws {
-        let names = TestEnvironment.uniqueNames()
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
-                )
-                try await connection.declare(configuration.topology)
-                let orders = (0..<60).map { _ in Self.order() }
-                for body in try Self.backlog(orders) {
-                    try await Self.publish(body, label: "waiting", to: names, on: connection)
-                }
-                // Fetched by hand, so that the batch is exactly these 180 deliveries, whatever the timing.
-                var deliveries: [AMQPDelivery] = []
-                while deliveries.count < 180, let delivery = try await connection.get(queue: names.orderEventsQueue) {
-                    deliveries.append(delivery)
-                }
-                try #require(deliveries.count == 180)
-                let (_, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
-                await consumer.process(deliveries, logger: TestEnvironment.logger)
-
-                try await Self.expectBacklogApplied(orders, in: database)
-                // Rows written by one transaction share its id (xmin).
-                let transactions = try await database.query("SELECT count(DISTINCT xmin::text) FROM inbox")[0].decode(0, as: Int64.self)
-                #expect(transactions == 1, "120 inbox rows in \(transactions) transactions")
-                let acked = try await eventually { try await connection.messageCount(queue: names.orderEventsQueue) == 0 }
-                #expect(acked, "every delivery of the batch was acked after its commit")
+        try await withDatabaseAndBroker { names, database, connection in
+            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
+            )
+            try await connection.declare(configuration.topology)
+            let orders = (0..<60).map { _ in Self.order() }
+            for body in try Self.backlog(orders) {
+                try await Self.publish(body, label: "waiting", to: names, on: connection)
             }
+            // Fetched by hand, so that the batch is exactly these 180 deliveries, whatever the timing.
+            var deliveries: [AMQPDelivery] = []
+            while deliveries.count < 180, let delivery = try await connection.get(queue: names.orderEventsQueue) {
+                deliveries.append(delivery)
+            }
+            try #require(deliveries.count == 180)
+            let (_, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
+            await consumer.process(deliveries, logger: TestEnvironment.logger)
+
+            try await Self.expectBacklogApplied(orders, in: database)
+            // Rows written by one transaction share its id (xmin).
+            let transactions = try await database.query("SELECT count(DISTINCT xmin::text) FROM inbox")[0].decode(0, as: Int64.self)
+            #expect(transactions == 1, "120 inbox rows in \(transactions) transactions")
+            let acked = try await eventually { try await connection.messageCount(queue: names.orderEventsQueue) == 0 }
+            #expect(acked, "every delivery of the batch was acked after its commit")
         }
     }
 
@@ -410,30 +389,27 @@ struct ReplicaConsumerTests {
 
     @Test("one event that cannot be applied does not hold back the rest of its batch")
     func failingEventInBatch() async throws {
-        let names = TestEnvironment.uniqueNames()
-        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        try await withTestDatabase { database, _ in
-            try await withBroker(names) { connection in
-                let fine = (0..<30).map { _ in Self.order() }
-                let failing = Self.order(amount: OrderReplicaHandler.unprocessableAmount)
-                var waiting = try fine.prefix(15).map { try Self.body(eventID: UUID(), order: $0) }
-                waiting.append(try Self.body(eventID: UUID(), order: failing))
-                waiting += try fine.dropFirst(15).map { try Self.body(eventID: UUID(), order: $0) }
-                try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1, batchSize: 50, waiting: waiting) {
-                    let done = try await eventually(timeout: .seconds(15)) {
-                        let status = try await Self.status(database)
-                        return status.deadLettered == 1 && status.processed == 30
-                    }
-                    let reached = try await Self.status(database)
-                    #expect(done, "status: \(reached)")
+        try await withDatabaseAndBroker { names, database, connection in
+            let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+            let fine = (0..<30).map { _ in Self.order() }
+            let failing = Self.order(amount: OrderReplicaHandler.unprocessableAmount)
+            var waiting = try fine.prefix(15).map { try Self.body(eventID: UUID(), order: $0) }
+            waiting.append(try Self.body(eventID: UUID(), order: failing))
+            waiting += try fine.dropFirst(15).map { try Self.body(eventID: UUID(), order: $0) }
+            try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1, batchSize: 50, waiting: waiting) {
+                let done = try await eventually(timeout: .seconds(15)) {
+                    let status = try await Self.status(database)
+                    return status.deadLettered == 1 && status.processed == 30
                 }
-                #expect(try await Self.status(database).replica == TableDigest(ids: fine.map(\.id)))
-                #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 30)
-                let dead = try await drainQueue(deadQueue, on: connection)
-                try #require(dead.count == 1)
-                #expect(dead[0].properties.headers["x-dead-letter-reason"]?.stringValue?.hasPrefix("processing-failed: ") == true)
-                #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0)
+                let reached = try await Self.status(database)
+                #expect(done, "status: \(reached)")
             }
+            #expect(try await Self.status(database).replica == TableDigest(ids: fine.map(\.id)))
+            #expect(try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 30)
+            let dead = try await drainQueue(deadQueue, on: connection)
+            try #require(dead.count == 1)
+            #expect(dead[0].properties.headers["x-dead-letter-reason"]?.stringValue?.hasPrefix("processing-failed: ") == true)
+            #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0)
         }
     }
 

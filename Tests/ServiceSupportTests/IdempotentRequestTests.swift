@@ -52,7 +52,7 @@ struct IdempotentRequestTests {
                 let error = try await #require(throws: IdempotencyError.self) {
                     try await database.withTransaction { try await request.claim(on: $0) }
                 }
-                let problem = Problem.idempotency(error)
+                let problem = error.problem
                 #expect(problem.status == 422)
                 #expect(problem.code == "idempotency-key-reused")
             }
@@ -84,7 +84,7 @@ struct IdempotentRequestTests {
             let error = try await #require(throws: IdempotencyError.self) {
                 try await database.withTransaction { try await request.claim(on: $0) }
             }
-            let problem = Problem.idempotency(error)
+            let problem = error.problem
             #expect(problem.status == 409)
             #expect(problem.code == "idempotency-key-in-progress")
         }

@@ -12,13 +12,10 @@
 
 /// `amqp_login` with PLAIN credentials and fixed arguments: the C function is
 /// variadic, which Swift cannot call.
-amqp_rpc_reply_t camqp_login_plain(amqp_connection_state_t state,
-                                   const char *vhost,
-                                   int channel_max,
-                                   int frame_max,
-                                   int heartbeat,
-                                   const char *user,
-                                   const char *password);
+static inline amqp_rpc_reply_t camqp_login_plain(amqp_connection_state_t state, const char *vhost, int channel_max,
+                                                 int frame_max, int heartbeat, const char *user, const char *password) {
+    return amqp_login(state, vhost, channel_max, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+}
 
 // Method ids and property flags are #defines with casts, which Swift does not
 // import; re-export them as constants.
