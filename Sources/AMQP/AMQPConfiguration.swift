@@ -26,7 +26,7 @@ public struct AMQPConfiguration: Sendable {
     /// First delay before reconnecting (``AMQPPublisher``, ``AMQPConsumer``); it doubles per failed attempt.
     public var reconnectInitialDelay: Duration = .milliseconds(100)
     /// Cap of the reconnect delay.
-    public var reconnectMaximumDelay: Duration = .seconds(10)
+    public var reconnectMaximumDelay: Duration = .seconds(2)
 
     /// Creates a configuration from its parts.
     public init(host: String = "127.0.0.1", port: Int = 5672, user: String = "guest", password: String = "guest", virtualHost: String = "/") {

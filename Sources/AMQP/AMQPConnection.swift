@@ -36,6 +36,10 @@ public final class AMQPConnection: Sendable {
     /// Whether the connection is still usable (false once it failed or was closed).
     public var isOpen: Bool { loop.isOpen }
 
+    /// Whether the broker blocks publishing on this connection (connection.blocked, sent during a
+    /// memory or disk alarm); publishes fail at once with `.blocked` until it lifts.
+    public var isBlocked: Bool { loop.isBlocked }
+
     /// Declares exchanges, then queues, then bindings; idempotent when they exist with the same settings.
     ///
     /// - Throws: ``AMQPError`` `.channelClosed` with reply code 406 (PRECONDITION_FAILED) when one

@@ -76,6 +76,10 @@ final class AMQPConnectionHandle: @unchecked Sendable {
             let cause = status == AMQP_STATUS_SOCKET_ERROR.rawValue ? "connection refused or host unreachable" : Self.statusText(status)
             throw AMQPError(.connectionRefused, "cannot connect to \(endpoint): \(cause)")
         }
+        // A send that cannot proceed (the broker stopped reading: a resource alarm, a dead peer
+        // whose window is full) fails after the confirm timeout instead of blocking the thread.
+        var sendTimeout = timeval(configuration.confirmTimeout)
+        _ = setsockopt(amqp_get_sockfd(state), SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
         var handshakeTimeout = timeval(configuration.connectTimeout)
         try check(amqp_set_handshake_timeout(state, &handshakeTimeout), "setting the handshake timeout")
         var rpcTimeout = timeval(configuration.rpcTimeout)
@@ -257,7 +261,7 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         var properties = try scratch.properties(message.properties)
         let status = message.body.withUnsafeBytes { body in
             amqp_basic_publish(
-                state, Self.channel, exchange, routingKey, 0, 0, &properties,
+                state, Self.channel, exchange, routingKey, message.mandatory ? 1 : 0, 0, &properties,
                 amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
         }
         try check(status, "basic.publish to '\(message.exchange)'")

@@ -48,6 +48,7 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         var commands: [Command] = []
         var wakePending = false
         var closeRequested = false
+        var blocked = false
         var closeWaiters: [CheckedContinuation<AMQPError?, Never>] = []
     }
 
@@ -76,6 +77,8 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     private struct Unconfirmed {
         var tag: UInt64
         var batch: PublishBatch
+        /// The message's position in its batch.
+        var index: Int
         var settled = false
     }
 
@@ -173,6 +176,12 @@ final class AMQPConnectionLoop: @unchecked Sendable {
                     fail: { continuation.resume(throwing: $0) }
                 ))
         }
+    }
+
+    /// Whether the broker has blocked the connection (connection.blocked: a memory or disk alarm);
+    /// publishes fail with ``AMQPError/Code/blocked`` until it unblocks it.
+    var isBlocked: Bool {
+        shared.withLock { $0.blocked }
     }
 
     /// Whether ``requestClose()`` was called.
@@ -334,7 +343,14 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         publishQueue.append(batch)
     }
 
+    private static let blockedError = AMQPError(.blocked, "the broker blocked publishing (connection.blocked: a memory or disk alarm)")
+
     private func pumpPublishes() throws {
+        if isBlocked {
+            // Nothing sent would be read; fail what waits, so the caller retries later instead of holding on.
+            for batch in publishQueue where batch.nextIndex == 0 { batch.finish(.failure(Self.blockedError)) }
+            publishQueue.removeAll { $0.isFinished }
+        }
         let window = max(1, configuration.confirmWindow)
         while unconfirmed.count < window, let batch = publishQueue.first {
             if batch.isFinished || batch.allSent {
@@ -343,7 +359,7 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             }
             try handle.publish(batch.messages[batch.nextIndex])
             if unconfirmed.isEmpty { lastConfirmProgress = .now }
-            unconfirmed.append(Unconfirmed(tag: nextDeliveryTag, batch: batch))
+            unconfirmed.append(Unconfirmed(tag: nextDeliveryTag, batch: batch, index: batch.nextIndex))
             nextDeliveryTag += 1
             batch.nextIndex += 1
             batch.unconfirmed += 1
@@ -383,6 +399,21 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         } else if batch.allSent && batch.unconfirmed == 0 {
             batch.finish(.success(()))
         }
+    }
+
+    /// A mandatory message came back unroutable (its confirm follows): fail its batch. The message is
+    /// found by its `message_id`, else by exchange and routing key, among those awaiting a confirm.
+    private func returnedUnroutable(exchange: String, routingKey: String, messageID: String?, reason: String) {
+        let entry = unconfirmed.first { entry in
+            let message = entry.batch.messages[entry.index]
+            guard !entry.settled, message.exchange == exchange, message.routingKey == routingKey else { return false }
+            return messageID == nil || message.properties.messageID == messageID
+        }
+        logger.warning(
+            "AMQP message returned as unroutable",
+            metadata: ["amqp.exchange": "\(exchange)", "amqp.message_id": "\(messageID ?? "")", "amqp.reply": "\(reason)"])
+        entry?.batch.finish(
+            .failure(AMQPError(.unroutable, "no queue is bound to exchange '\(exchange)' for routing key '\(routingKey)' (\(reason))")))
     }
 
     private func checkConfirmTimeout() throws {
@@ -441,10 +472,10 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             }
         case CAMQP_BASIC_RETURN_METHOD:
             let returned = try decoded(method, as: amqp_basic_return_t.self)
-            _ = try handle.readContent(context: "basic.return")
-            logger.warning(
-                "AMQP message returned as unroutable",
-                metadata: ["amqp.exchange": "\(returned.exchange.string)", "amqp.reply_text": "\(returned.reply_text.string)"])
+            let (_, properties) = try handle.readContent(context: "basic.return")
+            returnedUnroutable(
+                exchange: returned.exchange.string, routingKey: returned.routing_key.string, messageID: properties.messageID,
+                reason: "\(returned.reply_code) \(returned.reply_text.string)")
         case CAMQP_CHANNEL_CLOSE_METHOD, CAMQP_CONNECTION_CLOSE_METHOD:
             _ = handle.acceptServerClose(method, context: "broker request")
         case CAMQP_BASIC_CANCEL_METHOD:
@@ -454,8 +485,10 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             consumer = nil
         case CAMQP_CONNECTION_BLOCKED_METHOD:
             logger.warning("AMQP connection blocked by the broker (resource alarm)")
+            shared.withLock { $0.blocked = true }
         case CAMQP_CONNECTION_UNBLOCKED_METHOD:
             logger.info("AMQP connection unblocked by the broker")
+            shared.withLock { $0.blocked = false }
         default:
             logger.debug("AMQP frame ignored", metadata: ["amqp.method": "\(method.id)", "amqp.channel": "\(frame.channel)"])
         }

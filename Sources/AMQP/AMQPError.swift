@@ -8,7 +8,7 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case connectionRefused, authenticationFailed, accessRefused, channelClosed, connectionClosed
-            case timeout, nacked, invalidConfiguration, protocolError, shutdown
+            case timeout, nacked, unroutable, blocked, invalidConfiguration, protocolError, shutdown
         }
 
         private let base: Base
@@ -28,6 +28,10 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code(.timeout)
         /// The broker answered a published message with basic.nack: it did not take responsibility for it.
         public static let nacked = Code(.nacked)
+        /// A mandatory message reached no queue (basic.return with 312 NO_ROUTE): nobody would have received it.
+        public static let unroutable = Code(.unroutable)
+        /// The broker blocked the connection (connection.blocked: a memory or disk alarm) and takes no publishes until it lifts.
+        public static let blocked = Code(.blocked)
         /// The configuration (usually the URL) is not valid.
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The broker or the library broke the protocol, or rabbitmq-c failed unexpectedly.
@@ -63,6 +67,13 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
 
     /// Whether the connection that raised this error can no longer be used.
     var isConnectionFatal: Bool {
-        code != .nacked && code != .channelClosed && code != .invalidConfiguration
+        ![.nacked, .unroutable, .blocked, .channelClosed, .invalidConfiguration].contains(code)
+    }
+
+    /// Whether the broker refused this one message (a basic.nack, or a channel closed with
+    /// 406 PRECONDITION_FAILED, e.g. a message larger than its `max_message_size`): publishing
+    /// the same message again will most likely fail the same way.
+    public var isRefusal: Bool {
+        code == .nacked || (code == .channelClosed && replyCode == 406)
     }
 }

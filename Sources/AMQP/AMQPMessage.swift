@@ -8,12 +8,19 @@ public struct AMQPMessage: Sendable {
     public var body: [UInt8]
     /// Content type, persistence, ids, headers, ...
     public var properties: AMQPProperties
+    /// Whether the broker must route the message to at least one queue: an unroutable mandatory
+    /// message is returned (basic.return) and its publish fails with ``AMQPError/Code/unroutable``
+    /// instead of being confirmed and dropped.
+    public var mandatory: Bool
 
     /// Creates a message.
-    public init(exchange: String, routingKey: String = "", body: [UInt8], properties: AMQPProperties = AMQPProperties()) {
+    public init(
+        exchange: String, routingKey: String = "", body: [UInt8], properties: AMQPProperties = AMQPProperties(), mandatory: Bool = false
+    ) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
         self.properties = properties
+        self.mandatory = mandatory
     }
 }

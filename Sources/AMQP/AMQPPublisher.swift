@@ -46,6 +46,11 @@ public final class AMQPPublisher: Service, Sendable {
         state.withLock { $0.connection?.isOpen ?? false }
     }
 
+    /// Whether the broker blocks this publisher's connection (a memory or disk alarm, for readiness and metrics).
+    public var isBlocked: Bool {
+        state.withLock { $0.connection?.isBlocked ?? false }
+    }
+
     /// Keeps a connection open (reconnecting with backoff when it drops) until graceful shutdown
     /// or cancellation, then closes it.
     public func run() async throws {
@@ -70,7 +75,9 @@ public final class AMQPPublisher: Service, Sendable {
         do {
             try await connection.publish(messages)
         } catch let error as AMQPError {
-            if error.isConnectionFatal || !connection.isOpen {
+            // 404 NOT_FOUND: an exchange was deleted under the connection. Reconnecting declares the
+            // topology again, so the next publish finds it (the loop alone would only reopen the channel).
+            if error.isConnectionFatal || !connection.isOpen || error.replyCode == 404 {
                 await drop(connection)
             }
             throw error

@@ -158,3 +158,14 @@ extension ServiceClients {
         }
     }
 }
+
+extension ServiceClients {
+    /// `POST /replication/outbox/retry-parked` of one service; how many rows went back to its relay.
+    public func retryParkedOutboxRows(of service: Service) async throws -> Int {
+        switch try await call(service, { try await client(service).retryParkedOutboxRows() }) {
+        case .ok(let ok): return try ok.body.json.retried
+        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        }
+    }
+}

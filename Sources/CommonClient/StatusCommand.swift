@@ -55,7 +55,8 @@ struct Status: AsyncParsableCommand {
         if let replication = status.replication {
             let outbox = replication.outbox
             lines.append(
-                "  outbox      \(outbox.pending) pending, oldest \(outbox.oldestPendingAgeMs) ms, last published #\(outbox.lastPublishedSequence)")
+                "  outbox      \(outbox.pending) pending, oldest \(outbox.oldestPendingAgeMs) ms, last published #\(outbox.lastPublishedSequence), \(outbox.parked) parked"
+            )
             let consumer = replication.consumer
             lines.append("  consumed    \(consumer.processed) applied, \(consumer.duplicates) duplicates, \(consumer.deadLettered) dead-lettered")
             lines.append("  replica     \(replication.replica.count) records, digest \(replication.replica.digest)")

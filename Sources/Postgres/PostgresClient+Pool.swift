@@ -36,6 +36,9 @@ struct PoolState {
     var nextWaiterID = 0
     /// `close()` calls waiting for the last leased connection to come back.
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
+    /// The last failure to open a connection, and until when a new attempt fails with it at once
+    /// (so that during an outage requests fail fast instead of each waiting for a connect timeout).
+    var connectFailure: (error: any Error, until: ContinuousClock.Instant)?
 
     /// Takes an idle connection or a slot to open one, if there is either.
     mutating func leaseNow(poolSize: Int) -> Lease? {
@@ -90,8 +93,21 @@ extension PostgresClient {
         case .connection(let connection):
             return connection
         case .open:
+            let recentFailure: (any Error)? = self.state.withLock { state in
+                guard let failure = state.connectFailure, ContinuousClock.now < failure.until else { return nil }
+                return failure.error
+            }
+            if let recentFailure {
+                self.slotClosed(wasLeased: false)
+                throw recentFailure
+            }
             return try await self.openLeasedConnection()
         }
+    }
+
+    /// How long after a failed connect new connects fail at once with the same error.
+    private var connectFailureHold: Duration {
+        min(.seconds(1), self.configuration.connectTimeout)
     }
 
     private func waitForLease() async throws -> PoolState.Lease {
@@ -99,6 +115,18 @@ extension PostgresClient {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
+        // The deadline: a waiter still queued when it passes fails with `poolTimeout`.
+        let timeout = Task { [acquireTimeout = self.configuration.acquireTimeout] in
+            try await Task.sleep(for: acquireTimeout)
+            self.removeWaiter(
+                id,
+                failing: PostgresError(
+                    code: .poolTimeout,
+                    message: "no database connection became free within \(acquireTimeout) (all \(self.poolSize) in use)"
+                )
+            )
+        }
+        defer { timeout.cancel() }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<PoolState.Lease, any Error>) in
                 let outcome: Result<PoolState.Lease, any Error>? = self.state.withLock { state in
@@ -115,12 +143,17 @@ extension PostgresClient {
                 }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state -> PoolState.Waiter? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
+            self.removeWaiter(id, failing: CancellationError())
         }
+    }
+
+    /// Fails the waiter `id` with `error` if it is still waiting.
+    private func removeWaiter(_ id: Int, failing error: any Error) {
+        let waiter = self.state.withLock { state -> PoolState.Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
     }
 
     /// Opens a connection in a slot already counted in `opening`, and leases it.
@@ -134,11 +167,13 @@ extension PostgresClient {
             )
         } catch {
             self.logger.debug("PostgreSQL connection failed", metadata: ["db.error": "\(error)"])
+            self.state.withLock { $0.connectFailure = (error, ContinuousClock.now + self.connectFailureHold) }
             self.slotClosed(wasLeased: false)
             throw error
         }
         let connection = PostgresConnection(handle: handle)
         let accepted = self.state.withLock { state in
+            state.connectFailure = nil
             guard state.phase == .running else { return false }
             state.opening -= 1
             state.leased += 1

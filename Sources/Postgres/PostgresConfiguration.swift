@@ -19,6 +19,20 @@ public struct PostgresConfiguration: Sendable {
     public var applicationName: String?
     /// Connects to this database instead of the one named in the connection string, when set.
     public var database: String?
+    /// How long a task waits for a pooled connection when all are in use before it fails with
+    /// ``PostgresError/Code/poolTimeout`` (a transient error: at the HTTP edge a 503).
+    public var acquireTimeout: Duration = .seconds(5)
+    /// The server cancels a statement that runs longer (`statement_timeout`, SQLSTATE 57014);
+    /// zero turns the bound off.
+    public var statementTimeout: Duration = .seconds(30)
+    /// The server ends a session that sits idle inside a transaction this long
+    /// (`idle_in_transaction_session_timeout`); zero turns the bound off.
+    public var idleInTransactionTimeout: Duration = .seconds(60)
+    /// How long sent data may stay unacknowledged by the server's TCP stack before the
+    /// connection counts as dead (libpq `tcp_user_timeout`, with TCP keepalives probing an idle
+    /// connection after the same time). Bounds every wait on a half-open connection: a server
+    /// host that vanished, a cable pulled, a failover behind a virtual address.
+    public var tcpUserTimeout: Duration = .seconds(15)
 
     /// Creates a configuration for `connectionString` with a pool of `poolSize` connections.
     public init(connectionString: String, poolSize: Int = 10) {
@@ -38,12 +52,19 @@ public struct PostgresConfiguration: Sendable {
     /// The connection string is the first `dbname` (libpq expands it); settings that must not be
     /// overridden by it come after it.
     var libpqParameters: [(keyword: String, value: String)] {
-        var seconds = self.connectTimeout.components.seconds
-        if self.connectTimeout.components.attoseconds > 0 {
-            seconds += 1
-        }
+        let keepaliveSeconds = max(1, Self.wholeSeconds(self.tcpUserTimeout) / 3)
         var parameters: [(keyword: String, value: String)] = [
-            ("connect_timeout", String(max(2, seconds))),
+            ("connect_timeout", String(max(2, Self.wholeSeconds(self.connectTimeout)))),
+            ("keepalives", "1"),
+            ("keepalives_idle", String(keepaliveSeconds)),
+            ("keepalives_interval", String(keepaliveSeconds)),
+            ("keepalives_count", "3"),
+            ("tcp_user_timeout", String(Self.milliseconds(self.tcpUserTimeout))),
+            (
+                "options",
+                "-c statement_timeout=\(Self.milliseconds(self.statementTimeout))"
+                    + " -c idle_in_transaction_session_timeout=\(Self.milliseconds(self.idleInTransactionTimeout))"
+            ),
             ("dbname", self.connectionString),
             ("client_encoding", "UTF8"),
         ]
@@ -54,6 +75,20 @@ public struct PostgresConfiguration: Sendable {
             parameters.append(("dbname", database))
         }
         return parameters
+    }
+
+    /// A duration in whole seconds, rounded up.
+    private static func wholeSeconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return attoseconds > 0 ? seconds + 1 : seconds
+    }
+
+    /// A duration in whole milliseconds, rounded up; never negative.
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let remainder = attoseconds / 1_000_000_000_000_000
+        let rounded = attoseconds % 1_000_000_000_000_000 > 0 ? remainder + 1 : remainder
+        return max(0, seconds * 1000 + rounded)
     }
 
     /// The settings libpq will connect with, as parsed from the connection string and this

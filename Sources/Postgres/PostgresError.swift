@@ -7,7 +7,7 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case connectionFailed, connectionLost, server, decoding, poolClosed, migration
-            case invalidConfiguration, transactionAborted, unsupported
+            case invalidConfiguration, transactionAborted, unsupported, poolTimeout
         }
 
         private let base: Base
@@ -34,6 +34,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         public static let transactionAborted = Code(.transactionAborted)
         /// The server answered with something this layer does not handle (for example `COPY`).
         public static let unsupported = Code(.unsupported)
+        /// No pooled connection became free within ``PostgresConfiguration/acquireTimeout``.
+        public static let poolTimeout = Code(.poolTimeout)
 
         public var description: String { self.base.rawValue }
     }
@@ -69,11 +71,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
     /// Whether the failure is about reaching the server rather than about the statement.
     ///
-    /// True for ``Code/connectionFailed`` and ``Code/connectionLost``, SQLSTATE class 08
-    /// (connection exception) and 57P01...57P03 (administrator shutdown, crash shutdown, cannot
-    /// connect now). Such failures are transient: retry with backoff.
+    /// True for ``Code/connectionFailed``, ``Code/connectionLost`` and ``Code/poolTimeout``,
+    /// SQLSTATE class 08 (connection exception) and 57P01...57P03 (administrator shutdown, crash
+    /// shutdown, cannot connect now). Such failures are transient: retry with backoff.
     public var isConnectionFailure: Bool {
-        if self.code == .connectionFailed || self.code == .connectionLost {
+        if self.code == .connectionFailed || self.code == .connectionLost || self.code == .poolTimeout {
             return true
         }
         guard let sqlState = self.sqlState else {
@@ -81,6 +83,35 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         }
         return sqlState.hasPrefix("08") || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
     }
+
+    /// Whether the same work may succeed if simply tried again later: the server was out of reach
+    /// (``isConnectionFailure``) or the statement lost a race or hit a passing condition.
+    ///
+    /// By SQLSTATE: class 08 (connection exception), 40 (transaction rollback: serialization
+    /// failure 40001, deadlock 40P01), 53 (insufficient resources: disk full 53100, out of memory
+    /// 53200, too many connections 53300), 58 (system error, e.g. I/O error), 55P03 (lock not
+    /// available), 55006 (object in use), 57014 (query cancelled: a statement or lock timeout),
+    /// 57P01...57P05 (shutdown, cannot connect now, idle session timeout) and 25006 (read-only
+    /// transaction: a standby during a failover). Anything else (a constraint, a bad value, a
+    /// syntax error) fails the same way every time. Retry transient failures without limit at a
+    /// capped backoff; never dead-letter on them.
+    public var isTransient: Bool {
+        if self.isConnectionFailure {
+            return true
+        }
+        guard let sqlState = self.sqlState else {
+            return false
+        }
+        switch sqlState.prefix(2) {
+        case "08", "40", "53", "58":
+            return true
+        default:
+            return Self.transientStates.contains(sqlState)
+        }
+    }
+
+    /// The single SQLSTATEs outside the transient classes that are transient too.
+    private static let transientStates: Set<String> = ["55P03", "55006", "57014", "57P01", "57P02", "57P03", "57P04", "57P05", "25006"]
 
     public var description: String {
         var text = "PostgresError(code: \(self.code), message: \(self.message)"

@@ -6,7 +6,8 @@ import Synchronization
 /// This is what makes the consumer's batches adaptive: while the workers keep up, each
 /// delivery is taken alone as soon as it arrives (no added latency); when they fall
 /// behind, deliveries pile up and the next worker takes them as one batch. The queue
-/// itself is unbounded; the broker's prefetch bounds what can be in it.
+/// itself is unbounded; the broker's prefetch bounds what can be in it (the consumer
+/// empties it with ``removeAll()`` when the connection its deliveries came from is lost).
 ///
 /// The relay's wake-ups are a `BatchQueue<Void>` taken with no limit: a commit wakes one
 /// idle worker, and any number of commits while all are busy are one pending drain.
@@ -36,6 +37,11 @@ final class BatchQueue<Element: Sendable>: Sendable {
             return state.waiters.removeFirst().continuation
         }
         waiter?.resume(returning: [element])
+    }
+
+    /// Drops the elements not taken yet (the queue stays open).
+    func removeAll() {
+        state.withLock { $0.elements.removeAll() }
     }
 
     /// Ends the queue: waiting and later ``take(max:)`` calls return nil, and elements not

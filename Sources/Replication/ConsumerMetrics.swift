@@ -8,6 +8,8 @@ struct ConsumerMetrics: Sendable {
     let duplicate: Counter
     let replay: Counter
     let lag: Metrics.Timer
+    /// Batches that failed transiently (database down or busy) and are retried.
+    let transientFailures: Counter
 
     init(queue: String) {
         self.queue = queue
@@ -16,6 +18,7 @@ struct ConsumerMetrics: Sendable {
         duplicate = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "duplicate")])
         replay = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "replay")])
         lag = Metrics.Timer(label: "replication_lag_seconds", dimensions: dimensions)
+        transientFailures = Counter(label: "replication_consumer_transient_failures_total", dimensions: dimensions)
         // Registered at zero, so the series exist (and rate() works) before the first poison message.
         for reason in [PoisonMessage.Reason.invalidJSON, .invalidEnvelope, .unknownType, .invalidData, .processingFailed] {
             _ = Counter(label: "replication_events_dead_lettered_total", dimensions: dimensions + [("reason", reason.rawValue)])
@@ -30,6 +33,10 @@ struct ConsumerMetrics: Sendable {
         case .duplicate: duplicate.increment()
         case .replay: replay.increment()
         }
+    }
+
+    func transientFailure() {
+        transientFailures.increment()
     }
 
     func deadLettered(_ reason: PoisonMessage.Reason) {

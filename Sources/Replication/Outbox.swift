@@ -22,4 +22,18 @@ public enum Outbox {
         )
         return try result[0].decode(0, as: Int64.self)
     }
+
+    /// Returns the parked rows (those the broker kept refusing) to the relay: their attempts start
+    /// again from zero. Returns how many; wake the relay afterwards.
+    public static func retryParked(on database: PostgresClient) async throws -> Int {
+        try await database.withConnection { connection in
+            try await connection.query(
+                """
+                UPDATE outbox SET parked_at = NULL, attempts = 0
+                WHERE parked_at IS NOT NULL AND published_at IS NULL
+                RETURNING sequence
+                """
+            ).count
+        }
+    }
 }

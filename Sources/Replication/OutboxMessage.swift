@@ -65,6 +65,7 @@ struct OutboxMessage: Sendable {
             correlationID: requestId,
             headers: table
         )
-        return AMQPMessage(exchange: exchange, routingKey: "", body: try body(), properties: properties)
+        // Mandatory: an event that no queue takes fails its batch instead of being marked published.
+        return AMQPMessage(exchange: exchange, routingKey: "", body: try body(), properties: properties, mandatory: true)
     }
 }

@@ -20,6 +20,13 @@ import ServiceLifecycle
 ///   while one waits for the broker's confirms, another publishes what was committed since.
 /// - While the broker is down, publishing fails, the transaction rolls back, and
 ///   the relay retries with capped backoff: writes go on, the backlog drains later.
+/// - Events are published `mandatory`: an event that no queue takes comes back, fails its
+///   batch, and is retried like a broker outage; it is never marked published.
+/// - A row the broker refuses every time (a basic.nack, a 406 such as a message over the
+///   broker's `max_message_size`) is found by publishing the batch one row at a time, and after
+///   ``Configuration/maxAttempts`` refusals it is parked (`parked_at`, `last_error`): later rows
+///   flow, `/replication/status` and the metrics count it, and ``Outbox/retryParked(on:)``
+///   (`POST /replication/outbox/retry-parked`) gives it back to the relay.
 /// - A crash between the broker's confirm and the commit publishes a row again;
 ///   consumers are idempotent, so that is harmless (at-least-once delivery). For the
 ///   same reason the marking commits without waiting for its WAL flush
@@ -39,18 +46,22 @@ public final class OutboxRelay: Service, Sendable {
         public var pollInterval: Duration = .seconds(1)
         /// The delays between retries of a batch that could not be published.
         public var retry: Backoff = Backoff()
+        /// Refusals of one row by the broker before it is parked.
+        public var maxAttempts: Int = 5
         /// The AMQP `app_id` of the published messages.
         public var appID: String
 
         /// Creates a configuration.
         public init(
-            appID: String, batchSize: Int = 100, concurrency: Int = 1, pollInterval: Duration = .seconds(1), retry: Backoff = Backoff()
+            appID: String, batchSize: Int = 100, concurrency: Int = 1, pollInterval: Duration = .seconds(1), retry: Backoff = Backoff(),
+            maxAttempts: Int = 5
         ) {
             self.appID = appID
             self.batchSize = batchSize
             self.concurrency = concurrency
             self.pollInterval = pollInterval
             self.retry = retry
+            self.maxAttempts = maxAttempts
         }
     }
 
@@ -131,48 +142,111 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Publishes batches until one comes back short, or shutdown begins.
+    ///
+    /// - Throws: what made a batch fail (it rolled back), or ``OutboxRefusal`` after a batch in
+    ///   which the broker refused rows, so that the worker backs off before trying them again.
     func drain() async throws {
-        while try await publishBatch() == configuration.batchSize, !Task.isShuttingDownGracefully {}
+        while true {
+            let outcome = try await publishBatch()
+            if outcome.refused > 0 { throw OutboxRefusal(count: outcome.refused) }
+            if outcome.rows < configuration.batchSize || Task.isShuttingDownGracefully { return }
+        }
     }
 
-    /// Publishes one batch and returns how many rows it held.
-    func publishBatch() async throws -> Int {
+    /// What one batch did.
+    struct BatchOutcome: Equatable {
+        /// The rows it read.
+        var rows: Int
+        /// Of those, the rows the broker refused (counted on the row, parked after ``Configuration/maxAttempts``).
+        var refused: Int
+    }
+
+    /// Publishes one batch: marks the rows the broker confirmed, counts a refusal on each row it
+    /// refused, and parks a row refused ``Configuration/maxAttempts`` times.
+    func publishBatch() async throws -> BatchOutcome {
         try await database.withTransaction { connection in
             try await connection.execute("SET LOCAL synchronous_commit = off")
             let rows = try await connection.query(
                 """
                 SELECT sequence, event_id, event_type, exchange, payload, headers::text, request_id, created_at
                 FROM outbox
-                WHERE published_at IS NULL
+                WHERE published_at IS NULL AND parked_at IS NULL
                 ORDER BY sequence
                 LIMIT $1
                 FOR UPDATE SKIP LOCKED
                 """,
                 [configuration.batchSize]
             )
-            guard !rows.isEmpty else { return 0 }
+            guard !rows.isEmpty else { return BatchOutcome(rows: 0, refused: 0) }
+            let sequences = try rows.map { try $0.decode(0, as: Int64.self) }
             let messages = try rows.map { try OutboxMessage(row: $0).amqpMessage(appID: configuration.appID) }
             let started = ContinuousClock.now
-            try await publisher.publish(messages)
+            var published = sequences
+            var refusals: [(sequence: Int64, error: AMQPError)] = []
+            do {
+                try await publisher.publish(messages)
+            } catch let error as AMQPError where error.isRefusal {
+                // The broker refused a message. One at a time, so only the refused rows stay behind.
+                logger.warning("outbox batch refused by the broker, publishing its rows one at a time", metadata: ["error": "\(error)"])
+                published = []
+                for (sequence, message) in zip(sequences, messages) {
+                    do {
+                        try await publisher.publish([message])
+                        published.append(sequence)
+                    } catch let error as AMQPError where error.isRefusal {
+                        refusals.append((sequence, error))
+                    }
+                }
+            }
             metrics.confirmDuration.recordInterval(since: started)
-            let sequences = try rows.map { try $0.decode(0, as: Int64.self) }
-            try await connection.query(
-                "UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)",
-                [sequences]
-            )
-            metrics.published.increment(by: Int64(rows.count))
+            if !published.isEmpty {
+                try await connection.query(
+                    "UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)",
+                    [published]
+                )
+            }
+            if !refusals.isEmpty {
+                try await recordRefusals(refusals, on: connection)
+            }
+            metrics.published.increment(by: Int64(published.count))
             logger.debug(
                 "outbox batch published",
-                metadata: ["outbox.count": "\(rows.count)", "outbox.last_sequence": "\(sequences.last ?? 0)"]
+                metadata: ["outbox.count": "\(published.count)", "outbox.last_sequence": "\(published.last ?? 0)"]
             )
-            return rows.count
+            return BatchOutcome(rows: rows.count, refused: refusals.count)
+        }
+    }
+
+    /// Counts a refusal on each row, with the broker's reason; parks those refused too often.
+    private func recordRefusals(_ refusals: [(sequence: Int64, error: AMQPError)], on connection: PostgresConnection) async throws {
+        metrics.refused.increment(by: Int64(refusals.count))
+        let parked = try await connection.query(
+            """
+            UPDATE outbox SET attempts = outbox.attempts + 1, last_error = refusal.error,
+                parked_at = CASE WHEN outbox.attempts + 1 >= $3 THEN clock_timestamp() END
+            FROM unnest($1::bigint[], $2::text[]) AS refusal(sequence, error)
+            WHERE outbox.sequence = refusal.sequence
+            RETURNING outbox.sequence, outbox.event_id::text, outbox.parked_at IS NOT NULL
+            """,
+            [refusals.map(\.sequence), refusals.map { "\($0.error)" }, configuration.maxAttempts]
+        )
+        for row in parked where try row.decode(2, as: Bool.self) {
+            let sequence = try row.decode(0, as: Int64.self)
+            let eventID = try row.decode(1, as: String.self)
+            let reason = refusals.first { $0.sequence == sequence }.map { "\($0.error)" } ?? ""
+            logger.error(
+                "outbox row parked: the broker refused it \(configuration.maxAttempts) times",
+                metadata: ["outbox.sequence": "\(sequence)", "event.id": "\(eventID)", "error": "\(reason)"]
+            )
         }
     }
 
     /// Updates the backlog gauges (pending rows, age of the oldest).
     private func recordBacklog() async {
+        metrics.brokerBlocked.record(publisher.isBlocked ? 1 : 0)
         guard let backlog = try? await OutboxBacklog.read(from: database) else { return }
         metrics.pending.record(backlog.pending)
+        metrics.parkedRows.record(backlog.parked)
         metrics.oldestPendingAge.record(Double(backlog.oldestPendingAgeMs) / 1000)
     }
 }

@@ -19,8 +19,9 @@ import ServiceLifecycle
 /// - a poison message (not JSON, unknown type, invalid data) is published to the
 ///   dead-letter exchange with an `x-dead-letter-reason` header, confirmed, counted
 ///   and then acked: the consumer goes on;
-/// - a transient failure (the database is down) is retried with capped backoff,
-///   never acked and never dead-lettered; on shutdown it is nacked back to the queue;
+/// - a transient failure (the database is down, a deadlock, a lock timeout) is retried
+///   with capped backoff without limit, never acked and never dead-lettered; at shutdown
+///   its deliveries go back to the queue with the closed connection (never a requeue loop);
 /// - any other failure of a batch is retried one event at a time, so that only the
 ///   event that fails is dead-lettered (after ``Configuration/maxAttempts``).
 ///
@@ -78,28 +79,41 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 "consumer.batch_size": "\(configuration.batchSize)",
             ]
         )
+        let queue = BatchQueue<AMQPDelivery>()
         let deliveries = AMQPConsumer(
             configuration: amqp,
             topology: configuration.topology,
             queue: configuration.queue,
             prefetch: configuration.prefetch,
-            logger: logger
+            logger: logger,
+            onConnectionChange: { connected in
+                // Deliveries of a lost connection can no longer be acked, and the broker sends them
+                // again on the next: drop those not taken yet, so the queue holds at most one prefetch.
+                if !connected { queue.removeAll() }
+            }
         )
-        let queue = BatchQueue<AMQPDelivery>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<configuration.concurrency {
-                group.addTask { [logger] in
-                    while let batch = await queue.take(max: self.configuration.batchSize) {
-                        await self.process(batch, logger: logger)
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await delivery in deliveries {
+                        queue.push(delivery)
                     }
                 }
+                await withDiscardingTaskGroup { workers in
+                    for _ in 0..<configuration.concurrency {
+                        workers.addTask { [logger] in
+                            while let batch = await queue.take(max: self.configuration.batchSize) {
+                                await self.process(batch, logger: logger)
+                            }
+                        }
+                    }
+                }
+                // The workers finished their batches; closing the connection returns the
+                // deliveries nobody took (and those left unsettled) to the queue.
+                group.cancelAll()
             }
-            for await delivery in deliveries.cancelOnGracefulShutdown() {
-                queue.push(delivery)
-            }
-            // Deliveries not taken yet go back to the queue with the closed connection.
+        } onGracefulShutdown: {
             queue.finish()
-            try await group.waitForAll()
         }
         logger.info("consumer stopped")
     }
@@ -128,14 +142,18 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         }
     }
 
-    /// Applies `items` in one transaction and acks them, retrying while the database is
-    /// unavailable; a batch that fails otherwise is split into single events.
+    /// Applies `items` in one transaction and acks them, retrying without limit while the failure
+    /// is transient (``PostgresError/isTransient``: the database is down, a deadlock, a lock or
+    /// statement timeout); a batch that fails otherwise is split into single events, and a single
+    /// event that keeps failing is dead-lettered after ``Configuration/maxAttempts``.
+    ///
+    /// Nothing is ever requeued: while it retries, the worker holds its deliveries unacked; at
+    /// shutdown it leaves them unsettled, and closing the connection returns them to the queue.
     private func applyWithRetries(_ items: [Item], logger: Logger) async {
         let logger = items.count == 1 ? items[0].logger : logger
         var backoff = configuration.retry
         var attempts = 0
         while true {
-            attempts += 1
             do {
                 let outcomes = try await apply(items.map(\.prepared))
                 for (item, outcome) in zip(items, outcomes) {
@@ -144,9 +162,10 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 }
                 await settle(items, logger: logger) { try await AMQPDelivery.ack($0) }
                 return
-            } catch let error as PostgresError where error.isConnectionFailure {
-                // The own database is down: transient. Retry until it is back, never drop.
-                logger.warning("database unavailable, retrying", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
+            } catch let error as PostgresError where error.isTransient {
+                // Transient: the same batch will succeed later. Retry until it does; never drop it.
+                metrics.transientFailure()
+                logger.warning("database unavailable or busy, retrying", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
             } catch {
                 if items.count > 1 {
                     // One bad event must not hold back the others, nor be dead-lettered with them.
@@ -157,6 +176,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     }
                     return
                 }
+                attempts += 1
                 logger.error("event failed", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
                 if attempts >= configuration.maxAttempts {
                     await deadLetter(items[0].delivery, because: PoisonMessage(.processingFailed, "\(error)"), logger: logger)
@@ -164,9 +184,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 }
             }
             if Task.isShuttingDownGracefully || Task.isCancelled {
-                for item in items {
-                    await settle(item.delivery, logger: logger) { try await $0.nack(requeue: true) }
-                }
+                logger.info("shutting down; unsettled deliveries return to the queue", metadata: ["consumer.batch": "\(items.count)"])
                 return
             }
             try? await backoff.sleep()
@@ -245,15 +263,25 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             exchange: configuration.deadLetterExchange,
             routingKey: configuration.deadLetterRoutingKey,
             body: delivery.body,
-            properties: properties
+            properties: properties,
+            mandatory: true
         )
-        do {
-            try await publisher.publish([message])
-        } catch {
-            // Not confirmed: leave the original in the queue, to be dead-lettered when it comes back.
-            logger.warning("dead-lettering failed, message requeued", metadata: ["error": "\(error)"])
-            await settle(delivery, logger: logger) { try await $0.nack(requeue: true) }
-            return
+        // Retried in place until the broker confirms: the original stays unacked meanwhile, so it is
+        // neither lost nor redelivered in a hot loop (and its delivery count does not grow).
+        var backoff = configuration.retry
+        while true {
+            do {
+                try await publisher.publish([message])
+                break
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled {
+                    logger.info("dead-lettering not confirmed at shutdown; the message returns to the queue", metadata: ["error": "\(error)"])
+                    return
+                }
+                let delay = backoff.next()
+                logger.warning("dead-lettering failed, retrying", metadata: ["error": "\(error)", "retry.in_ms": "\(delay.milliseconds)"])
+                try? await Task.sleep(for: delay)
+            }
         }
         logger.warning("message dead-lettered", metadata: ["dead_letter.reason": "\(poison)"])
         metrics.deadLettered(poison.reason)

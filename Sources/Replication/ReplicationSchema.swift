@@ -60,5 +60,18 @@ public enum ReplicationSchema {
                 );
                 """
         ),
+        Migration(
+            version: 4,
+            name: "parked outbox rows",
+            sql: """
+                ALTER TABLE outbox
+                    ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+                    ADD COLUMN last_error text,
+                    ADD COLUMN parked_at timestamptz;
+                DROP INDEX outbox_pending;
+                CREATE INDEX outbox_pending ON outbox (sequence) WHERE published_at IS NULL AND parked_at IS NULL;
+                CREATE INDEX outbox_parked ON outbox (sequence) WHERE parked_at IS NOT NULL;
+                """
+        ),
     ]
 }

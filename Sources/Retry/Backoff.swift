@@ -12,7 +12,7 @@ public struct Backoff: Sendable {
     private var failures = 0
 
     /// Creates a backoff starting at `initial` and doubling up to `cap`.
-    public init(initial: Duration = .milliseconds(100), cap: Duration = .seconds(10)) {
+    public init(initial: Duration = .milliseconds(100), cap: Duration = .seconds(2)) {
         self.initial = initial
         self.cap = cap
     }

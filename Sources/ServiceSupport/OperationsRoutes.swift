@@ -4,7 +4,8 @@ import Postgres
 import Replication
 
 /// The `operations` endpoints of openapi.yaml, the same in both services:
-/// `GET /health/live`, `GET /health/ready`, `GET /replication/status`, `GET /metrics`.
+/// `GET /health/live`, `GET /health/ready`, `GET /replication/status`,
+/// `POST /replication/outbox/retry-parked`, `GET /metrics`.
 ///
 /// They are plain Hummingbird routes rather than generated handlers so that one
 /// implementation serves both services (each generated module has its own types).
@@ -40,6 +41,9 @@ public struct OperationsRoutes: Sendable {
         }
         router.get("/replication/status") { _, _ in
             ReplicationStatusBody(try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable))
+        }
+        router.post("/replication/outbox/retry-parked") { _, _ in
+            RetriedBody(retried: try await Outbox.retryParked(on: database))
         }
         router.get("/metrics") { _, _ in
             Response(

@@ -26,12 +26,18 @@ public struct Readiness: Sendable {
             _ = try await database.query("SELECT 1")
             databaseState = Dependency(up: true, detail: nil)
         } catch {
-            databaseState = Dependency(up: false, detail: (error as? PostgresError)?.message ?? "\(error)")
+            // Only the kind of failure: libpq's text names hosts, addresses and roles (it goes to the log elsewhere).
+            let kind = (error as? PostgresError).map { "\($0.code)" } ?? "unknown error"
+            databaseState = Dependency(up: false, detail: "unavailable (\(kind))")
         }
-        let brokerUp = publisher.isConnected
-        return Readiness(
-            database: databaseState,
-            broker: Dependency(up: brokerUp, detail: brokerUp ? nil : "not connected; events wait in the outbox")
-        )
+        let broker: Dependency
+        if !publisher.isConnected {
+            broker = Dependency(up: false, detail: "not connected; events wait in the outbox")
+        } else if publisher.isBlocked {
+            broker = Dependency(up: false, detail: "blocked by a broker resource alarm (memory or disk); events wait in the outbox")
+        } else {
+            broker = Dependency(up: true, detail: nil)
+        }
+        return Readiness(database: databaseState, broker: broker)
     }
 }

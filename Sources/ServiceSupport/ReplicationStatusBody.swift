@@ -7,6 +7,7 @@ struct ReplicationStatusBody: ResponseEncodable {
         var pending: Int64
         var oldestPendingAgeMs: Int64
         var lastPublishedSequence: Int64
+        var parked: Int64
     }
 
     struct Consumer: Encodable {
@@ -29,7 +30,8 @@ struct ReplicationStatusBody: ResponseEncodable {
         outbox = Outbox(
             pending: status.outbox.pending,
             oldestPendingAgeMs: status.outbox.oldestPendingAgeMs,
-            lastPublishedSequence: status.outbox.lastPublishedSequence
+            lastPublishedSequence: status.outbox.lastPublishedSequence,
+            parked: status.outbox.parked
         )
         consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
         replica = Digest(count: status.replica.count, digest: status.replica.digest)

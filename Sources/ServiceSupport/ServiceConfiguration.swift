@@ -15,6 +15,10 @@ import Retry
 /// | `DATABASE_URL` | `postgres://<service>:<service>@127.0.0.1:5432/<service>` | the service's own database |
 /// | `DATABASE_POOL_SIZE` | `10` | connections in the pool |
 /// | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | the bound on opening one connection |
+/// | `DATABASE_ACQUIRE_TIMEOUT_MS` | `5000` | the bound on waiting for a pooled connection (then 503) |
+/// | `DATABASE_STATEMENT_TIMEOUT_MS` | `30000` | the server cancels a longer statement (`statement_timeout`); 0 disables |
+/// | `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | `60000` | the server ends a session idle in a transaction this long; 0 disables |
+/// | `DATABASE_TCP_USER_TIMEOUT_MS` | `15000` | a connection whose sent data stays unacknowledged this long is dead (`tcp_user_timeout`, keepalives) |
 /// | `DATABASE_STARTUP_WAIT_MS` | `30000` | how long start-up waits for an unreachable database |
 /// | `DATABASE_MIGRATION_LOCK_KEY` | `8243113893085045108` | the advisory lock that serialises migrations |
 /// | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/%2F` | the broker |
@@ -23,11 +27,12 @@ import Retry
 /// | `AMQP_CONFIRM_TIMEOUT_MS` | `10000` | how long a publish waits for its confirm |
 /// | `AMQP_RPC_TIMEOUT_MS` | `10000` | the bound on a declare, purge or other request |
 /// | `AMQP_CONFIRM_WINDOW` | `128` | messages awaiting their confirm at once |
-/// | `AMQP_RECONNECT_INITIAL_MS` / `AMQP_RECONNECT_MAX_MS` | `100` / `10000` | reconnect backoff |
-/// | `RETRY_INITIAL_MS` / `RETRY_MAX_MS` | `100` / `10000` | backoff of database work that failed (start-up, relay, consumer) |
+/// | `AMQP_RECONNECT_INITIAL_MS` / `AMQP_RECONNECT_MAX_MS` | `100` / `2000` | reconnect backoff |
+/// | `RETRY_INITIAL_MS` / `RETRY_MAX_MS` | `100` / `2000` | backoff of work that failed (start-up, relay, consumer, dead-lettering) |
 /// | `OUTBOX_BATCH_SIZE` | `100` | outbox rows per publish batch |
 /// | `OUTBOX_CONCURRENCY` | `1` | publish batches in flight |
 /// | `OUTBOX_POLL_INTERVAL_MS` | `1000` | how often the relay looks without being woken |
+/// | `OUTBOX_MAX_ATTEMPTS` | `5` | refusals of one row by the broker before it is parked |
 /// | `CONSUMER_PREFETCH` | `100` | unacked deliveries the broker sends ahead |
 /// | `CONSUMER_CONCURRENCY` | `4` | batches applied at once |
 /// | `CONSUMER_BATCH_SIZE` | `50` | the most deliveries in one transaction |
@@ -46,7 +51,7 @@ public struct ServiceConfiguration: Sendable {
 
     /// The service's own database.
     public struct Database: Sendable {
-        /// The pool's settings: `DATABASE_URL`, `DATABASE_POOL_SIZE`, `DATABASE_CONNECT_TIMEOUT_MS`.
+        /// The pool's settings: `DATABASE_URL`, `DATABASE_POOL_SIZE` and the `DATABASE_*_TIMEOUT_MS` deadlines.
         public var postgres: PostgresConfiguration
         /// How long start-up waits for the database to accept connections before the service gives up.
         public var startupWait: Duration
@@ -106,6 +111,11 @@ public struct ServiceConfiguration: Sendable {
             poolSize: try reader.integer("DATABASE_POOL_SIZE", default: 10, in: 1...500)
         )
         postgres.connectTimeout = try reader.milliseconds("DATABASE_CONNECT_TIMEOUT_MS", default: 5000, in: 100...600_000)
+        postgres.acquireTimeout = try reader.milliseconds("DATABASE_ACQUIRE_TIMEOUT_MS", default: 5000, in: 1...600_000)
+        postgres.statementTimeout = try reader.milliseconds("DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, in: 0...86_400_000)
+        postgres.idleInTransactionTimeout = try reader.milliseconds(
+            "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: 60_000, in: 0...86_400_000)
+        postgres.tcpUserTimeout = try reader.milliseconds("DATABASE_TCP_USER_TIMEOUT_MS", default: 15_000, in: 1000...600_000)
         postgres.applicationName = service.rawValue
         database = Database(
             postgres: postgres,
@@ -115,14 +125,15 @@ public struct ServiceConfiguration: Sendable {
         amqp = try Self.amqp(reader)
         retry = Backoff(
             initial: try reader.milliseconds("RETRY_INITIAL_MS", default: 100, in: 1...60_000),
-            cap: try reader.milliseconds("RETRY_MAX_MS", default: 10_000, in: 1...600_000)
+            cap: try reader.milliseconds("RETRY_MAX_MS", default: 2000, in: 1...600_000)
         )
         relay = OutboxRelay.Configuration(
             appID: service.rawValue,
             batchSize: try reader.integer("OUTBOX_BATCH_SIZE", default: 100, in: 1...10000),
             concurrency: try reader.integer("OUTBOX_CONCURRENCY", default: 1, in: 1...64),
             pollInterval: try reader.milliseconds("OUTBOX_POLL_INTERVAL_MS", default: 1000, in: 10...3_600_000),
-            retry: retry
+            retry: retry,
+            maxAttempts: try reader.integer("OUTBOX_MAX_ATTEMPTS", default: 5, in: 1...1000)
         )
         consumer = Consumer(
             prefetch: try reader.integer("CONSUMER_PREFETCH", default: 100, in: 1...65535),
@@ -157,7 +168,7 @@ public struct ServiceConfiguration: Sendable {
         amqp.rpcTimeout = try reader.milliseconds("AMQP_RPC_TIMEOUT_MS", default: 10_000, in: 100...600_000)
         amqp.confirmWindow = try reader.integer("AMQP_CONFIRM_WINDOW", default: 128, in: 1...65535)
         amqp.reconnectInitialDelay = try reader.milliseconds("AMQP_RECONNECT_INITIAL_MS", default: 100, in: 1...60_000)
-        amqp.reconnectMaximumDelay = try reader.milliseconds("AMQP_RECONNECT_MAX_MS", default: 10_000, in: 1...600_000)
+        amqp.reconnectMaximumDelay = try reader.milliseconds("AMQP_RECONNECT_MAX_MS", default: 2000, in: 1...600_000)
         return amqp
     }
 

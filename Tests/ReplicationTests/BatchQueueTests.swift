@@ -29,6 +29,17 @@ struct BatchQueueTests {
         #expect(await queue.take(max: 10) == [43])
     }
 
+    @Test("removeAll drops what waits (deliveries of a lost connection) and the queue goes on")
+    func removeAllDropsWhatWaits() async {
+        let queue = BatchQueue<Int>()
+        for value in 1...3 {
+            queue.push(value)
+        }
+        queue.removeAll()
+        queue.push(4)
+        #expect(await queue.take(max: 10) == [4])
+    }
+
     @Test("finishing wakes waiting workers with nil and drops what was not taken")
     func finishEndsTheWorkers() async {
         let queue = BatchQueue<Int>()

@@ -54,10 +54,10 @@ struct BackoffTests {
         #expect(delay >= .microseconds(62_500))
     }
 
-    @Test("the defaults are 100 ms doubling up to 10 s")
+    @Test("the defaults are 100 ms doubling up to 2 s (work resumes within 2 s of its dependency's return)")
     func defaults() {
         let backoff = Backoff()
         #expect(backoff.initial == .milliseconds(100))
-        #expect(backoff.cap == .seconds(10))
+        #expect(backoff.cap == .seconds(2))
     }
 }

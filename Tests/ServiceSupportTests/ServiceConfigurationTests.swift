@@ -156,15 +156,25 @@ struct ServiceConfigurationTests {
         #expect(defaults.amqp.confirmTimeout == .seconds(10))
         #expect(defaults.amqp.rpcTimeout == .seconds(10))
         #expect(defaults.amqp.connectTimeout == .seconds(5))
-        #expect(defaults.retry.initial == .milliseconds(100) && defaults.retry.cap == .seconds(10))
+        #expect(defaults.retry.initial == .milliseconds(100) && defaults.retry.cap == .seconds(2))
+        #expect(defaults.amqp.reconnectMaximumDelay == .seconds(2))
         #expect(defaults.relay.appID == "order-service")
+        #expect(defaults.relay.maxAttempts == 5)
+        #expect(defaults.database.postgres.acquireTimeout == .seconds(5))
+        #expect(defaults.database.postgres.statementTimeout == .seconds(30))
+        #expect(defaults.database.postgres.idleInTransactionTimeout == .seconds(60))
+        #expect(defaults.database.postgres.tcpUserTimeout == .seconds(15))
 
         let set = try ServiceConfiguration(
             service: .orderService,
             environment: [
                 "DATABASE_STARTUP_WAIT_MS": "1500", "DATABASE_MIGRATION_LOCK_KEY": "-7", "CONSUMER_MAX_ATTEMPTS": "9",
                 "CONSUMER_DELIVERY_LIMIT": "3", "AMQP_HEARTBEAT_MS": "0", "AMQP_CONFIRM_TIMEOUT_MS": "2500", "RETRY_MAX_MS": "800",
+                "OUTBOX_MAX_ATTEMPTS": "3", "DATABASE_ACQUIRE_TIMEOUT_MS": "250", "DATABASE_STATEMENT_TIMEOUT_MS": "0",
             ])
+        #expect(set.relay.maxAttempts == 3)
+        #expect(set.database.postgres.acquireTimeout == .milliseconds(250))
+        #expect(set.database.postgres.statementTimeout == .zero)
         #expect(set.database.startupWait == .milliseconds(1500))
         #expect(set.database.migrationLockKey == -7)
         #expect(set.consumer.maxAttempts == 9)

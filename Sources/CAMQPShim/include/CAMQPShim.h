@@ -10,11 +10,27 @@
 #include <amqp_framing.h>
 #endif
 
-/// `amqp_login` with PLAIN credentials and fixed arguments: the C function is
-/// variadic, which Swift cannot call.
+/// `amqp_login_with_properties` with PLAIN credentials and fixed arguments: the C function is
+/// variadic, which Swift cannot call. Announces the `connection.blocked` capability (rabbitmq-c
+/// announces only `authentication_failure_close` by itself), so that the broker tells the
+/// client when a resource alarm blocks publishing instead of silently not reading its socket.
 static inline amqp_rpc_reply_t camqp_login_plain(amqp_connection_state_t state, const char *vhost, int channel_max,
                                                  int frame_max, int heartbeat, const char *user, const char *password) {
-    return amqp_login(state, vhost, channel_max, frame_max, heartbeat, AMQP_SASL_METHOD_PLAIN, user, password);
+    amqp_table_entry_t capability_entries[2];
+    capability_entries[0].key = amqp_cstring_bytes("connection.blocked");
+    capability_entries[0].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capability_entries[0].value.value.boolean = 1;
+    capability_entries[1].key = amqp_cstring_bytes("consumer_cancel_notify");
+    capability_entries[1].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capability_entries[1].value.value.boolean = 1;
+    amqp_table_entry_t property_entries[1];
+    property_entries[0].key = amqp_cstring_bytes("capabilities");
+    property_entries[0].value.kind = AMQP_FIELD_KIND_TABLE;
+    property_entries[0].value.value.table.num_entries = 2;
+    property_entries[0].value.value.table.entries = capability_entries;
+    amqp_table_t properties = {1, property_entries};
+    return amqp_login_with_properties(state, vhost, channel_max, frame_max, heartbeat, &properties, AMQP_SASL_METHOD_PLAIN, user,
+                                      password);
 }
 
 // Method ids and property flags are #defines with casts, which Swift does not

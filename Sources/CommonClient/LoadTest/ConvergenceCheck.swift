@@ -138,7 +138,7 @@ struct ConvergenceCheck: Sendable {
 extension ClientStatus {
     /// A status with nothing in it, for a service that never answered.
     static let empty = ClientStatus(
-        outbox: .init(pending: 0, oldestPendingAgeMs: 0, lastPublishedSequence: 0),
+        outbox: .init(pending: 0, oldestPendingAgeMs: 0, lastPublishedSequence: 0, parked: 0),
         consumer: .init(processed: 0, duplicates: 0, deadLettered: 0),
         replica: .init(count: 0, digest: "unknown"),
         source: .init(count: 0, digest: "unknown")

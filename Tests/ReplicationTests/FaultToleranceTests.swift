@@ -1,0 +1,185 @@
+import AMQP
+import Contract
+import Foundation
+import Postgres
+import Retry
+import TestSupport
+import Testing
+
+@testable import Replication
+
+/// The guarantees under faults, each shown against the real servers: an event waits for its
+/// first subscriber instead of being lost, a row the broker refuses is parked while later rows
+/// flow, a transient database error never dead-letters a good event, and a failed
+/// dead-lettering is retried in place instead of requeued in a hot loop.
+@Suite("Fault tolerance (PostgreSQL + RabbitMQ)")
+struct FaultToleranceTests {
+    static func relay(
+        _ database: PostgresClient, _ publisher: AMQPPublisher, maxAttempts: Int = 5
+    ) -> OutboxRelay {
+        OutboxRelay(
+            configuration: .init(
+                appID: "customer-service", pollInterval: .milliseconds(50), retry: Backoff(initial: .milliseconds(10), cap: .milliseconds(100)),
+                maxAttempts: maxAttempts),
+            database: database,
+            publisher: publisher,
+            logger: TestEnvironment.logger
+        )
+    }
+
+    static func publisher(_ names: ReplicationNames) throws -> AMQPPublisher {
+        AMQPPublisher(
+            configuration: try TestEnvironment.amqpConfiguration(),
+            topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
+            logger: TestEnvironment.logger
+        )
+    }
+
+    @Test("events published before the subscriber's queue exists wait in the outbox (mandatory), then reach it")
+    func eventsWaitForTheirFirstSubscriber() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let queue = names.prefix + "late-subscriber"
+        try await withTestDatabase { database, _ in
+            try await withBroker(names, extraQueues: [queue]) { connection in
+                let ids = try await appendEvents(5, exchange: names.customerEvents, to: database)
+                let publisher = try Self.publisher(names)
+                try await withRunning([publisher, Self.relay(database, publisher)]) {
+                    // Bounded observation of a negative: the relay gets many tries in 1.5 s.
+                    let marked = try await eventually(timeout: .milliseconds(1500)) { try await pendingCount(database) < 5 }
+                    #expect(!marked, "an event no queue took was marked published: lost for the subscriber that comes later")
+                    try await bindWatchQueue(queue, to: names.customerEvents, on: connection)
+                    let drained = try await eventually { try await pendingCount(database) == 0 }
+                    #expect(drained, "the events did not flow once the subscriber's queue existed")
+                }
+                let received = try await drainQueue(queue, on: connection).compactMap(\.properties.messageID)
+                #expect(received == ids.map(\.lowercased), "every event reached the late subscriber once, in order")
+            }
+        }
+    }
+
+    @Test("a row the broker refuses every time (over max_message_size) is parked with its reason; later rows flow; retry gives it back")
+    func refusedRowIsParked() async throws {
+        let names = TestEnvironment.uniqueNames()
+        let watch = names.prefix + "watch"
+        try await withTestDatabase { database, _ in
+            try await withBroker(names, extraQueues: [watch]) { connection in
+                try await bindWatchQueue(watch, to: names.customerEvents, on: connection)
+                let before = try await appendEvents(2, exchange: names.customerEvents, to: database)
+                // Larger than the local broker's max_message_size (1 MiB, scripts/local-servers).
+                let huge = OutboxEvent(
+                    type: EventType.customerCreated.rawValue, exchange: names.customerEvents,
+                    data: #"{"blob":""# + String(repeating: "x", count: 1_200_000) + #""}"#, requestId: nil)
+                _ = try await database.withTransaction { try await Outbox.append(huge, on: $0) }
+                let after = try await appendEvents(3, exchange: names.customerEvents, to: database)
+
+                let publisher = try Self.publisher(names)
+                try await withRunning([publisher, Self.relay(database, publisher, maxAttempts: 2)]) {
+                    let settled = try await eventually {
+                        let backlog = try await OutboxBacklog.read(from: database)
+                        return backlog.pending == 0 && backlog.parked == 1
+                    }
+                    let backlog = try await OutboxBacklog.read(from: database)
+                    #expect(settled, "backlog: \(backlog)")
+                }
+                let received = try await drainQueue(watch, on: connection).compactMap(\.properties.messageID)
+                #expect(Set(received) == Set((before + after).map(\.lowercased)), "the rows around the refused one flowed")
+                #expect(!received.contains(huge.eventId.lowercased))
+
+                let parked = try await database.query("SELECT event_id, attempts, last_error FROM outbox WHERE parked_at IS NOT NULL")
+                try #require(parked.count == 1)
+                #expect(try parked[0].decode(0, as: UUID.self) == huge.eventId)
+                #expect(try parked[0].decode(1, as: Int32.self) == 2)
+                #expect(try parked[0].decode(2, as: String.self).contains("406"), "the broker's reason is kept on the row")
+
+                #expect(try await Outbox.retryParked(on: database) == 1)
+                let backlog = try await OutboxBacklog.read(from: database)
+                #expect(backlog.parked == 0 && backlog.pending == 1, "the row is the relay's again: \(backlog)")
+            }
+        }
+    }
+
+    @Test("a replica table locked past the statement timeout delays its events; none is dead-lettered")
+    func lockedReplicaTableDeadLettersNothing() async throws {
+        try await withDatabaseAndBroker { names, database, connection in
+            try await withTestDatabaseClient(of: database, statementTimeout: .milliseconds(300)) { impatient in
+                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 2,
+                    retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200))
+                )
+                try await connection.declare(configuration.topology)
+                let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: impatient)
+                try await withRunning([publisher, consumer]) {
+                    let orders = (0..<3).map { _ in ReplicaConsumerTests.order() }
+                    try await database.withTransaction { locker in
+                        try await locker.execute("LOCK TABLE replica_orders IN ACCESS EXCLUSIVE MODE")
+                        for order in orders {
+                            try await ReplicaConsumerTests.publish(
+                                try ReplicaConsumerTests.body(eventID: UUID(), order: order), label: "locked", to: names, on: connection)
+                        }
+                        // Longer than five attempts at 300 ms each with their backoff.
+                        try await locker.query("SELECT pg_sleep(4)")
+                    }
+                    let applied = try await eventually { try await ReplicaConsumerTests.status(database).processed == 3 }
+                    #expect(applied, "the events were not applied after the lock was released")
+                }
+                #expect(try await ReplicaConsumerTests.status(database).deadLettered == 0)
+                #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
+            }
+        }
+    }
+
+    @Test("when dead-lettering fails (no dead-letter queue), the poison waits unacked and arrives with its reason once the queue is back")
+    func failedDeadLetteringIsRetriedInPlace() async throws {
+        try await withDatabaseAndBroker { names, database, connection in
+            let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1,
+                retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200))
+            )
+            try await connection.declare(configuration.topology)
+            let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: database)
+            try await withRunning([publisher, consumer]) {
+                try await Self.poisonWhileTheDeadLetterQueueIsGone(names, configuration, database: database, connection: connection)
+            }
+            let dead = try await drainQueue(deadQueue, on: connection)
+            try #require(dead.count == 1)
+            #expect(dead[0].properties.headers["x-dead-letter-reason"]?.stringValue?.hasPrefix("invalid-json: ") == true)
+            #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0)
+            #expect(try await ReplicaConsumerTests.status(database).deadLettered == 1)
+        }
+    }
+}
+
+extension FaultToleranceTests {
+    /// With the consumer running: deletes the dead-letter queue, sends poison, shows that it is not
+    /// counted as dead-lettered while no queue takes it, then declares the queue again.
+    static func poisonWhileTheDeadLetterQueueIsGone(
+        _ names: ReplicationNames, _ configuration: ReplicaConsumer<OrderReplicaHandler>.Configuration,
+        database: PostgresClient, connection: AMQPConnection
+    ) async throws {
+        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
+        // Once the consumer is connected (it declares its topology then), the dead-letter queue goes away.
+        let valid = try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order())
+        try await ReplicaConsumerTests.publish(valid, label: "valid", to: names, on: connection)
+        let consumed = try await eventually { try await ReplicaConsumerTests.status(database).processed == 1 }
+        try #require(consumed)
+        _ = try await connection.delete(queue: deadQueue)
+        try await ReplicaConsumerTests.publish(Array("not JSON".utf8), label: "poison", to: names, on: connection)
+        // Bounded observation of a negative: the consumer retries the dead-lettering for 1.5 s.
+        try await Task.sleep(for: .milliseconds(1500))
+        let deadLettered = try await ReplicaConsumerTests.status(database).deadLettered
+        #expect(deadLettered == 0, "the poison was counted as dead-lettered although no dead-letter queue took it")
+        try await connection.declare(configuration.topology)
+        let arrived = try await eventually { try await connection.messageCount(queue: deadQueue) == 1 }
+        #expect(arrived, "the poison never reached the dead-letter queue")
+    }
+}
+
+/// A second client on `database`'s database whose statements time out after `statementTimeout`.
+func withTestDatabaseClient<T: Sendable>(
+    of database: PostgresClient, statementTimeout: Duration, _ body: (PostgresClient) async throws -> T
+) async throws -> T {
+    var configuration = database.configuration
+    configuration.statementTimeout = statementTimeout
+    return try await TestDatabase.withClient(configuration, body)
+}
