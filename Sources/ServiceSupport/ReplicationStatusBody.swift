@@ -18,6 +18,11 @@ struct ReplicationStatusBody: ResponseEncodable {
     struct Digest: Encodable {
         var count: Int64
         var digest: String
+
+        init(_ table: TableDigest) {
+            count = table.count
+            digest = table.digest
+        }
     }
 
     var outbox: Outbox
@@ -32,7 +37,7 @@ struct ReplicationStatusBody: ResponseEncodable {
             lastPublishedSequence: status.outbox.lastPublishedSequence
         )
         consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
-        replica = Digest(count: status.replica.count, digest: status.replica.digest)
-        source = Digest(count: status.source.count, digest: status.source.digest)
+        replica = Digest(status.replica)
+        source = Digest(status.source)
     }
 }
