@@ -9,6 +9,8 @@ import Replication
 ///
 /// They are plain Hummingbird routes rather than generated handlers so that one
 /// implementation serves both services (each generated module has its own types).
+/// ``ReplicatingService`` makes them with the memberwise initializer; the table names
+/// are trusted constants.
 public struct OperationsRoutes: Sendable {
     /// The service's name, in the health bodies.
     public var service: String
@@ -20,15 +22,6 @@ public struct OperationsRoutes: Sendable {
     public var ownTable: String
     /// The service's replica of the peer's records.
     public var replicaTable: String
-
-    /// The routes of a service; the table names are trusted constants.
-    public init(service: String, database: PostgresClient, publisher: AMQPPublisher, ownTable: String, replicaTable: String) {
-        self.service = service
-        self.database = database
-        self.publisher = publisher
-        self.ownTable = ownTable
-        self.replicaTable = replicaTable
-    }
 
     /// Adds the routes to `router`.
     public func register(on router: Router<BasicRequestContext>) {

@@ -19,6 +19,11 @@ struct ReplicationStatusBody: ResponseEncodable {
     struct Digest: Encodable {
         var count: Int64
         var digest: String
+
+        init(_ table: TableDigest) {
+            count = table.count
+            digest = table.digest
+        }
     }
 
     var outbox: Outbox
@@ -34,7 +39,7 @@ struct ReplicationStatusBody: ResponseEncodable {
             parked: status.outbox.parked
         )
         consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
-        replica = Digest(count: status.replica.count, digest: status.replica.digest)
-        source = Digest(count: status.source.count, digest: status.source.digest)
+        replica = Digest(status.replica)
+        source = Digest(status.source)
     }
 }

@@ -3,31 +3,28 @@ import Testing
 @testable import AMQP
 
 @Suite struct AMQPConfigurationTests {
-    @Test func parsesAFullURLWithPercentEncodedVirtualHost() throws {
-        let configuration = try AMQPConfiguration(url: "amqp://alice:s%40cret@broker.example:5673/%2F")
-        #expect(configuration.host == "broker.example")
-        #expect(configuration.port == 5673)
-        #expect(configuration.user == "alice")
-        #expect(configuration.password == "s@cret")
-        #expect(configuration.virtualHost == "/")
+    @Test(
+        "the URL sets host, port, user, password and virtual host (percent-decoded); what it leaves out has the defaults",
+        arguments: [
+            ("amqp://alice:s%40cret@broker.example:5673/%2F", "broker.example", 5673, "alice", "s@cret", "/"),
+            ("amqp://localhost", "localhost", 5672, "guest", "guest", "/"),
+            ("amqp://u:p@127.0.0.1:56729/replication", "127.0.0.1", 56729, "u", "p", "replication"),
+        ]
+    )
+    func parsesTheURL(url: String, host: String, port: Int, user: String, password: String, virtualHost: String) throws {
+        let configuration = try AMQPConfiguration(url: url)
+        #expect(configuration.host == host)
+        #expect(configuration.port == port)
+        #expect(configuration.user == user)
+        #expect(configuration.password == password)
+        #expect(configuration.virtualHost == virtualHost)
     }
 
-    @Test func appliesDefaults() throws {
+    @Test func appliesDefaultTimeouts() throws {
         let configuration = try AMQPConfiguration(url: "amqp://localhost")
-        #expect(configuration.host == "localhost")
-        #expect(configuration.port == 5672)
-        #expect(configuration.user == "guest")
-        #expect(configuration.password == "guest")
-        #expect(configuration.virtualHost == "/")
         #expect(configuration.heartbeat == .seconds(30))
         #expect(configuration.connectTimeout == .seconds(5))
         #expect(configuration.confirmTimeout == .seconds(10))
-    }
-
-    @Test func keepsANamedVirtualHost() throws {
-        let configuration = try AMQPConfiguration(url: "amqp://u:p@127.0.0.1:56729/replication")
-        #expect(configuration.virtualHost == "replication")
-        #expect(configuration.port == 56729)
     }
 
     @Test(arguments: [

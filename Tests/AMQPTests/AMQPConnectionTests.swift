@@ -11,34 +11,21 @@ struct AMQPConnectionTests {
     @Test func refusedPortIsConnectionRefused() async throws {
         var configuration = try TestEnvironment.amqpConfiguration()
         configuration.port = try freePort()
-        await #expect {
-            try await withConnection(configuration) { _ in }
-        } throws: { error in
-            let error = try #require(error as? AMQPError)
-            return error.code == .connectionRefused && error.message.contains("\(configuration.port)")
-        }
+        await expectConnectFailure(configuration) { $0.code == .connectionRefused && $0.message.contains("\(configuration.port)") }
     }
 
     @Test func wrongPasswordIsAuthenticationFailed() async throws {
         var configuration = try TestEnvironment.amqpConfiguration()
         configuration.password = "wrong-\(UUID().uuidString)"
-        await #expect {
-            try await withConnection(configuration) { _ in }
-        } throws: { error in
-            let error = try #require(error as? AMQPError)
-            return error.code == .authenticationFailed && error.replyCode == 403 && error.message.contains("ACCESS_REFUSED")
+        await expectConnectFailure(configuration) {
+            $0.code == .authenticationFailed && $0.replyCode == 403 && $0.message.contains("ACCESS_REFUSED")
         }
     }
 
     @Test func unknownVirtualHostIsAccessRefused() async throws {
         var configuration = try TestEnvironment.amqpConfiguration()
         configuration.virtualHost = "no-such-vhost-\(UUID().uuidString.prefix(8))"
-        await #expect {
-            try await withConnection(configuration) { _ in }
-        } throws: { error in
-            let error = try #require(error as? AMQPError)
-            return error.code == .accessRefused && error.message.contains(configuration.virtualHost)
-        }
+        await expectConnectFailure(configuration) { $0.code == .accessRefused && $0.message.contains(configuration.virtualHost) }
     }
 
     @Test func redeclaringAQueueWithOtherArgumentsIsChannelClosed406() async throws {
@@ -225,6 +212,16 @@ struct AMQPConnectionTests {
     }
 
     // MARK: Helpers
+
+    /// Expects connecting with `configuration` to fail with an ``AMQPError`` that `matches`.
+    func expectConnectFailure(
+        _ configuration: AMQPConfiguration, sourceLocation: SourceLocation = #_sourceLocation, _ matches: (AMQPError) -> Bool
+    ) async {
+        let error = await #expect(throws: AMQPError.self, sourceLocation: sourceLocation) {
+            try await withConnection(configuration) { _ in }
+        }
+        #expect(error.map(matches) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+    }
 
     /// Consumes `count` messages from `queue` with an ``AMQPConsumer``, acking each, within 30 s.
     func consume(_ count: Int, from queue: String, topology: AMQPTopology) async throws -> [AMQPDelivery] {

@@ -20,6 +20,21 @@ struct RecordCodingTests {
         try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
+    /// The context of the `dataCorrupted` error that decoding `json` as `type` throws; records
+    /// an issue and throws when decoding throws another error or none.
+    func dataCorruption<T: Decodable>(
+        decoding json: String, as type: T.Type, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> DecodingError.Context {
+        let error = try #require(throws: DecodingError.self, sourceLocation: sourceLocation) {
+            try JSONDecoder().decode(type, from: Data(json.utf8))
+        }
+        guard case .dataCorrupted(let context) = error else {
+            Issue.record("expected dataCorrupted, got \(error)", sourceLocation: sourceLocation)
+            throw error
+        }
+        return context
+    }
+
     @Test("a customer encodes with lowercase id and a millisecond UTC time")
     func customerEncoding() throws {
         let json = try object(try JSONEncoder().encode(Self.customer))
@@ -126,13 +141,7 @@ struct RecordCodingTests {
         let json = """
             {"id":"\(text)","name":"Ada","email":"ada@example.org","creditLimit":0,"createdAt":"2026-11-21T18:00:00.123Z"}
             """
-        let error = try #require(throws: DecodingError.self) {
-            try JSONDecoder().decode(CustomerRecord.self, from: Data(json.utf8))
-        }
-        guard case .dataCorrupted(let context) = error else {
-            Issue.record("expected dataCorrupted, got \(error)")
-            return
-        }
+        let context = try dataCorruption(decoding: json, as: CustomerRecord.self)
         #expect(context.codingPath.map(\.stringValue) == ["id"])
         #expect(context.debugDescription.contains("not a UUID"))
     }
@@ -146,13 +155,7 @@ struct RecordCodingTests {
             {"id":"\(Self.orderID.lowercased)","customerId":"\(Self.customerID.lowercased)","amount":1,
              "status":"created","createdAt":"\(text)"}
             """
-        let error = try #require(throws: DecodingError.self) {
-            try JSONDecoder().decode(OrderRecord.self, from: Data(json.utf8))
-        }
-        guard case .dataCorrupted(let context) = error else {
-            Issue.record("expected dataCorrupted, got \(error)")
-            return
-        }
+        let context = try dataCorruption(decoding: json, as: OrderRecord.self)
         #expect(context.codingPath.map(\.stringValue) == ["createdAt"])
         #expect(context.debugDescription.contains("not an RFC 3339 time"))
     }
@@ -164,27 +167,15 @@ struct RecordCodingTests {
         let badEventID = """
             {"eventId":"nope","type":"order.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":1,"data":\(order)}
             """
-        let eventIDError = try #require(throws: DecodingError.self) {
-            try JSONDecoder().decode(EventEnvelope<OrderRecord>.self, from: Data(badEventID.utf8))
-        }
-        if case .dataCorrupted(let context) = eventIDError {
-            #expect(context.codingPath.map(\.stringValue) == ["eventId"])
-        } else {
-            Issue.record("expected dataCorrupted, got \(eventIDError)")
-        }
+        let eventIDContext = try dataCorruption(decoding: badEventID, as: EventEnvelope<OrderRecord>.self)
+        #expect(eventIDContext.codingPath.map(\.stringValue) == ["eventId"])
 
         let badData = """
             {"eventId":"\(Self.eventID.lowercased)","type":"order.created","occurredAt":"2026-11-21T18:00:00.123Z","sequence":1,
              "data":{"id":"\(Self.orderID.lowercased)","customerId":"x","amount":1,"status":"created","createdAt":"2026-11-21T18:00:00.123Z"}}
             """
-        let dataError = try #require(throws: DecodingError.self) {
-            try JSONDecoder().decode(EventEnvelope<OrderRecord>.self, from: Data(badData.utf8))
-        }
-        if case .dataCorrupted(let context) = dataError {
-            #expect(context.codingPath.map(\.stringValue) == ["data", "customerId"])
-        } else {
-            Issue.record("expected dataCorrupted, got \(dataError)")
-        }
+        let dataContext = try dataCorruption(decoding: badData, as: EventEnvelope<OrderRecord>.self)
+        #expect(dataContext.codingPath.map(\.stringValue) == ["data", "customerId"])
     }
 
     @Test("IgnoredPayload accepts any data, so the envelope can be read before its type is known")

@@ -11,12 +11,8 @@ import Synchronization
 /// without a database; ``CustomerRepository`` itself is tested end to end.
 final class InMemoryCustomerStore: CustomerStore {
     private let customers = Mutex(InMemoryRecords<CustomerRecord>())
-    private let orders = Mutex<[Replicated<OrderRecord>]>([])
-
-    /// Puts a replicated order in place, as the consumer would.
-    func replicate(_ order: OrderRecord) {
-        orders.withLock { $0.append(Replicated(record: order, replicatedAt: Date(), eventId: UUID(), requestId: nil)) }
-    }
+    /// The replica of orders.
+    let replicaOrders = InMemoryReplica<OrderRecord>()
 
     /// The customers created so far.
     var all: [CustomerRecord] { customers.withLock { $0.all } }
@@ -44,10 +40,10 @@ final class InMemoryCustomerStore: CustomerStore {
     }
 
     func replicaOrders(customerId: UUID) async throws -> [Replicated<OrderRecord>] {
-        orders.withLock { $0.filter { $0.record.customerId == customerId } }
+        replicaOrders.records { $0.customerId == customerId }
     }
 
     func replicaOrder(id: UUID) async throws -> Replicated<OrderRecord>? {
-        orders.withLock { $0.first { $0.record.id == id } }
+        replicaOrders.record(id: id)
     }
 }

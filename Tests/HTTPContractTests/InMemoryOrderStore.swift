@@ -11,15 +11,11 @@ import Synchronization
 /// without a database; ``OrderRepository`` itself is tested end to end.
 final class InMemoryOrderStore: OrderStore {
     private let orders = Mutex(InMemoryRecords<OrderRecord>())
-    private let customers = Mutex<[Replicated<CustomerRecord>]>([])
-
-    /// Puts a replicated customer in place, as the consumer would.
-    func replicate(_ customer: CustomerRecord) {
-        customers.withLock { $0.append(Replicated(record: customer, replicatedAt: Date(), eventId: UUID(), requestId: nil)) }
-    }
+    /// The replica of customers (orders are only accepted for customers in it).
+    let replicaCustomers = InMemoryReplica<CustomerRecord>()
 
     func create(_ order: NewOrder, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: OrderRecord, created: Bool) {
-        let known = customers.withLock { $0.contains { $0.record.id == order.customerId } }
+        let known = replicaCustomers.record(id: order.customerId) != nil
         return try orders.withLock { orders in
             if let first = try orders.repeated(idempotency) { return (first, false) }
             guard known else { throw OrderError.unknownCustomer(order.customerId) }
@@ -39,6 +35,6 @@ final class InMemoryOrderStore: OrderStore {
     }
 
     func replicaCustomer(id: UUID) async throws -> Replicated<CustomerRecord>? {
-        customers.withLock { $0.first { $0.record.id == id } }
+        replicaCustomers.record(id: id)
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
 
 /// A router under test, driven without a server (Hummingbird's `.router` testing).
 struct RouterClient {
@@ -45,4 +46,20 @@ struct RouterClient {
             }
         }
     }
+}
+
+/// Expects a 400 problem whose `invalid-params` are exactly `names`.
+func expectInvalidParameters(_ response: RouterClient.Response, _ names: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == 400, sourceLocation: sourceLocation)
+    #expect(response.invalidParameterNames == names, sourceLocation: sourceLocation)
+}
+
+/// Expects a 400 problem+json whose `invalid-params` and `detail` name `field` (among others).
+func expectInvalidBody(_ response: RouterClient.Response, naming field: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(response.status == 400, sourceLocation: sourceLocation)
+    #expect(response.contentType == "application/problem+json", sourceLocation: sourceLocation)
+    #expect(
+        response.invalidParameterNames.contains(field), "invalid-params \(response.invalidParameterNames) should name \(field)",
+        sourceLocation: sourceLocation)
+    #expect((response.json["detail"] as? String)?.contains(field) == true, sourceLocation: sourceLocation)
 }

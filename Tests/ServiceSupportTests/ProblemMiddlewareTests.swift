@@ -41,6 +41,11 @@ struct ProblemMiddlewareTests {
         try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
     }
 
+    /// The response of ``application()`` to `GET path`.
+    func get(_ path: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await application().test(.router) { client in try await client.execute(uri: path, method: .get, headers: headers) }
+    }
+
     @Test("a thrown Problem becomes application/problem+json with status, type, title, detail, invalid-params and requestId")
     func problem() async throws {
         try await application().test(.router) { client in
@@ -78,55 +83,43 @@ struct ProblemMiddlewareTests {
 
     @Test("an unknown error becomes a 500 problem that does not reveal its text")
     func unknownError() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/boom", method: .get) { response in
-                #expect(response.status == .internalServerError)
-                #expect(response.headers[.contentType] == "application/problem+json")
-                let text = String(buffer: response.body)
-                #expect(!text.contains("hunter2"))
-                #expect(!text.contains("db-internal"))
-                let body = try json(response)
-                #expect(body["status"] as? Int == 500)
-                #expect(body["type"] as? String == "/problems/internal")
-                #expect(body["requestId"] as? String == response.headers[Self.headerName])
-            }
-        }
+        let response = try await get("/boom")
+        #expect(response.status == .internalServerError)
+        #expect(response.headers[.contentType] == "application/problem+json")
+        let text = String(buffer: response.body)
+        #expect(!text.contains("hunter2"))
+        #expect(!text.contains("db-internal"))
+        let body = try json(response)
+        #expect(body["status"] as? Int == 500)
+        #expect(body["type"] as? String == "/problems/internal")
+        #expect(body["requestId"] as? String == response.headers[Self.headerName])
     }
 
     @Test("an unreachable database is a 503 problem, without the server's text")
     func databaseDown() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/database-down", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                let body = try json(response)
-                #expect(body["type"] as? String == "/problems/database-unavailable")
-                #expect(!String(buffer: response.body).contains("db-internal"))
-            }
-        }
+        let response = try await get("/database-down")
+        #expect(response.status == .serviceUnavailable)
+        let body = try json(response)
+        #expect(body["type"] as? String == "/problems/database-unavailable")
+        #expect(!String(buffer: response.body).contains("db-internal"))
     }
 
     @Test("an unknown route is a 404 problem")
     func unknownRoute() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/no/such/route", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(response.headers[.contentType] == "application/problem+json")
-                let body = try json(response)
-                #expect(body["status"] as? Int == 404)
-                #expect(response.headers[Self.headerName] != nil)
-            }
-        }
+        let response = try await get("/no/such/route")
+        #expect(response.status == .notFound)
+        #expect(response.headers[.contentType] == "application/problem+json")
+        let body = try json(response)
+        #expect(body["status"] as? Int == 404)
+        #expect(response.headers[Self.headerName] != nil)
     }
 
     @Test("a usable X-Request-ID is echoed and seen by the handler")
     func echoed() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/request-id", method: .get, headers: [Self.headerName: "client-chosen.id_42"]) { response in
-                #expect(response.status == .ok)
-                #expect(response.headers[Self.headerName] == "client-chosen.id_42")
-                #expect(String(buffer: response.body) == "client-chosen.id_42")
-            }
-        }
+        let response = try await get("/request-id", headers: [Self.headerName: "client-chosen.id_42"])
+        #expect(response.status == .ok)
+        #expect(response.headers[Self.headerName] == "client-chosen.id_42")
+        #expect(String(buffer: response.body) == "client-chosen.id_42")
     }
 
     @Test("without an X-Request-ID a lowercase UUID is generated, returned and seen by the handler")
@@ -152,13 +145,10 @@ struct ProblemMiddlewareTests {
         arguments: ["has space", String(repeating: "x", count: 201), "tab\there", "naïve"]
     )
     func replaced(value: String) async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/ok", method: .get, headers: [Self.headerName: value]) { response in
-                #expect(response.status == .ok)
-                let id = try #require(response.headers[Self.headerName])
-                #expect(id != value)
-                #expect(UUID(uuidString: id) != nil, "\(id)")
-            }
-        }
+        let response = try await get("/ok", headers: [Self.headerName: value])
+        #expect(response.status == .ok)
+        let id = try #require(response.headers[Self.headerName])
+        #expect(id != value)
+        #expect(UUID(uuidString: id) != nil, "\(id)")
     }
 }

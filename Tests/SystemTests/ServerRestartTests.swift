@@ -13,9 +13,8 @@ struct ServerRestartTests {
     func brokerDown() async throws {
         let script = try TestEnvironment.serversScript()
         try await withSystem { system in
-            try await run(script: script, "stop-rabbitmq")
-            var ids: [String] = []
-            do {
+            let ids = try await withServerStopped("rabbitmq", script: script) {
+                var ids: [String] = []
                 for index in 0..<25 {
                     ids.append(try await system.clients.createCustomer(name: "Down \(index)", email: "down\(index)@example.com", creditLimit: nil).id)
                 }
@@ -23,11 +22,8 @@ struct ServerRestartTests {
                 #expect(health.status == .ok, "ready means writes are accepted: the broker is not needed")
                 #expect(health.broker?.status == .down)
                 #expect(try await system.clients.replicationStatus(of: .customerService).outbox.pending > 0)
-            } catch {
-                try await run(script: script, "start-rabbitmq")
-                throw error
+                return ids
             }
-            try await run(script: script, "start-rabbitmq")
             let clients = system.clients
             #expect(
                 try await eventually(timeout: .seconds(60)) {
@@ -45,8 +41,7 @@ struct ServerRestartTests {
             let customers = (0..<5).map {
                 CustomerRecord(id: UUID(), name: "Retry \($0)", email: "retry\($0)@example.com", creditLimit: 0, createdAt: Date())
             }
-            try await run(script: script, "stop-postgres")
-            do {
+            try await withServerStopped("postgres", script: script) {
                 let refused = try await send(.POST, system.customerServiceURL, path: "/customers", body: #"{"name": "X", "email": "x@example.com"}"#)
                 #expect(refused.status == 503)
                 #expect(try await send(.GET, system.orderServiceURL, path: "/health/ready").status == 503)
@@ -57,11 +52,7 @@ struct ServerRestartTests {
                         ))
                 }
                 try await Task.sleep(for: .seconds(2))
-            } catch {
-                try await run(script: script, "start-postgres")
-                throw error
             }
-            try await run(script: script, "start-postgres")
             let clients = system.clients
             #expect(
                 await eventually(timeout: .seconds(60)) {
@@ -72,4 +63,11 @@ struct ServerRestartTests {
             #expect(try await system.broker.messageCount(queue: system.names.deadLetterQueue(of: system.names.customerEventsQueue)) == 0)
         }
     }
+}
+
+/// Stops the shared `server` (`rabbitmq` or `postgres`) with `script`, runs `body`, and
+/// starts the server again whatever happens.
+private func withServerStopped<T>(_ server: String, script: String, _ body: () async throws -> T) async throws -> T {
+    try await run(script: script, "stop-\(server)")
+    return try await withCleanUp(body) { try await run(script: script, "start-\(server)") }
 }

@@ -19,41 +19,17 @@ import Testing
 ///
 /// A service that crashes fails the test at once with its error, and ends the waits
 /// (``eventually(timeout:pollEvery:_:)``) in the test's body: see ``RunningService``.
-final class TestSystem: Sendable {
+struct TestSystem: Sendable {
     /// The unique suffix of this system's names.
     let id: String
     /// The broker names (prefixed).
     let names: ReplicationNames
-    /// CustomerService's configuration (its port is fixed after the first start).
-    let customerConfiguration: Mutex<ServiceConfiguration>
-    /// OrderService's configuration.
-    let orderConfiguration: Mutex<ServiceConfiguration>
+    /// Each service's configuration.
+    let configurations: [ServiceName: ServiceConfiguration]
     /// Where the tests talk to the broker directly.
     let broker: AMQPConnection
     let customerService: RunningService
     let orderService: RunningService
-
-    fileprivate init(
-        id: String,
-        names: ReplicationNames,
-        customer: ServiceConfiguration,
-        order: ServiceConfiguration,
-        broker: AMQPConnection,
-        failures: BackgroundFailures,
-        sourceLocation: SourceLocation
-    ) {
-        self.id = id
-        self.names = names
-        self.customerConfiguration = Mutex(customer)
-        self.orderConfiguration = Mutex(order)
-        self.broker = broker
-        self.customerService = RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { port in
-            try await buildCustomerService(configuration: customer, logger: TestEnvironment.logger) { await port($0) }
-        }
-        self.orderService = RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { port in
-            try await buildOrderService(configuration: order, logger: TestEnvironment.logger) { await port($0) }
-        }
-    }
 
     var customerServiceURL: URL { URL(string: "http://127.0.0.1:\(customerService.port)")! }
     var orderServiceURL: URL { URL(string: "http://127.0.0.1:\(orderService.port)")! }
@@ -65,9 +41,7 @@ final class TestSystem: Sendable {
 
     /// The database URL of a service (with its own credentials).
     func databaseURL(_ service: ServiceName) -> String {
-        service == .customerService
-            ? customerConfiguration.withLock { $0.database.url }
-            : orderConfiguration.withLock { $0.database.url }
+        configurations[service]!.database.url
     }
 
     /// Runs `body` with a client of `service`'s database.
@@ -261,14 +235,19 @@ func withSystem<T: Sendable>(
         for (exchange, queue) in [(names.customerEvents, names.customerEventsQueue), (names.orderEvents, names.orderEventsQueue)] {
             try await broker.declare(ReplicationTopology.subscriber(exchange: exchange, queue: queue, names: names))
         }
+        let customer = try configuration(.customerService, database: databases[0])
+        let order = try configuration(.orderService, database: databases[1])
         system = TestSystem(
             id: id,
             names: names,
-            customer: try configuration(.customerService, database: databases[0]),
-            order: try configuration(.orderService, database: databases[1]),
+            configurations: [.customerService: customer, .orderService: order],
             broker: broker,
-            failures: failures,
-            sourceLocation: sourceLocation
+            customerService: RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { port in
+                try await buildCustomerService(configuration: customer, logger: TestEnvironment.logger) { await port($0) }
+            },
+            orderService: RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { port in
+                try await buildOrderService(configuration: order, logger: TestEnvironment.logger) { await port($0) }
+            }
         )
         if start, let system {
             try await system.customerService.start()

@@ -25,13 +25,10 @@ public func withConnection<T>(
 ) async throws -> T {
     let configuration = try configuration ?? TestEnvironment.amqpConfiguration(sourceLocation: sourceLocation)
     let connection = try await AMQPConnection.connect(configuration, logger: TestEnvironment.logger)
-    do {
-        let result = try await body(connection)
+    return try await withCleanUp {
+        try await body(connection)
+    } cleanUp: {
         await connection.close()
-        return result
-    } catch {
-        await connection.close()
-        throw error
     }
 }
 
@@ -44,19 +41,13 @@ public func withBrokerObjects<T>(
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (AMQPConnection) async throws -> T
 ) async throws -> T {
-    func cleanUp() async throws {
+    try await withCleanUp {
+        try await withConnection(sourceLocation: sourceLocation, body)
+    } cleanUp: {
         try await withConnection(sourceLocation: sourceLocation) { cleanup in
             for queue in queues { try await cleanup.delete(queue: queue) }
             for exchange in exchanges { try await cleanup.delete(exchange: exchange) }
         }
-    }
-    do {
-        let result = try await withConnection(sourceLocation: sourceLocation, body)
-        try await cleanUp()
-        return result
-    } catch {
-        try? await cleanUp()
-        throw error
     }
 }
 

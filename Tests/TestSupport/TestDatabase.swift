@@ -23,20 +23,16 @@ public enum TestDatabase {
         try await execute("CREATE DATABASE \"\(name)\"", on: admin)
         var configuration = admin.withDatabase(name)
         configuration.poolSize = poolSize
-        let value: T
-        do {
+        return try await withCleanUp {
             if !migrations.isEmpty {
                 try await withClient(configuration) { client in
                     try await Migrator(migrations: migrations, advisoryLockKey: 42).migrate(client, logger: TestEnvironment.logger)
                 }
             }
-            value = try await body(configuration)
-        } catch {
-            try? await execute("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)", on: admin)
-            throw error
+            return try await body(configuration)
+        } cleanUp: {
+            try await execute("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)", on: admin)
         }
-        try await execute("DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)", on: admin)
-        return value
     }
 
     /// A test database (see ``withTestDatabase(poolSize:migrations:sourceLocation:_:)``) and a client on it.
@@ -57,15 +53,11 @@ public enum TestDatabase {
         _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
         let client = PostgresClient(configuration: configuration, logger: TestEnvironment.logger)
-        let value: T
-        do {
-            value = try await body(client)
-        } catch {
+        return try await withCleanUp {
+            try await body(client)
+        } cleanUp: {
             await client.close()
-            throw error
         }
-        await client.close()
-        return value
     }
 
     private static func execute(_ sql: String, on configuration: PostgresConfiguration) async throws {

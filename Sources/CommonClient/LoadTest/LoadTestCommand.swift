@@ -20,11 +20,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "CustomerService's base URL (default: $CUSTOMER_SERVICE_URL or http://127.0.0.1:8081).")
-    var customerServiceURL: String?
-
-    @Option(name: .long, help: "OrderService's base URL (default: $ORDER_SERVICE_URL or http://127.0.0.1:8082).")
-    var orderServiceURL: String?
+    @OptionGroup var services: ServiceURLOptions
 
     @Option(help: "Create requests in all.")
     var count = 1000
@@ -70,12 +66,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let report: LoadTestReport
         do {
-            let environment = ProcessInfo.processInfo.environment
+            let urls = try services.urls()
             let clients = ServiceClients(
-                customerServiceURL: try Self.url(
-                    customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081", name: "CustomerService"),
-                orderServiceURL: try Self.url(orderServiceURL ?? environment["ORDER_SERVICE_URL"] ?? "http://127.0.0.1:8082", name: "OrderService"),
-                httpClient: httpClient,
+                customerServiceURL: urls.customerService, orderServiceURL: urls.orderService, httpClient: httpClient,
                 timeout: .seconds(requestTimeout)
             )
             report = try await LoadTest(configuration: configuration, clients: clients).run()
@@ -104,12 +97,5 @@ struct LoadTestCommand: AsyncParsableCommand {
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try encoder.encode(report).write(to: url, options: .atomic)
-    }
-
-    private static func url(_ text: String, name: String) throws -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw ValidationError("\(name) URL \"\(text)\" is not an http(s) URL")
-        }
-        return url
     }
 }
