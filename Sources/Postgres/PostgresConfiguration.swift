@@ -21,7 +21,7 @@ public struct PostgresConfiguration: Sendable {
     public var database: String?
     /// How long a task waits for a pooled connection when all are in use before it fails with
     /// ``PostgresError/Code/poolTimeout`` (a transient error: at the HTTP edge a 503).
-    public var acquireTimeout: Duration = .seconds(5)
+    public var acquireTimeout: Duration = .seconds(30)
     /// The server cancels a statement that runs longer (`statement_timeout`, SQLSTATE 57014);
     /// zero turns the bound off.
     public var statementTimeout: Duration = .seconds(30)

@@ -1,7 +1,7 @@
 import Postgres
 
 /// The outbox's unpublished rows.
-public struct OutboxBacklog: Sendable, Hashable {
+public struct OutboxBacklog: Sendable, Hashable, Encodable {
     /// Rows not yet confirmed by the broker, parked ones excluded.
     public var pending: Int64
     /// Rows the broker refused every time, set aside until an operator retries them (``Outbox/retryParked(on:)``).

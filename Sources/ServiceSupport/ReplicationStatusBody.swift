@@ -3,13 +3,6 @@ import Replication
 
 /// `ReplicationStatus` of openapi.yaml.
 struct ReplicationStatusBody: ResponseEncodable {
-    struct Outbox: Encodable {
-        var pending: Int64
-        var oldestPendingAgeMs: Int64
-        var lastPublishedSequence: Int64
-        var parked: Int64
-    }
-
     struct Consumer: Encodable {
         var processed: Int64
         var duplicates: Int64
@@ -26,18 +19,13 @@ struct ReplicationStatusBody: ResponseEncodable {
         }
     }
 
-    var outbox: Outbox
+    var outbox: OutboxBacklog
     var consumer: Consumer
     var replica: Digest
     var source: Digest
 
     init(_ status: ReplicationStatus) {
-        outbox = Outbox(
-            pending: status.outbox.pending,
-            oldestPendingAgeMs: status.outbox.oldestPendingAgeMs,
-            lastPublishedSequence: status.outbox.lastPublishedSequence,
-            parked: status.outbox.parked
-        )
+        outbox = status.outbox
         consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
         replica = Digest(status.replica)
         source = Digest(status.source)

@@ -15,7 +15,7 @@ import Retry
 /// | `DATABASE_URL` | `postgres://<service>:<service>@127.0.0.1:5432/<service>` | the service's own database |
 /// | `DATABASE_POOL_SIZE` | `10` | connections in the pool |
 /// | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | the bound on opening one connection |
-/// | `DATABASE_ACQUIRE_TIMEOUT_MS` | `5000` | the bound on waiting for a pooled connection (then 503) |
+/// | `DATABASE_ACQUIRE_TIMEOUT_MS` | `10000` | the bound on waiting for a pooled connection (then 503) |
 /// | `DATABASE_STATEMENT_TIMEOUT_MS` | `30000` | the server cancels a longer statement (`statement_timeout`); 0 disables |
 /// | `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | `60000` | the server ends a session idle in a transaction this long; 0 disables |
 /// | `DATABASE_TCP_USER_TIMEOUT_MS` | `15000` | a connection whose sent data stays unacknowledged this long is dead (`tcp_user_timeout`, keepalives) |
@@ -111,7 +111,7 @@ public struct ServiceConfiguration: Sendable {
             poolSize: try reader.integer("DATABASE_POOL_SIZE", default: 10, in: 1...500)
         )
         postgres.connectTimeout = try reader.milliseconds("DATABASE_CONNECT_TIMEOUT_MS", default: 5000, in: 100...600_000)
-        postgres.acquireTimeout = try reader.milliseconds("DATABASE_ACQUIRE_TIMEOUT_MS", default: 5000, in: 1...600_000)
+        postgres.acquireTimeout = try reader.milliseconds("DATABASE_ACQUIRE_TIMEOUT_MS", default: 10_000, in: 1...600_000)
         postgres.statementTimeout = try reader.milliseconds("DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, in: 0...86_400_000)
         postgres.idleInTransactionTimeout = try reader.milliseconds(
             "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS", default: 60_000, in: 0...86_400_000)

@@ -28,73 +28,75 @@ struct FaultToleranceTests {
     }
 
     static func publisher(_ names: ReplicationNames) throws -> AMQPPublisher {
-        AMQPPublisher(
-            configuration: try TestEnvironment.amqpConfiguration(),
-            topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
-            logger: TestEnvironment.logger
+        customerEventsPublisher(names, try TestEnvironment.amqpConfiguration())
+    }
+
+    /// The consumer of `names.orderEventsQueue`, retrying quickly; its topology declared on `connection`.
+    static func consumerConfiguration(
+        _ names: ReplicationNames, on connection: AMQPConnection
+    ) async throws -> ReplicaConsumer<OrderReplicaHandler>.Configuration {
+        let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+            exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 2,
+            retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200))
         )
+        try await connection.declare(configuration.topology)
+        return configuration
     }
 
     @Test("events published before the subscriber's queue exists wait in the outbox (mandatory), then reach it")
     func eventsWaitForTheirFirstSubscriber() async throws {
-        let names = TestEnvironment.uniqueNames()
-        let queue = names.prefix + "late-subscriber"
-        try await withTestDatabase { database, _ in
-            try await withBroker(names, extraQueues: [queue]) { connection in
-                let ids = try await appendEvents(5, exchange: names.customerEvents, to: database)
-                let publisher = try Self.publisher(names)
-                try await withRunning([publisher, Self.relay(database, publisher)]) {
-                    // Bounded observation of a negative: the relay gets many tries in 1.5 s.
-                    let marked = try await eventually(timeout: .milliseconds(1500)) { try await pendingCount(database) < 5 }
-                    #expect(!marked, "an event no queue took was marked published: lost for the subscriber that comes later")
-                    try await bindWatchQueue(queue, to: names.customerEvents, on: connection)
-                    let drained = try await eventually { try await pendingCount(database) == 0 }
-                    #expect(drained, "the events did not flow once the subscriber's queue existed")
-                }
-                let received = try await drainQueue(queue, on: connection).compactMap(\.properties.messageID)
-                #expect(received == ids.map(\.lowercased), "every event reached the late subscriber once, in order")
+        try await withDatabaseAndBroker(extraQueues: ["late-subscriber"]) { names, database, connection in
+            let queue = names.prefix + "late-subscriber"
+            let ids = try await appendEvents(5, exchange: names.customerEvents, to: database)
+            let publisher = try Self.publisher(names)
+            try await withRunning([publisher, Self.relay(database, publisher)]) {
+                // Bounded observation of a negative: the relay gets many tries in 1.5 s.
+                let marked = try await eventually(timeout: .milliseconds(1500)) { try await pendingCount(database) < 5 }
+                #expect(!marked, "an event no queue took was marked published: lost for the subscriber that comes later")
+                try await bindWatchQueue(queue, to: names.customerEvents, on: connection)
+                let drained = try await eventually { try await pendingCount(database) == 0 }
+                #expect(drained, "the events did not flow once the subscriber's queue existed")
             }
+            let received = try await drainQueue(queue, on: connection).compactMap(\.properties.messageID)
+            #expect(received == ids.map(\.lowercased), "every event reached the late subscriber once, in order")
         }
     }
 
     @Test("a row the broker refuses every time (over max_message_size) is parked with its reason; later rows flow; retry gives it back")
     func refusedRowIsParked() async throws {
-        let names = TestEnvironment.uniqueNames()
-        let watch = names.prefix + "watch"
-        try await withTestDatabase { database, _ in
-            try await withBroker(names, extraQueues: [watch]) { connection in
-                try await bindWatchQueue(watch, to: names.customerEvents, on: connection)
-                let before = try await appendEvents(2, exchange: names.customerEvents, to: database)
-                // Larger than the local broker's max_message_size (1 MiB, scripts/local-servers).
-                let huge = OutboxEvent(
-                    type: EventType.customerCreated.rawValue, exchange: names.customerEvents,
-                    data: #"{"blob":""# + String(repeating: "x", count: 1_200_000) + #""}"#, requestId: nil)
-                _ = try await database.withTransaction { try await Outbox.append(huge, on: $0) }
-                let after = try await appendEvents(3, exchange: names.customerEvents, to: database)
+        try await withDatabaseAndBroker(extraQueues: ["watch"]) { names, database, connection in
+            let watch = names.prefix + "watch"
+            try await bindWatchQueue(watch, to: names.customerEvents, on: connection)
+            let before = try await appendEvents(2, exchange: names.customerEvents, to: database)
+            // Larger than the local broker's max_message_size (1 MiB, scripts/local-servers).
+            let huge = OutboxEvent(
+                type: EventType.customerCreated.rawValue, exchange: names.customerEvents,
+                data: #"{"blob":""# + String(repeating: "x", count: 1_200_000) + #""}"#, requestId: nil)
+            _ = try await database.withTransaction { try await Outbox.append(huge, on: $0) }
+            let after = try await appendEvents(3, exchange: names.customerEvents, to: database)
 
-                let publisher = try Self.publisher(names)
-                try await withRunning([publisher, Self.relay(database, publisher, maxAttempts: 2)]) {
-                    let settled = try await eventually {
-                        let backlog = try await OutboxBacklog.read(from: database)
-                        return backlog.pending == 0 && backlog.parked == 1
-                    }
+            let publisher = try Self.publisher(names)
+            try await withRunning([publisher, Self.relay(database, publisher, maxAttempts: 2)]) {
+                let settled = try await eventually {
                     let backlog = try await OutboxBacklog.read(from: database)
-                    #expect(settled, "backlog: \(backlog)")
+                    return backlog.pending == 0 && backlog.parked == 1
                 }
-                let received = try await drainQueue(watch, on: connection).compactMap(\.properties.messageID)
-                #expect(Set(received) == Set((before + after).map(\.lowercased)), "the rows around the refused one flowed")
-                #expect(!received.contains(huge.eventId.lowercased))
-
-                let parked = try await database.query("SELECT event_id, attempts, last_error FROM outbox WHERE parked_at IS NOT NULL")
-                try #require(parked.count == 1)
-                #expect(try parked[0].decode(0, as: UUID.self) == huge.eventId)
-                #expect(try parked[0].decode(1, as: Int32.self) == 2)
-                #expect(try parked[0].decode(2, as: String.self).contains("406"), "the broker's reason is kept on the row")
-
-                #expect(try await Outbox.retryParked(on: database) == 1)
                 let backlog = try await OutboxBacklog.read(from: database)
-                #expect(backlog.parked == 0 && backlog.pending == 1, "the row is the relay's again: \(backlog)")
+                #expect(settled, "backlog: \(backlog)")
             }
+            let received = try await drainQueue(watch, on: connection).compactMap(\.properties.messageID)
+            #expect(Set(received) == Set((before + after).map(\.lowercased)), "the rows around the refused one flowed")
+            #expect(!received.contains(huge.eventId.lowercased))
+
+            let parked = try await database.query("SELECT event_id, attempts, last_error FROM outbox WHERE parked_at IS NOT NULL")
+            try #require(parked.count == 1)
+            #expect(try parked[0].decode(0, as: UUID.self) == huge.eventId)
+            #expect(try parked[0].decode(1, as: Int32.self) == 2)
+            #expect(try parked[0].decode(2, as: String.self).contains("406"), "the broker's reason is kept on the row")
+
+            #expect(try await Outbox.retryParked(on: database) == 1)
+            let backlog = try await OutboxBacklog.read(from: database)
+            #expect(backlog.parked == 0 && backlog.pending == 1, "the row is the relay's again: \(backlog)")
         }
     }
 
@@ -102,11 +104,7 @@ struct FaultToleranceTests {
     func lockedReplicaTableDeadLettersNothing() async throws {
         try await withDatabaseAndBroker { names, database, connection in
             try await withTestDatabaseClient(of: database, statementTimeout: .milliseconds(300)) { impatient in
-                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 2,
-                    retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200))
-                )
-                try await connection.declare(configuration.topology)
+                let configuration = try await Self.consumerConfiguration(names, on: connection)
                 let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: impatient)
                 try await withRunning([publisher, consumer]) {
                     let orders = (0..<3).map { _ in ReplicaConsumerTests.order() }
@@ -132,11 +130,7 @@ struct FaultToleranceTests {
     func failedDeadLetteringIsRetriedInPlace() async throws {
         try await withDatabaseAndBroker { names, database, connection in
             let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1,
-                retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200))
-            )
-            try await connection.declare(configuration.topology)
+            let configuration = try await Self.consumerConfiguration(names, on: connection)
             let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: database)
             try await withRunning([publisher, consumer]) {
                 try await Self.poisonWhileTheDeadLetterQueueIsGone(names, configuration, database: database, connection: connection)

@@ -87,17 +87,28 @@ func withBroker<T>(
 }
 
 /// A migrated test database and a broker connection, for `names` unique to this test
-/// (``withTestDatabase(poolSize:migrate:sourceLocation:_:)`` and ``withBroker(_:extraQueues:sourceLocation:_:)``).
+/// (``withTestDatabase(poolSize:migrate:sourceLocation:_:)`` and ``withBroker(_:extraQueues:sourceLocation:_:)``);
+/// `extraQueues` are names after the test's prefix, deleted at the end too.
 func withDatabaseAndBroker(
+    extraQueues: [String] = [],
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (ReplicationNames, PostgresClient, AMQPConnection) async throws -> Void
 ) async throws {
     let names = TestEnvironment.uniqueNames()
     try await withTestDatabase(sourceLocation: sourceLocation) { database, _ in
-        try await withBroker(names, sourceLocation: sourceLocation) { connection in
+        try await withBroker(names, extraQueues: extraQueues.map { names.prefix + $0 }, sourceLocation: sourceLocation) { connection in
             try await body(names, database, connection)
         }
     }
+}
+
+/// A publisher to `names.customerEvents`, as CustomerService's relay has.
+func customerEventsPublisher(_ names: ReplicationNames, _ amqp: AMQPConfiguration) -> AMQPPublisher {
+    AMQPPublisher(
+        configuration: amqp,
+        topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
+        logger: TestEnvironment.logger
+    )
 }
 
 /// A durable queue bound to the fanout `exchange` (declared too), to watch what is published there.

@@ -23,11 +23,7 @@ struct OutboxRelayTests {
     }
 
     func publisher(_ names: ReplicationNames, _ amqp: AMQPConfiguration) -> AMQPPublisher {
-        AMQPPublisher(
-            configuration: amqp,
-            topology: ReplicationTopology.publisher(exchange: names.customerEvents, names: names),
-            logger: TestEnvironment.logger
-        )
+        customerEventsPublisher(names, amqp)
     }
 
     @Test("appended rows are published as the contract's messages, then marked published")

@@ -160,7 +160,7 @@ struct ServiceConfigurationTests {
         #expect(defaults.amqp.reconnectMaximumDelay == .seconds(2))
         #expect(defaults.relay.appID == "order-service")
         #expect(defaults.relay.maxAttempts == 5)
-        #expect(defaults.database.postgres.acquireTimeout == .seconds(5))
+        #expect(defaults.database.postgres.acquireTimeout == .seconds(10))
         #expect(defaults.database.postgres.statementTimeout == .seconds(30))
         #expect(defaults.database.postgres.idleInTransactionTimeout == .seconds(60))
         #expect(defaults.database.postgres.tcpUserTimeout == .seconds(15))
