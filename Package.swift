@@ -240,7 +240,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationTests",
-            dependencies: ["Replication", "Contract", "AMQP", "Postgres", "TestSupport"],
+            dependencies: [
+                "Replication", "Contract", "AMQP", "Postgres", "Retry", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -486,6 +486,10 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         case CAMQP_CONNECTION_BLOCKED_METHOD:
             logger.warning("AMQP connection blocked by the broker (resource alarm)")
             shared.withLock { $0.blocked = true }
+            // The broker reads nothing more from this connection until the alarm clears: fail what
+            // waits for a confirm now (the caller publishes it again later; consumers deduplicate)
+            // instead of holding its caller until the confirm timeout. The connection stays open.
+            failPublishes(Self.blockedError)
         case CAMQP_CONNECTION_UNBLOCKED_METHOD:
             logger.info("AMQP connection unblocked by the broker")
             shared.withLock { $0.blocked = false }

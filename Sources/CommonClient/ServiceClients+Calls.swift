@@ -80,10 +80,25 @@ extension ServiceClients {
         }
     }
 
-    /// `GET /customers/{id}/orders` (CustomerService's replica of the customer's orders).
+    /// Every page of `GET /customers/{id}/orders` (CustomerService's replica of the customer's orders).
     public func customerOrders(customerId: String) async throws -> [Components.Schemas.ReplicatedOrder] {
-        switch try await call(.customerService, { try await customers.listCustomerOrders(path: .init(id: customerId)) }) {
-        case .ok(let ok): return try ok.body.json.items
+        var orders: [Components.Schemas.ReplicatedOrder] = []
+        var after: String?
+        repeat {
+            let page = try await customerOrders(customerId: customerId, limit: 100, after: after)
+            orders += page.items
+            after = page.next
+        } while after != nil
+        return orders
+    }
+
+    /// One page of `GET /customers/{id}/orders`.
+    public func customerOrders(customerId: String, limit: Int?, after: String?) async throws -> Components.Schemas.ReplicatedOrderPage {
+        let output = try await call(.customerService) {
+            try await customers.listCustomerOrders(path: .init(id: customerId), query: .init(limit: limit, after: after))
+        }
+        switch output {
+        case .ok(let ok): return try ok.body.json
         case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
         case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")

@@ -1,24 +1,57 @@
 import Foundation
 
 /// The field rules of the contract, shared by the HTTP validation and the event consumers.
+///
+/// Lengths count Unicode scalars (code points), not grapheme clusters: one letter with two
+/// million combining marks is one "character" but two million scalars, and four megabytes.
+/// Control characters (Unicode category Cc: NUL, the C0 and C1 controls, DEL) are refused in
+/// every text field: PostgreSQL's C strings end at a NUL, so such a value could not be stored
+/// as it was sent, and none belongs in a name or an address.
 public enum FieldRules {
-    /// A customer's name: 1...200 characters after trimming.
+    /// The most Unicode scalars in a name.
+    public static let maximumNameLength = 200
+    /// The most Unicode scalars in an email address (RFC 5321's path limit).
+    public static let maximumEmailLength = 254
+
+    /// A customer's name: 1...200 Unicode scalars, not blank, no control characters.
     public static func name(_ value: String, field: String = "name") -> [InvalidParameter] {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.isEmpty { return [InvalidParameter(name: field, reason: "must not be empty")] }
-        if trimmed.count > 200 { return [InvalidParameter(name: field, reason: "must be at most 200 characters")] }
+        if value.unicodeScalars.count > maximumNameLength {
+            return [InvalidParameter(name: field, reason: "must be at most \(maximumNameLength) characters (Unicode scalars)")]
+        }
+        if let control = controlCharacter(in: value) { return [control.invalid(field)] }
+        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [InvalidParameter(name: field, reason: "must not be empty")] }
         return []
     }
 
-    /// An email address: `local@domain.tld`, no spaces, at most 320 characters.
+    /// An email address: `local@domain.tld`, no spaces or control characters, at most 254 Unicode scalars.
     public static func email(_ value: String, field: String = "email") -> [InvalidParameter] {
+        if value.unicodeScalars.count > maximumEmailLength {
+            return [InvalidParameter(name: field, reason: "must be at most \(maximumEmailLength) characters (Unicode scalars)")]
+        }
+        if let control = controlCharacter(in: value) { return [control.invalid(field)] }
         let invalid = [InvalidParameter(name: field, reason: "must be a valid email address")]
-        guard value.count <= 320, !value.contains(where: \.isWhitespace) else { return invalid }
+        guard !value.contains(where: \.isWhitespace) else { return invalid }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else { return invalid }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else { return invalid }
         return []
+    }
+
+    /// The first control character in `value`, if any.
+    static func controlCharacter(in value: String) -> ControlCharacter? {
+        value.unicodeScalars.first { $0.properties.generalCategory == .control }.map(ControlCharacter.init)
+    }
+
+    /// A control character found in a text field.
+    struct ControlCharacter {
+        var scalar: Unicode.Scalar
+
+        func invalid(_ field: String) -> InvalidParameter {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            return InvalidParameter(
+                name: field, reason: "must not contain control characters (found U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))")
+        }
     }
 
     /// A credit limit in cents: zero or more.

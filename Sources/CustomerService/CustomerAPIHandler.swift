@@ -55,8 +55,9 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
     func listCustomerOrders(_ input: Operations.ListCustomerOrders.Input) async throws -> Operations.ListCustomerOrders.Output {
         let id = try Parameters.id(input.path.id)
         guard try await customers.customer(id: id) != nil else { throw Problem.notFound("no customer \(id.lowercased)") }
-        let orders = try await customers.replicaOrders(customerId: id)
-        return .ok(.init(body: .json(.init(items: orders.map(Components.Schemas.ReplicatedOrder.init)))))
+        let limit = try Parameters.limit(input.query.limit)
+        let page = try await customers.replicaOrders(customerId: id, after: try Parameters.cursor(input.query.after), limit: limit)
+        return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.ReplicatedOrder.init), next: page.next?.text))))
     }
 
     func getReplicaOrder(_ input: Operations.GetReplicaOrder.Input) async throws -> Operations.GetReplicaOrder.Output {

@@ -42,8 +42,10 @@ struct CustomerRepository: CustomerStore {
         try await customers.page(after: cursor, limit: limit, in: database)
     }
 
-    func replicaOrders(customerId: UUID) async throws -> [Replicated<OrderRecord>] {
-        try await replicaOrders.records(where: "customer_id", equals: customerId, in: database)
+    func replicaOrders(customerId: UUID, after cursor: PageCursor?, limit: Int) async throws -> Page<Replicated<OrderRecord>> {
+        let fetched = try await replicaOrders.records(
+            where: "customer_id", equals: customerId, after: cursor.map { ($0.createdAt, $0.id) }, limit: limit + 1, in: database)
+        return Page(fetched: fetched, limit: limit) { PageCursor(createdAt: $0.record.createdAt, id: $0.record.id) }
     }
 
     func replicaOrder(id: UUID) async throws -> Replicated<OrderRecord>? {

@@ -14,7 +14,7 @@ protocol CustomerStore: Sendable {
     /// A page of customers, oldest first.
     func customers(after cursor: PageCursor?, limit: Int) async throws -> Page<CustomerRecord>
     /// The replicated orders of customer `customerId`, oldest first.
-    func replicaOrders(customerId: UUID) async throws -> [Replicated<OrderRecord>]
+    func replicaOrders(customerId: UUID, after cursor: PageCursor?, limit: Int) async throws -> Page<Replicated<OrderRecord>>
     /// The replicated order `id`; nil until it has arrived.
     func replicaOrder(id: UUID) async throws -> Replicated<OrderRecord>?
 }

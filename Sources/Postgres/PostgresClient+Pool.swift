@@ -105,9 +105,12 @@ extension PostgresClient {
         }
     }
 
-    /// How long after a failed connect new connects fail at once with the same error.
-    private var connectFailureHold: Duration {
-        min(.seconds(1), self.configuration.connectTimeout)
+    /// How long after a failed connect new connects fail at once with the same error: as long as
+    /// the attempt took, up to a second. A refused connect (the server is down, the port closed)
+    /// is retried at once; one that hung until its timeout (a host that does not answer) makes the
+    /// requests behind it fail fast instead of each waiting for the timeout again.
+    private func connectFailureHold(after attempt: Duration) -> Duration {
+        min(.seconds(1), attempt)
     }
 
     private func waitForLease() async throws -> PoolState.Lease {
@@ -159,6 +162,7 @@ extension PostgresClient {
     /// Opens a connection in a slot already counted in `opening`, and leases it.
     private func openLeasedConnection() async throws -> PostgresConnection {
         let handle: PostgresConnectionHandle
+        let started = ContinuousClock.now
         do {
             handle = try await PostgresConnectionHandle.connect(
                 configuration: self.configuration,
@@ -167,7 +171,8 @@ extension PostgresClient {
             )
         } catch {
             self.logger.debug("PostgreSQL connection failed", metadata: ["db.error": "\(error)"])
-            self.state.withLock { $0.connectFailure = (error, ContinuousClock.now + self.connectFailureHold) }
+            let now = ContinuousClock.now
+            self.state.withLock { $0.connectFailure = (error, now + self.connectFailureHold(after: now - started)) }
             self.slotClosed(wasLeased: false)
             throw error
         }

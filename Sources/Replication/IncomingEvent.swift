@@ -9,8 +9,17 @@ public struct IncomingEvent: Sendable {
     /// The whole body, for decoding `data` as the handler's record type.
     public var body: Data
 
-    /// Parses `body`; throws ``PoisonMessage`` (`invalid-json`, `invalid-envelope`) when it cannot.
+    /// The largest body an event may have: far above any record a service produces (its text
+    /// fields are a few hundred Unicode scalars), and the same as the HTTP body limit. A larger one
+    /// is dead-lettered as `too-large` before it is parsed. (What a consumer loads at all is
+    /// bounded by the broker's `max_message_size`.)
+    public static let maximumSize = 64 * 1024
+
+    /// Parses `body`; throws ``PoisonMessage`` (`too-large`, `invalid-json`, `invalid-envelope`) when it cannot.
     public init(body: [UInt8]) throws(PoisonMessage) {
+        guard body.count <= Self.maximumSize else {
+            throw PoisonMessage(.tooLarge, "the body is \(body.count) bytes; an event is at most \(Self.maximumSize)")
+        }
         let data = Data(body)
         do {
             envelope = try JSONDecoder().decode(EventEnvelope<IgnoredPayload>.self, from: data)

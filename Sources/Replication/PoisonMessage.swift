@@ -17,6 +17,8 @@ public struct PoisonMessage: Error, Hashable, Sendable, CustomStringConvertible 
         public static let unknownType = Reason(rawValue: "unknown-type")
         /// The record in `data` fails the contract's validation.
         public static let invalidData = Reason(rawValue: "invalid-data")
+        /// The body is larger than any event a service produces (``IncomingEvent/maximumSize``).
+        public static let tooLarge = Reason(rawValue: "too-large")
         /// Processing failed in a way that retrying did not mend.
         public static let processingFailed = Reason(rawValue: "processing-failed")
     }

@@ -284,13 +284,14 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             }
         }
         logger.warning("message dead-lettered", metadata: ["dead_letter.reason": "\(poison)"])
+        await settle(delivery, logger: logger) { try await $0.ack() }
+        // Counted after the ack: a count is a statistic, and a database outage must not hold the delivery.
         metrics.deadLettered(poison.reason)
         do {
             try await database.withConnection { try await ConsumerCounter.deadLettered.increment(on: $0) }
         } catch {
             logger.error("dead-letter count not saved", metadata: ["error": "\(error)"])
         }
-        await settle(delivery, logger: logger) { try await $0.ack() }
     }
 
     /// Acks or nacks; a failure means the connection is gone and the broker will redeliver.

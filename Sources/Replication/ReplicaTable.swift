@@ -51,8 +51,20 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         try await database.query("\(select) WHERE id = $1", [id]).first.map(Replicated<Record>.init(row:))
     }
 
-    /// The replicated records whose `column` equals `value`, oldest first (`column` is a trusted constant).
-    public func records(where column: String, equals value: UUID, in database: PostgresClient) async throws -> [Replicated<Record>] {
-        try await database.query("\(select) WHERE \(column) = $1 ORDER BY created_at, id", [value]).map(Replicated<Record>.init(row:))
+    /// Up to `limit` replicated records whose `column` equals `value` and that come after the
+    /// record `after` (by `created_at`, then `id`), oldest first. `column` is a trusted constant;
+    /// an index on `(column, created_at, id)` serves it.
+    public func records(
+        where column: String, equals value: UUID, after: (createdAt: Date, id: UUID)?, limit: Int, in database: PostgresClient
+    ) async throws -> [Replicated<Record>] {
+        try await database.query(
+            """
+            \(select)
+            WHERE \(column) = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+            ORDER BY created_at, id
+            LIMIT $4
+            """,
+            [value, after?.createdAt, after?.id, limit]
+        ).map(Replicated<Record>.init(row:))
     }
 }

@@ -76,4 +76,33 @@ struct AMQPBrokerRestartTests {
             #expect(!publisher.isConnected)
         }
     }
+
+    @Test func aMemoryAlarmBlocksPublishingWithinADeadlineAndItResumesAfter() async throws {
+        var configuration = try TestEnvironment.amqpConfiguration()
+        configuration.confirmTimeout = .seconds(3)
+        let script = try TestEnvironment.serversScript()
+        let topology = fanoutTopology("alarm", queues: 1)
+        let exchange = topology.exchanges[0].name
+        try await withTopology(topology) { connection in
+            let publisher = AMQPPublisher(configuration: configuration, topology: topology, logger: TestEnvironment.logger)
+            try await withRunning([publisher]) {
+                try await publisher.publish([AMQPMessage(exchange: exchange, body: Array("before".utf8))])
+                try await run(script: script, "rabbitmqctl", "set_vm_memory_high_watermark", "0.000001")
+                defer { Task { try? await run(script: script, "rabbitmqctl", "set_vm_memory_high_watermark", "0.4") } }
+                // Publishing under the alarm fails (blocked, or no confirm within the deadline); it never hangs.
+                let failed = await eventually(timeout: .seconds(30)) {
+                    (try? await publisher.publish([AMQPMessage(exchange: exchange, body: Array("during".utf8))])) == nil
+                }
+                #expect(failed, "publishing went on under a memory alarm")
+                #expect(await eventually(timeout: .seconds(10)) { publisher.isBlocked }, "connection.blocked was not seen")
+                try await run(script: script, "rabbitmqctl", "set_vm_memory_high_watermark", "0.4")
+                let resumed = await eventually(timeout: .seconds(30)) {
+                    (try? await publisher.publish([AMQPMessage(exchange: exchange, body: Array("after".utf8))])) != nil
+                }
+                #expect(resumed, "publishing did not resume after the alarm cleared")
+                #expect(!publisher.isBlocked)
+            }
+            #expect(try await connection.messageCount(queue: topology.queues[0].name) >= 2)
+        }
+    }
 }

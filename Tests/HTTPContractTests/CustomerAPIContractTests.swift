@@ -118,4 +118,27 @@ struct CustomerAPIContractTests {
         #expect(replicated.json["amount"] as? Int == 1250)
         #expect(replicated.json["replicatedAt"] is String)
     }
+
+    @Test("a customer's orders come a page at a time, like every list (found by a new user: it had no limit)")
+    func customerOrdersArePaged() async throws {
+        let client = try client
+        let created = try await client.send(.post, "/customers", body: #"{"name": "Ada", "email": "ada@example.com"}"#)
+        let createdId = try #require(created.json["id"] as? String)
+        let customerId = try #require(UUID(uuidString: createdId))
+        let orders = (0..<5).map { OrderRecord(id: UUID(), customerId: customerId, amount: 100, createdAt: Date(timeIntervalSince1970: Double($0))) }
+        for order in orders { store.replicaOrders.replicate(order) }
+        var seen: [String] = []
+        var path = "/customers/\(customerId.lowercased)/orders?limit=2"
+        while true {
+            let page = try await client.send(.get, path)
+            #expect(page.status == 200)
+            let items = try #require(page.json["items"] as? [[String: Any]])
+            #expect(items.count <= 2)
+            seen += items.compactMap { $0["id"] as? String }
+            guard let next = page.json["next"] as? String else { break }
+            path = "/customers/\(customerId.lowercased)/orders?limit=2&after=\(next)"
+        }
+        #expect(seen == orders.map(\.id.lowercased))
+        expectInvalidParameters(try await client.send(.get, "/customers/\(customerId.lowercased)/orders?limit=0"), ["limit"])
+    }
 }

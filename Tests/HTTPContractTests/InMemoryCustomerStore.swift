@@ -39,8 +39,12 @@ final class InMemoryCustomerStore: CustomerStore {
         InMemoryRecords.page(all, after: cursor, limit: limit, createdAt: \.createdAt)
     }
 
-    func replicaOrders(customerId: UUID) async throws -> [Replicated<OrderRecord>] {
-        replicaOrders.records { $0.customerId == customerId }
+    func replicaOrders(customerId: UUID, after cursor: PageCursor?, limit: Int) async throws -> Page<Replicated<OrderRecord>> {
+        let records = replicaOrders.records { $0.customerId == customerId }
+        let start = cursor.map { cursor in records.firstIndex { $0.record.id == cursor.id }.map { $0 + 1 } ?? records.count } ?? 0
+        return Page(fetched: Array(records[start...].prefix(limit + 1)), limit: limit) {
+            PageCursor(createdAt: $0.record.createdAt, id: $0.record.id)
+        }
     }
 
     func replicaOrder(id: UUID) async throws -> Replicated<OrderRecord>? {

@@ -3,6 +3,7 @@ import Contract
 import Foundation
 import Postgres
 import Retry
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -145,6 +146,30 @@ struct FaultToleranceTests {
 }
 
 extension FaultToleranceTests {
+    @Test("at graceful shutdown the batch in flight finishes and is acked before the connection closes")
+    func shutdownFinishesTheBatchInFlight() async throws {
+        try await withDatabaseAndBroker { names, database, connection in
+            let configuration = try await Self.consumerConfiguration(names, on: connection)
+            let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: database)
+            let group = ServiceGroup(
+                configuration: .init(services: [.init(service: publisher), .init(service: consumer)], logger: TestEnvironment.logger))
+            let running = Task { try await group.run() }
+            let order = ReplicaConsumerTests.order(amount: OrderReplicaHandler.secondAmount)
+            try await ReplicaConsumerTests.publish(
+                try ReplicaConsumerTests.body(eventID: UUID(), order: order), label: "in-flight", to: names, on: connection)
+            let applying = try await eventually {
+                try await database.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(1)'"
+                )[0].decode(0, as: Int64.self) == 1
+            }
+            try #require(applying, "the consumer never started the event")
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(try await ReplicaConsumerTests.status(database).processed == 1, "the batch in flight was applied")
+            #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "and acked before the connection closed")
+        }
+    }
+
     /// With the consumer running: deletes the dead-letter queue, sends poison, shows that it is not
     /// counted as dead-lettered while no queue takes it, then declares the queue again.
     static func poisonWhileTheDeadLetterQueueIsGone(
@@ -164,7 +189,12 @@ extension FaultToleranceTests {
         let deadLettered = try await ReplicaConsumerTests.status(database).deadLettered
         #expect(deadLettered == 0, "the poison was counted as dead-lettered although no dead-letter queue took it")
         try await connection.declare(configuration.topology)
-        let arrived = try await eventually { try await connection.messageCount(queue: deadQueue) == 1 }
+        // Confirmed there, then counted and acked.
+        let arrived = try await eventually {
+            let inQueue = try await connection.messageCount(queue: deadQueue)
+            let counted = try await ReplicaConsumerTests.status(database).deadLettered
+            return inQueue == 1 && counted == 1
+        }
         #expect(arrived, "the poison never reached the dead-letter queue")
     }
 }

@@ -48,6 +48,24 @@ struct IncomingEventTests {
         #expect(poison.description.hasPrefix("invalid-json: "))
     }
 
+    @Test("a body over the event size limit is too-large, whatever it holds; one at the limit is parsed")
+    func tooLarge() {
+        let valid = Self.envelope()
+        let padded = String(repeating: " ", count: IncomingEvent.maximumSize + 1 - valid.utf8.count) + valid
+        #expect(Self.poison(padded)?.reason == .tooLarge)
+        #expect(Self.poison(String(padded.dropFirst())) == nil)
+    }
+
+    @Test("a NUL in a replicated name is invalid-data at the consumer, as it is a 400 at the source")
+    func nulInData() throws {
+        let customer =
+            #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","name":"x\u0000y","email":"a@example.com","creditLimit":0,"createdAt":"2026-11-21T18:00:00.123Z"}"#
+        let event = try IncomingEvent(body: Array(Self.envelope(type: "customer.created", data: customer).utf8))
+        #expect(throws: PoisonMessage.self) {
+            try event.record(of: .customerCreated, as: CustomerRecord.self) { $0.validate(prefix: "data.") }
+        }
+    }
+
     @Test("bytes that are not UTF-8 are invalid-json")
     func notUTF8() throws {
         #expect(throws: PoisonMessage(.invalidJSON, "the body is not a JSON object")) {

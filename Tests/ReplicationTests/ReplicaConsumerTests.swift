@@ -24,9 +24,15 @@ struct OrderReplicaHandler: ReplicaEventHandler {
     /// An amount the handler applies slowly (a 30 s statement), to stop the consumer mid-event.
     static let slowAmount: Int64 = 77
 
+    /// An amount the handler takes a second to apply, to shut the consumer down while it works.
+    static let secondAmount: Int64 = 78
+
     func apply(_ changes: [PreparedEvent<OrderRecord>], on connection: PostgresConnection) async throws -> Set<UUID> {
         if changes.contains(where: { $0.change.amount == Self.slowAmount }) {
             try await connection.query("SELECT pg_sleep(30)")
+        }
+        if changes.contains(where: { $0.change.amount == Self.secondAmount }) {
+            try await connection.query("SELECT pg_sleep(1)")
         }
         var written = Set<UUID>()
         for prepared in changes {

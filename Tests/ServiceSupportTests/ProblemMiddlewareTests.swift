@@ -141,8 +141,8 @@ struct ProblemMiddlewareTests {
     }
 
     @Test(
-        "an unusable X-Request-ID is replaced by a generated UUID",
-        arguments: ["has space", String(repeating: "x", count: 201), "tab\there", "naïve"]
+        "an unusable X-Request-ID of at most 200 characters is replaced by a generated UUID (a longer one is a 400: RequestLimitsContractTests)",
+        arguments: ["has space", "tab\there", "naïve"]
     )
     func replaced(value: String) async throws {
         let response = try await get("/ok", headers: [Self.headerName: value])

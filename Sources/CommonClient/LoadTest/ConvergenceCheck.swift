@@ -40,6 +40,16 @@ struct ConvergenceCheck: Sendable {
         return Statuses(customerService: try await customer, orderService: try await order)
     }
 
+    /// Reads both statuses at the start of a run: one service that does not answer yet (not
+    /// deployed, restarting) counts from zero; when neither answers, throws the first failure.
+    static func startingStatuses(_ clients: ServiceClients) async throws -> Statuses {
+        async let customer = try? clients.replicationStatus(of: .customerService)
+        async let order = try? clients.replicationStatus(of: .orderService)
+        let (customerStatus, orderStatus) = await (customer, order)
+        if customerStatus == nil && orderStatus == nil { return try await statuses(clients) }
+        return Statuses(customerService: customerStatus ?? .empty, orderService: orderStatus ?? .empty)
+    }
+
     /// Polls both statuses until the replicas match their sources or `timeout` passes;
     /// returns whether they matched and the last statuses read.
     func waitForDigests(timeout: Duration) async -> (converged: Bool, statuses: Statuses) {

@@ -30,9 +30,9 @@ public struct LoadTest: Sendable {
     ///
     /// Failed requests, missing or different replica records are in the report
     /// (``LoadTestReport/passed`` is false); this throws only when the services'
-    /// replication status cannot be read at all.
+    /// replication status cannot be read at all (neither service answers).
     public func run() async throws -> LoadTestReport {
-        let before = try await ConvergenceCheck.statuses(clients)
+        let before = try await ConvergenceCheck.startingStatuses(clients)
         let recorder = LoadTestRecorder(count: configuration.count)
         let clock = ContinuousClock()
         let startedAt = Date()
