@@ -250,6 +250,7 @@ let package = Package(
             name: "ServiceSupportTests",
             dependencies: [
                 "ServiceSupport",
+                "Replication",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

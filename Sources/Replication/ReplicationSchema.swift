@@ -73,5 +73,13 @@ public enum ReplicationSchema {
                 CREATE INDEX outbox_parked ON outbox (sequence) WHERE parked_at IS NOT NULL;
                 """
         ),
+        Migration(
+            version: 5,
+            name: "retention indexes",
+            sql: """
+                CREATE INDEX inbox_processed_at ON inbox (processed_at);
+                CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
+                """
+        ),
     ]
 }

@@ -32,8 +32,12 @@ public struct OperationsRoutes: Sendable {
             let readiness = await Readiness.check(database: database, publisher: publisher)
             return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: HealthBody(readiness, service: service))
         }
+        let statusCache = StatusCache { [database, replicaTable, ownTable] in
+            try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable)
+        }
         router.get("/replication/status") { _, _ in
-            ReplicationStatusBody(try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable))
+            let (status, age) = try await statusCache.status()
+            return ReplicationStatusBody(status, age: age)
         }
         router.post("/replication/outbox/retry-parked") { _, _ in
             RetriedBody(retried: try await Outbox.retryParked(on: database))

@@ -87,6 +87,8 @@ public struct ReplicatingService<Replica: StoredRecord> {
             configuration: configuration.consumer(of: names[keyPath: subscription.exchange], through: names[keyPath: subscription.queue]),
             amqp: configuration.amqp, database: database, publisher: publisher, handler: replica, logger: logger
         )
+        // What only grows (published outbox rows, inbox rows, idempotency keys) is pruned.
+        let retention = Retention(configuration: configuration.retention, database: database, logger: logger)
         // The HTTP API, and the operations endpoints.
         let router = try api(changes, replica, logger)
         OperationsRoutes(
@@ -102,7 +104,7 @@ public struct ReplicatingService<Replica: StoredRecord> {
                 address: .hostname(configuration.http.host, port: configuration.http.port),
                 serverName: configuration.service.rawValue
             ),
-            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer],
+            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer, retention],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )

@@ -23,8 +23,11 @@ struct ReplicationStatusBody: ResponseEncodable {
     var consumer: Consumer
     var replica: Digest
     var source: Digest
+    /// How old the reading is (statuses are read at most once a second, however many callers ask).
+    var ageMs: Int64
 
-    init(_ status: ReplicationStatus) {
+    init(_ status: ReplicationStatus, age: Duration) {
+        ageMs = age.components.seconds * 1000 + age.components.attoseconds / 1_000_000_000_000_000
         outbox = status.outbox
         consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
         replica = Digest(status.replica)

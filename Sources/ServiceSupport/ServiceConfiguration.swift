@@ -38,6 +38,10 @@ import Retry
 /// | `CONSUMER_BATCH_SIZE` | `50` | the most deliveries in one transaction |
 /// | `CONSUMER_MAX_ATTEMPTS` | `5` | attempts at an event that keeps failing before it is dead-lettered |
 /// | `CONSUMER_DELIVERY_LIMIT` | `20` | the queue's `x-delivery-limit` (fixed once the queue exists) |
+/// | `OUTBOX_RETENTION` | `7d` | published outbox rows older than this are deleted (`500ms`, `30s`, `15m`, `24h`, `7d`, or `off`) |
+/// | `INBOX_RETENTION` | `7d` | inbox rows older than this are deleted |
+/// | `IDEMPOTENCY_KEY_RETENTION` | `24h` | idempotency keys older than this are deleted (a retry after it is a new request) |
+/// | `RETENTION_INTERVAL_MS` | `10000` | how often the pruning runs (in batches of 1,000 rows) |
 /// | `LOG_LEVEL` | `info` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` |
 /// | `BROKER_NAME_PREFIX` | empty | a prefix for every broker name (tests) |
 public struct ServiceConfiguration: Sendable {
@@ -85,6 +89,8 @@ public struct ServiceConfiguration: Sendable {
     public var amqp: AMQPConfiguration
     /// The outbox relay.
     public var relay: OutboxRelay.Configuration
+    /// How long published outbox rows, inbox rows and idempotency keys are kept.
+    public var retention: Retention.Configuration
     /// The consumer.
     public var consumer: Consumer
     /// The backoff of database work that failed: migrations at start-up, relay and consumer retries.
@@ -141,6 +147,12 @@ public struct ServiceConfiguration: Sendable {
             batchSize: try reader.integer("CONSUMER_BATCH_SIZE", default: 50, in: 1...10000),
             maxAttempts: try reader.integer("CONSUMER_MAX_ATTEMPTS", default: 5, in: 1...1000),
             deliveryLimit: try reader.integer("CONSUMER_DELIVERY_LIMIT", default: ReplicationTopology.defaultDeliveryLimit, in: 1...10000)
+        )
+        retention = Retention.Configuration(
+            outbox: try reader.retention("OUTBOX_RETENTION", default: .seconds(7 * 86_400)),
+            inbox: try reader.retention("INBOX_RETENTION", default: .seconds(7 * 86_400)),
+            idempotencyKeys: try reader.retention("IDEMPOTENCY_KEY_RETENTION", default: .seconds(86_400)),
+            interval: try reader.milliseconds("RETENTION_INTERVAL_MS", default: 10_000, in: 10...86_400_000)
         )
         let level = reader.string("LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
