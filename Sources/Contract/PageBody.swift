@@ -1,6 +1,6 @@
 /// A page of a list endpoint: `{"items": [...], "next": cursor-or-null}`.
 ///
-/// The generated HTTP types use it for `CustomerPage` and `OrderPage` (see `typeOverrides` in
+/// The generated HTTP types use it for `CustomerPage`, `OrderPage` and `ReplicatedOrderPage` (see `typeOverrides` in
 /// the generator configs), because a generated type would leave a nil `next` out instead of
 /// writing the `null` the contract promises.
 public struct PageBody<Item: Codable & Hashable & Sendable>: Codable, Hashable, Sendable {
