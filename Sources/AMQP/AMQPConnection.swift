@@ -42,12 +42,25 @@ public final class AMQPConnection: Sendable {
 
     /// Declares exchanges, then queues, then bindings; idempotent when they exist with the same settings.
     ///
+    /// An exchange the user may not configure (403) is only checked to exist (a passive declare):
+    /// a least-privilege user binds its queue to a peer's exchange that was provisioned for it.
+    ///
     /// - Throws: ``AMQPError`` `.channelClosed` with reply code 406 (PRECONDITION_FAILED) when one
-    ///   exists with other settings; the channel is reopened for the next call.
+    ///   exists with other settings, or 404 when an exchange it may not declare does not exist;
+    ///   the channel is reopened for the next call.
     public func declare(_ topology: AMQPTopology) async throws {
         try await loop.execute { loop in
             let handle = loop.connectionHandle
-            for exchange in topology.exchanges { try handle.declare(exchange) }
+            for exchange in topology.exchanges {
+                do {
+                    try handle.declare(exchange)
+                } catch let error as AMQPError where error.code == .channelClosed && error.replyCode == 403 {
+                    // Not ours to configure (a peer's exchange, under a least-privilege user): it must
+                    // exist already, provisioned with the topology; check that it does.
+                    try loop.reopenClosedChannel()
+                    try handle.declarePassively(exchange)
+                }
+            }
             for queue in topology.queues { try handle.declare(queue) }
             for binding in topology.bindings { try handle.declare(binding) }
         }

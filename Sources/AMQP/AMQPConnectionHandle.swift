@@ -190,6 +190,14 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         }
     }
 
+    /// Checks that an exchange exists (passive declare: needs no configure permission; 404 when it does not).
+    func declarePassively(_ exchange: AMQPTopology.Exchange) throws {
+        _ = try rpc("exchange.declare (passive) '\(exchange.name)'") { state in
+            amqp_exchange_declare(
+                state, Self.channel, try scratch.bytes(exchange.name), try scratch.bytes(exchange.kind.rawValue), 1, 0, 0, 0, amqp_empty_table)
+        }
+    }
+
     /// Declares a queue.
     func declare(_ queue: AMQPTopology.Queue) throws {
         _ = try rpc("queue.declare '\(queue.name)'") { state in

@@ -325,16 +325,23 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         if let reason = handle.brokenReason { throw reason }
         if let channelError = handle.channelCloseError {
             logger.warning("AMQP channel closed by the broker", metadata: ["amqp.error": "\(channelError)"])
-            failPublishes(channelError)
-            if let consumer {
-                consumer.yield(.closed(channelError))
-                consumer.finish()
-                self.consumer = nil
-            }
-            channelGeneration += 1
-            nextDeliveryTag = 1
-            try handle.openChannel()
+            try reopenClosedChannel()
         }
+    }
+
+    /// After the broker closed channel 1: fails what depended on it and opens it again.
+    /// Commands that expect a channel error (a declare refused for lack of permission) call it themselves.
+    func reopenClosedChannel() throws {
+        guard let channelError = handle.channelCloseError else { return }
+        failPublishes(channelError)
+        if let consumer {
+            consumer.yield(.closed(channelError))
+            consumer.finish()
+            self.consumer = nil
+        }
+        channelGeneration += 1
+        nextDeliveryTag = 1
+        try handle.openChannel()
     }
 
     // MARK: Publishing

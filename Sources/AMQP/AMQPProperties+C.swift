@@ -17,6 +17,7 @@ extension AMQPProperties {
             type: string(CAMQP_BASIC_TYPE_FLAG, properties.type),
             timestamp: flags & CAMQP_BASIC_TIMESTAMP_FLAG != 0 ? Date(timeIntervalSince1970: TimeInterval(properties.timestamp)) : nil,
             appID: string(CAMQP_BASIC_APP_ID_FLAG, properties.app_id),
+            userID: string(CAMQP_BASIC_USER_ID_FLAG, properties.user_id),
             correlationID: string(CAMQP_BASIC_CORRELATION_ID_FLAG, properties.correlation_id),
             replyTo: string(CAMQP_BASIC_REPLY_TO_FLAG, properties.reply_to),
             expiration: string(CAMQP_BASIC_EXPIRATION_FLAG, properties.expiration),
@@ -42,6 +43,7 @@ extension AMQPScratchPool {
         try set(properties.messageID, CAMQP_BASIC_MESSAGE_ID_FLAG, \.message_id)
         try set(properties.type, CAMQP_BASIC_TYPE_FLAG, \.type)
         try set(properties.appID, CAMQP_BASIC_APP_ID_FLAG, \.app_id)
+        try set(properties.userID, CAMQP_BASIC_USER_ID_FLAG, \.user_id)
         try set(properties.correlationID, CAMQP_BASIC_CORRELATION_ID_FLAG, \.correlation_id)
         try set(properties.replyTo, CAMQP_BASIC_REPLY_TO_FLAG, \.reply_to)
         try set(properties.expiration, CAMQP_BASIC_EXPIRATION_FLAG, \.expiration)

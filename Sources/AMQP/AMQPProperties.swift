@@ -16,6 +16,9 @@ public struct AMQPProperties: Sendable, Hashable {
     public var timestamp: Date?
     /// Id of the publishing application, e.g. `customer-service`.
     public var appID: String?
+    /// The publishing connection's user name. RabbitMQ refuses a message whose `user_id` is not the
+    /// user of the connection that publishes it, so a consumer can trust it.
+    public var userID: String?
     /// Correlation id (here: the request id).
     public var correlationID: String?
     /// Address to reply to.
@@ -36,6 +39,7 @@ public struct AMQPProperties: Sendable, Hashable {
         type: String? = nil,
         timestamp: Date? = nil,
         appID: String? = nil,
+        userID: String? = nil,
         correlationID: String? = nil,
         replyTo: String? = nil,
         expiration: String? = nil,
@@ -49,6 +53,7 @@ public struct AMQPProperties: Sendable, Hashable {
         self.type = type
         self.timestamp = timestamp
         self.appID = appID
+        self.userID = userID
         self.correlationID = correlationID
         self.replyTo = replyTo
         self.expiration = expiration

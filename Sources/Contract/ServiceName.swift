@@ -5,3 +5,10 @@ public enum ServiceName: String, Sendable {
     /// OrderService.
     case orderService = "order-service"
 }
+
+extension ServiceName {
+    /// The other service: whose events this one replicates.
+    public var peer: ServiceName {
+        self == .customerService ? .orderService : .customerService
+    }
+}

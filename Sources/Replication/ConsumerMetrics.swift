@@ -20,7 +20,9 @@ struct ConsumerMetrics: Sendable {
         lag = Metrics.Timer(label: "replication_lag_seconds", dimensions: dimensions)
         transientFailures = Counter(label: "replication_consumer_transient_failures_total", dimensions: dimensions)
         // Registered at zero, so the series exist (and rate() works) before the first poison message.
-        for reason in [PoisonMessage.Reason.invalidJSON, .invalidEnvelope, .unknownType, .invalidData, .tooLarge, .processingFailed] {
+        for reason in [
+            PoisonMessage.Reason.invalidJSON, .invalidEnvelope, .unknownType, .invalidData, .tooLarge, .unauthenticatedPublisher, .processingFailed,
+        ] {
             _ = Counter(label: "replication_events_dead_lettered_total", dimensions: dimensions + [("reason", reason.rawValue)])
         }
     }

@@ -51,8 +51,9 @@ struct OutboxMessage: Sendable {
         return try envelope.body(dataJSON: data.utf8)
     }
 
-    /// The persistent message with the contract's properties and the `x-sequence` header.
-    func amqpMessage(appID: String) throws -> AMQPMessage {
+    /// The persistent message with the contract's properties and the `x-sequence` header;
+    /// `userID` is the publishing connection's user (RabbitMQ checks it), when set.
+    func amqpMessage(appID: String, userID: String? = nil) throws -> AMQPMessage {
         var table: AMQPTable = headers.mapValues { .string($0) }
         table["x-sequence"] = .int(sequence)
         let properties = AMQPProperties(
@@ -62,6 +63,7 @@ struct OutboxMessage: Sendable {
             type: type,
             timestamp: createdAt,
             appID: appID,
+            userID: userID,
             correlationID: requestId,
             headers: table
         )

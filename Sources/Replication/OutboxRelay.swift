@@ -50,6 +50,9 @@ public final class OutboxRelay: Service, Sendable {
         public var maxAttempts: Int = 5
         /// The AMQP `app_id` of the published messages.
         public var appID: String
+        /// The AMQP `user_id` of the published messages: the publisher's broker user, which RabbitMQ
+        /// validates, so that consumers know who published (nil leaves it out).
+        public var userID: String?
 
         /// Creates a configuration.
         public init(
@@ -179,7 +182,7 @@ public final class OutboxRelay: Service, Sendable {
             )
             guard !rows.isEmpty else { return BatchOutcome(rows: 0, refused: 0) }
             let sequences = try rows.map { try $0.decode(0, as: Int64.self) }
-            let messages = try rows.map { try OutboxMessage(row: $0).amqpMessage(appID: configuration.appID) }
+            let messages = try rows.map { try OutboxMessage(row: $0).amqpMessage(appID: configuration.appID, userID: configuration.userID) }
             let started = ContinuousClock.now
             var published = sequences
             var refusals: [(sequence: Int64, error: AMQPError)] = []

@@ -19,6 +19,8 @@ public struct PoisonMessage: Error, Hashable, Sendable, CustomStringConvertible 
         public static let invalidData = Reason(rawValue: "invalid-data")
         /// The body is larger than any event a service produces (``IncomingEvent/maximumSize``).
         public static let tooLarge = Reason(rawValue: "too-large")
+        /// The message's validated `user_id` is not the broker user of the service that owns the events.
+        public static let unauthenticatedPublisher = Reason(rawValue: "unauthenticated-publisher")
         /// Processing failed in a way that retrying did not mend.
         public static let processingFailed = Reason(rawValue: "processing-failed")
     }

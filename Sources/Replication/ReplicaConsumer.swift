@@ -127,6 +127,10 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             var logger = logger
             logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
             do {
+                if let accepted = configuration.acceptedPublisher, delivery.properties.userID != accepted {
+                    throw PoisonMessage(
+                        .unauthenticatedPublisher, "published by user \(delivery.properties.userID ?? "(none)"), not by \(accepted)")
+                }
                 let event = try IncomingEvent(body: delivery.body)
                 logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
                 logger[metadataKey: "event.type"] = "\(event.envelope.type)"
@@ -257,6 +261,10 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     private func deadLetter(_ delivery: AMQPDelivery, because error: any Error, logger: Logger) async {
         let poison = error as? PoisonMessage ?? PoisonMessage(.processingFailed, "\(error)")
         var properties = delivery.properties
+        // RabbitMQ accepts a user_id only from that user's connection: the original publisher's
+        // goes into a header, and the dead letter is published under this consumer's own user.
+        if let original = properties.userID { properties.headers["x-original-user-id"] = .string(original) }
+        properties.userID = nil
         properties.headers["x-dead-letter-reason"] = .string(poison.description)
         properties.headers["x-original-queue"] = .string(configuration.queue)
         let message = AMQPMessage(

@@ -22,13 +22,16 @@ public struct ReplicaConsumerConfiguration: Sendable {
     public var maxAttempts: Int = 5
     /// The delays between retries of a batch whose database work failed.
     public var retry: Backoff = Backoff()
+    /// The broker user whose events this consumer accepts (the `user_id` RabbitMQ validated);
+    /// an event from anyone else is dead-lettered as `unauthenticated-publisher`. Nil accepts any.
+    public var acceptedPublisher: String?
 
     /// Creates a configuration for `queue` from the contract's names.
     public init(
         exchange: String, queue: String, names: ReplicationNames,
         prefetch: Int = 100, concurrency: Int = 4, batchSize: Int = 50, maxAttempts: Int = 5,
         deliveryLimit: Int = ReplicationTopology.defaultDeliveryLimit,
-        retry: Backoff = Backoff()
+        retry: Backoff = Backoff(), acceptedPublisher: String? = nil
     ) {
         self.queue = queue
         self.topology = ReplicationTopology.subscriber(exchange: exchange, queue: queue, names: names, deliveryLimit: deliveryLimit)
@@ -39,5 +42,6 @@ public struct ReplicaConsumerConfiguration: Sendable {
         self.batchSize = batchSize
         self.maxAttempts = maxAttempts
         self.retry = retry
+        self.acceptedPublisher = acceptedPublisher
     }
 }

@@ -21,7 +21,7 @@ import Retry
 /// | `DATABASE_TCP_USER_TIMEOUT_MS` | `15000` | a connection whose sent data stays unacknowledged this long is dead (`tcp_user_timeout`, keepalives) |
 /// | `DATABASE_STARTUP_WAIT_MS` | `30000` | how long start-up waits for an unreachable database |
 /// | `DATABASE_MIGRATION_LOCK_KEY` | `8243113893085045108` | the advisory lock that serialises migrations |
-/// | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/%2F` | the broker |
+/// | `AMQP_URL` | `amqp://<service>:<service>@127.0.0.1:5672/%2F` | the broker, as the service's own user |
 /// | `AMQP_HEARTBEAT_MS` | `30000` | heartbeat (whole seconds); 0 disables |
 /// | `AMQP_CONNECT_TIMEOUT_MS` | `5000` | the bound on the TCP connect and on the AMQP handshake |
 /// | `AMQP_CONFIRM_TIMEOUT_MS` | `10000` | how long a publish waits for its confirm |
@@ -37,6 +37,7 @@ import Retry
 /// | `CONSUMER_CONCURRENCY` | `4` | batches applied at once |
 /// | `CONSUMER_BATCH_SIZE` | `50` | the most deliveries in one transaction |
 /// | `CONSUMER_MAX_ATTEMPTS` | `5` | attempts at an event that keeps failing before it is dead-lettered |
+/// | `CONSUMER_PUBLISHER_USER` | the peer service's name | the broker user whose events are accepted (`*`: any); others are dead-lettered |
 /// | `CONSUMER_DELIVERY_LIMIT` | `20` | the queue's `x-delivery-limit` (fixed once the queue exists) |
 /// | `OUTBOX_RETENTION` | `7d` | published outbox rows older than this are deleted (`500ms`, `30s`, `15m`, `24h`, `7d`, or `off`) |
 /// | `INBOX_RETENTION` | `7d` | inbox rows older than this are deleted |
@@ -77,6 +78,8 @@ public struct ServiceConfiguration: Sendable {
         public var maxAttempts: Int
         /// The subscriber queue's `x-delivery-limit`.
         public var deliveryLimit: Int
+        /// The broker user whose events are accepted (`CONSUMER_PUBLISHER_USER`); nil accepts any.
+        public var acceptedPublisher: String?
     }
 
     /// Which service this is.
@@ -128,7 +131,7 @@ public struct ServiceConfiguration: Sendable {
             startupWait: try reader.milliseconds("DATABASE_STARTUP_WAIT_MS", default: 30_000, in: 0...3_600_000),
             migrationLockKey: Int64(try reader.integer("DATABASE_MIGRATION_LOCK_KEY", default: 0x7265_706c_6963_6174, in: Int.min...Int.max))
         )
-        amqp = try Self.amqp(reader)
+        amqp = try Self.amqp(reader, service: service)
         retry = Backoff(
             initial: try reader.milliseconds("RETRY_INITIAL_MS", default: 100, in: 1...60_000),
             cap: try reader.milliseconds("RETRY_MAX_MS", default: 2000, in: 1...600_000)
@@ -141,12 +144,14 @@ public struct ServiceConfiguration: Sendable {
             retry: retry,
             maxAttempts: try reader.integer("OUTBOX_MAX_ATTEMPTS", default: 5, in: 1...1000)
         )
+        relay.userID = amqp.user
         consumer = Consumer(
             prefetch: try reader.integer("CONSUMER_PREFETCH", default: 100, in: 1...65535),
             concurrency: try reader.integer("CONSUMER_CONCURRENCY", default: 4, in: 1...256),
             batchSize: try reader.integer("CONSUMER_BATCH_SIZE", default: 50, in: 1...10000),
             maxAttempts: try reader.integer("CONSUMER_MAX_ATTEMPTS", default: 5, in: 1...1000),
-            deliveryLimit: try reader.integer("CONSUMER_DELIVERY_LIMIT", default: ReplicationTopology.defaultDeliveryLimit, in: 1...10000)
+            deliveryLimit: try reader.integer("CONSUMER_DELIVERY_LIMIT", default: ReplicationTopology.defaultDeliveryLimit, in: 1...10000),
+            acceptedPublisher: Self.acceptedPublisher(reader.string("CONSUMER_PUBLISHER_USER", default: service.peer.rawValue))
         )
         retention = Retention.Configuration(
             outbox: try reader.retention("OUTBOX_RETENTION", default: .seconds(7 * 86_400)),
@@ -166,8 +171,9 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// `AMQP_URL` and the `AMQP_*` timeouts.
-    private static func amqp(_ reader: EnvironmentReader) throws(ConfigurationError) -> AMQPConfiguration {
-        let url = reader.string("AMQP_URL", default: "amqp://guest:guest@127.0.0.1:5672/%2F")
+    private static func amqp(_ reader: EnvironmentReader, service: ServiceName) throws(ConfigurationError) -> AMQPConfiguration {
+        let user = service.rawValue
+        let url = reader.string("AMQP_URL", default: "amqp://\(user):\(user)@127.0.0.1:5672/%2F")
         var amqp: AMQPConfiguration
         do {
             amqp = try AMQPConfiguration(url: url)
@@ -184,6 +190,11 @@ public struct ServiceConfiguration: Sendable {
         return amqp
     }
 
+    /// `CONSUMER_PUBLISHER_USER`: a user name, or `*` for any.
+    private static func acceptedPublisher(_ value: String) -> String? {
+        value == "*" ? nil : value
+    }
+
     /// The service's logger at ``logLevel``: `main` makes it here, once, from the configuration.
     public func makeLogger() -> Logger {
         var logger = Logger(label: service.rawValue)
@@ -196,7 +207,8 @@ public struct ServiceConfiguration: Sendable {
         ReplicaConsumerConfiguration(
             exchange: exchange, queue: queue, names: names,
             prefetch: consumer.prefetch, concurrency: consumer.concurrency, batchSize: consumer.batchSize,
-            maxAttempts: consumer.maxAttempts, deliveryLimit: consumer.deliveryLimit, retry: retry
+            maxAttempts: consumer.maxAttempts, deliveryLimit: consumer.deliveryLimit, retry: retry,
+            acceptedPublisher: consumer.acceptedPublisher
         )
     }
 }

@@ -118,7 +118,10 @@ struct ReplicationFlowTests {
 
 /// Event bodies as a publisher following the contract would send them.
 enum EventFixture {
-    static let properties = AMQPProperties(contentType: "application/json", persistent: true, appID: "system-tests")
+    /// Published with the test broker's user as `user_id`: the user the harness's services accept
+    /// events from (`CONSUMER_PUBLISHER_USER`), as they would accept their peer's.
+    static let properties = AMQPProperties(
+        contentType: "application/json", persistent: true, appID: "system-tests", userID: try? TestEnvironment.amqpConfiguration().user)
 
     static func customerCreated(_ customer: CustomerRecord, type: String = EventType.customerCreated.rawValue, sequence: Int64 = 1) -> [UInt8] {
         let envelope = EventEnvelope(

@@ -1,3 +1,4 @@
+import AMQP
 import CommonClient
 import Foundation
 import TestSupport
@@ -19,6 +20,8 @@ struct ServiceProcessTests {
             let environment = [
                 "DATABASE_URL": system.databaseURL(.customerService),
                 "AMQP_URL": try TestEnvironment.amqpURL(),
+                // Both services share the test broker's user here.
+                "CONSUMER_PUBLISHER_USER": try AMQPConfiguration(url: TestEnvironment.amqpURL()).user,
                 "HTTP_PORT": "\(port)",
                 "BROKER_NAME_PREFIX": system.names.prefix,
                 "LOG_LEVEL": "warning",

@@ -222,6 +222,8 @@ func withSystem<T: Sendable>(
                     "DATABASE_URL": "postgres://\(database):\(database)@\(host):\(port)/\(database)",
                     "DATABASE_POOL_SIZE": "4",
                     "AMQP_URL": amqpURL,
+                    // Both services share the test broker's user here, so each accepts the other's events from it.
+                    "CONSUMER_PUBLISHER_USER": try AMQPConfiguration(url: amqpURL).user,
                     "HTTP_PORT": "0",
                     "OUTBOX_POLL_INTERVAL_MS": "200",
                 ])

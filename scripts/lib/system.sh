@@ -61,7 +61,7 @@ start_service() {
     mkdir -p "$PID_DIR" "$LOG_DIR"
     log "starting $name on 127.0.0.1:$port (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
     DATABASE_URL="postgres://$database:$database@127.0.0.1:$PG_PORT/$database" \
-    AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2F" \
+    AMQP_URL="amqp://$name:$name@127.0.0.1:$AMQP_PORT/%2F" \
     HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
         nohup "$bin/$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$PID_DIR/$name.pid"
