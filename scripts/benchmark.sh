@@ -88,6 +88,7 @@ bench_start() {
     local name=$1 port=$2 database=$3
     DATABASE_URL="postgres://$database:$database@127.0.0.1:$PG_PORT/$database" \
     AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/bench" \
+    CONSUMER_PUBLISHER_USER=guest \
     HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
         nohup "$BIN_DIR/$name" >>"$bench_logs/$name.log" 2>&1 </dev/null &
     echo $! >"$bench_pids/$name.pid"
@@ -226,8 +227,20 @@ done
 
 # MARK: 3. the long run
 
+# table_sizes: the rows of the tables that only grow without retention, in both bench databases.
+table_sizes() {
+    local database sizes=()
+    for database in bench_customer_service bench_order_service; do
+        sizes+=("$database: $(PGPASSWORD=postgres psql -X -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$database" -c \
+            "SELECT 'outbox ' || (SELECT count(*) FROM outbox) || ', inbox ' || (SELECT count(*) FROM inbox) || ', idempotency keys ' || (SELECT count(*) FROM idempotency_keys)")")
+    done
+    local IFS=';'
+    echo "${sizes[*]}"
+}
 settle
+note "  - table sizes before the long run (retention: OUTBOX_RETENTION=${OUTBOX_RETENTION:-7d}, INBOX_RETENTION=${INBOX_RETENTION:-7d}): $(table_sizes)"
 load_test long-run --count "$long_count" --order-ratio 0.5 || true
+note "  - table sizes after it: $(table_sizes)"
 note "  - long run: $(json_field "$out/long-run.json" "'%d customers and %d orders created; missing %d/%d; replica = source: %s/%s; failed requests %d; passed %s' % (r['customersToOrderService']['created'], r['ordersToCustomerService']['created'], len(r['customersToOrderService']['missing']), len(r['ordersToCustomerService']['missing']), r['customersToOrderService']['replicaDigest']==r['customersToOrderService']['sourceDigest'], r['ordersToCustomerService']['replicaDigest']==r['ordersToCustomerService']['sourceDigest'], sum(r['errors'].values()), r['passed'])")"
 
 # MARK: 4. memory
