@@ -53,36 +53,23 @@ public final class Retention: Service, Sendable {
         self.configuration = configuration
         self.database = database
         self.logger = logger
-        let cutoff = "clock_timestamp() - make_interval(secs => $1::double precision / 1000)"
-        var targets: [Target] = []
-        if let outbox = configuration.outbox {
-            targets.append(
-                Target(
-                    table: "outbox", retention: outbox,
-                    statement: """
-                        DELETE FROM outbox WHERE sequence IN (
-                            SELECT sequence FROM outbox
-                            WHERE published_at < \(cutoff) AND sequence < (SELECT max(sequence) FROM outbox)
-                            ORDER BY sequence LIMIT $2)
-                        """))
-        }
-        if let inbox = configuration.inbox {
-            targets.append(
-                Target(
-                    table: "inbox", retention: inbox,
-                    statement: """
-                        DELETE FROM inbox WHERE event_id IN (
-                            SELECT event_id FROM inbox WHERE processed_at < \(cutoff) ORDER BY processed_at LIMIT $2)
-                        """))
-        }
-        if let keys = configuration.idempotencyKeys {
-            targets.append(
-                Target(
-                    table: "idempotency_keys", retention: keys,
-                    statement: """
-                        DELETE FROM idempotency_keys WHERE key IN (
-                            SELECT key FROM idempotency_keys WHERE created_at < \(cutoff) ORDER BY created_at LIMIT $2)
-                        """))
+        // Each batch is the oldest rows past the cutoff, by the table's own order; the outbox
+        // keeps its highest row (and never an unpublished one: published_at IS NULL is never old).
+        let tables: [(table: String, retention: Duration?, key: String, age: String, order: String, keep: String)] = [
+            ("outbox", configuration.outbox, "sequence", "published_at", "sequence", " AND sequence < (SELECT max(sequence) FROM outbox)"),
+            ("inbox", configuration.inbox, "event_id", "processed_at", "processed_at", ""),
+            ("idempotency_keys", configuration.idempotencyKeys, "key", "created_at", "created_at", ""),
+        ]
+        let targets = tables.compactMap { table -> Target? in
+            guard let retention = table.retention else { return nil }
+            return Target(
+                table: table.table, retention: retention,
+                statement: """
+                    DELETE FROM \(table.table) WHERE \(table.key) IN (
+                        SELECT \(table.key) FROM \(table.table)
+                        WHERE \(table.age) < clock_timestamp() - make_interval(secs => $1::double precision / 1000)\(table.keep)
+                        ORDER BY \(table.order) LIMIT $2)
+                    """)
         }
         self.targets = targets
     }

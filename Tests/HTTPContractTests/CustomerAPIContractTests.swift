@@ -101,12 +101,17 @@ struct CustomerAPIContractTests {
         expectInvalidParameters(try await client.send(.get, "/customers?limit=0"), ["limit"])
     }
 
+    /// Creates the customer Ada; returns her id.
+    static func createAda(_ client: RouterClient) async throws -> UUID {
+        let created = try await client.send(.post, "/customers", body: #"{"name": "Ada", "email": "ada@example.com"}"#)
+        let createdId = try #require(created.json["id"] as? String)
+        return try #require(UUID(uuidString: createdId))
+    }
+
     @Test("a customer's orders and a replicated order come from the replica, with their replica metadata")
     func replicaReads() async throws {
         let client = try client
-        let created = try await client.send(.post, "/customers", body: #"{"name": "Ada", "email": "ada@example.com"}"#)
-        let createdId = try #require(created.json["id"] as? String)
-        let customerId = try #require(UUID(uuidString: createdId))
+        let customerId = try await Self.createAda(client)
         let order = OrderRecord(id: UUID(), customerId: customerId, amount: 1250, createdAt: Date(timeIntervalSince1970: 1_800_000_000))
         store.replicaOrders.replicate(order)
         let orders = try await client.send(.get, "/customers/\(customerId.lowercased)/orders")
@@ -122,9 +127,7 @@ struct CustomerAPIContractTests {
     @Test("a customer's orders come a page at a time, like every list (found by a new user: it had no limit)")
     func customerOrdersArePaged() async throws {
         let client = try client
-        let created = try await client.send(.post, "/customers", body: #"{"name": "Ada", "email": "ada@example.com"}"#)
-        let createdId = try #require(created.json["id"] as? String)
-        let customerId = try #require(UUID(uuidString: createdId))
+        let customerId = try await Self.createAda(client)
         let orders = (0..<5).map { OrderRecord(id: UUID(), customerId: customerId, amount: 100, createdAt: Date(timeIntervalSince1970: Double($0))) }
         for order in orders { store.replicaOrders.replicate(order) }
         var seen: [String] = []
