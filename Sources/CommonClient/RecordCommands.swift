@@ -58,6 +58,7 @@ struct GetCustomer: AsyncParsableCommand {
                 "  email         \(customer.email)",
                 "  credit limit  \(money(customer.creditLimit))",
                 "  created at    \(Timestamp.format(customer.createdAt))",
+                "  version       \(customer.version), updated at \(Timestamp.format(customer.updatedAt))",
                 "  orders        \(orders.count) (replicated)",
             ]
             lines += orders.map { "    \($0.value1.id)  \(money($0.value1.amount))  \(Timestamp.format($0.value1.createdAt))" }
@@ -81,6 +82,7 @@ struct GetOrder: AsyncParsableCommand {
                 "  amount      \(money(order.amount))",
                 "  status      \(order.status.rawValue)",
                 "  created at  \(Timestamp.format(order.createdAt))",
+                "  version     \(order.version), updated at \(Timestamp.format(order.updatedAt))",
             ].joined(separator: "\n")
         }
     }

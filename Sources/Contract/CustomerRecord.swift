@@ -12,14 +12,20 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
     public var creditLimit: Int64
     /// When the row committed at CustomerService, to the millisecond.
     public var createdAt: Date
+    /// 1 when created, one more with each change (DESIGN §7): a replica keeps the highest.
+    public var version: Int64
+    /// When the last change committed (`createdAt` for version 1).
+    public var updatedAt: Date
 
-    /// Creates a record.
-    public init(id: UUID, name: String, email: String, creditLimit: Int64, createdAt: Date) {
+    /// Creates a record; `updatedAt` defaults to `createdAt`.
+    public init(id: UUID, name: String, email: String, creditLimit: Int64, createdAt: Date, version: Int64 = 1, updatedAt: Date? = nil) {
         self.id = id
         self.name = name
         self.email = email
         self.creditLimit = creditLimit
         self.createdAt = createdAt
+        self.version = version
+        self.updatedAt = updatedAt ?? createdAt
     }
 
     /// The reasons this record breaks the contract's field rules (empty when valid), named `prefix` + field.
@@ -27,10 +33,11 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
         FieldRules.name(name, field: prefix + "name")
             + FieldRules.email(email, field: prefix + "email")
             + FieldRules.creditLimit(creditLimit, field: prefix + "creditLimit")
+            + FieldRules.version(version, field: prefix + "version")
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, email, creditLimit, createdAt
+        case id, name, email, creditLimit, createdAt, version, updatedAt
     }
 
     /// Decodes the contract's JSON: lowercase or uppercase UUID, RFC 3339 time.
@@ -41,6 +48,9 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
         email = try container.decode(String.self, forKey: .email)
         creditLimit = try container.decode(Int64.self, forKey: .creditLimit)
         createdAt = try container.decodeTimestamp(forKey: .createdAt)
+        // Events written before records had versions carry neither: they are version 1.
+        version = try container.decodeIfPresent(Int64.self, forKey: .version) ?? 1
+        updatedAt = try container.decodeTimestampIfPresent(forKey: .updatedAt) ?? createdAt
     }
 
     /// Encodes the contract's JSON: lowercase UUID, RFC 3339 UTC time with milliseconds.
@@ -51,5 +61,7 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
         try container.encode(email, forKey: .email)
         try container.encode(creditLimit, forKey: .creditLimit)
         try container.encode(Timestamp.format(createdAt), forKey: .createdAt)
+        try container.encode(version, forKey: .version)
+        try container.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
     }
 }

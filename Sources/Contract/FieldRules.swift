@@ -54,6 +54,11 @@ public enum FieldRules {
         }
     }
 
+    /// A record's version: 1 or more.
+    public static func version(_ value: Int64, field: String = "version") -> [InvalidParameter] {
+        value >= 1 ? [] : [InvalidParameter(name: field, reason: "must be 1 or more")]
+    }
+
     /// A credit limit in cents: zero or more.
     public static func creditLimit(_ value: Int64, field: String = "creditLimit") -> [InvalidParameter] {
         value >= 0 ? [] : [InvalidParameter(name: field, reason: "must be zero or more (cents)")]

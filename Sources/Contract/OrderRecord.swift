@@ -15,19 +15,27 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
     public var status: String
     /// When the row committed at OrderService, to the millisecond.
     public var createdAt: Date
+    /// 1 when created, one more with each change (DESIGN §7): a replica keeps the highest.
+    public var version: Int64
+    /// When the last change committed (`createdAt` for version 1).
+    public var updatedAt: Date
 
-    /// Creates a record.
-    public init(id: UUID, customerId: UUID, amount: Int64, status: String = "created", createdAt: Date) {
+    /// Creates a record; `updatedAt` defaults to `createdAt`.
+    public init(
+        id: UUID, customerId: UUID, amount: Int64, status: String = "created", createdAt: Date, version: Int64 = 1, updatedAt: Date? = nil
+    ) {
         self.id = id
         self.customerId = customerId
         self.amount = amount
         self.status = status
         self.createdAt = createdAt
+        self.version = version
+        self.updatedAt = updatedAt ?? createdAt
     }
 
     /// The reasons this record breaks the contract's field rules (empty when valid), named `prefix` + field.
     public func validate(prefix: String = "") -> [InvalidParameter] {
-        var problems = FieldRules.amount(amount, field: prefix + "amount")
+        var problems = FieldRules.amount(amount, field: prefix + "amount") + FieldRules.version(version, field: prefix + "version")
         if !Self.statuses.contains(status) {
             problems.append(InvalidParameter(name: prefix + "status", reason: "must be one of \(Self.statuses.sorted())"))
         }
@@ -35,7 +43,7 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, customerId, amount, status, createdAt
+        case id, customerId, amount, status, createdAt, version, updatedAt
     }
 
     /// Decodes the contract's JSON: lowercase or uppercase UUIDs, RFC 3339 time.
@@ -46,6 +54,9 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
         amount = try container.decode(Int64.self, forKey: .amount)
         status = try container.decode(String.self, forKey: .status)
         createdAt = try container.decodeTimestamp(forKey: .createdAt)
+        // Events written before records had versions carry neither: they are version 1.
+        version = try container.decodeIfPresent(Int64.self, forKey: .version) ?? 1
+        updatedAt = try container.decodeTimestampIfPresent(forKey: .updatedAt) ?? createdAt
     }
 
     /// Encodes the contract's JSON: lowercase UUIDs, RFC 3339 UTC time with milliseconds.
@@ -56,5 +67,7 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
         try container.encode(amount, forKey: .amount)
         try container.encode(status, forKey: .status)
         try container.encode(Timestamp.format(createdAt), forKey: .createdAt)
+        try container.encode(version, forKey: .version)
+        try container.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
     }
 }

@@ -121,6 +121,11 @@ extension KeyedDecodingContainer {
         return date
     }
 
+    /// Decodes an optional RFC 3339 time: nil when the key is absent.
+    func decodeTimestampIfPresent(forKey key: Key) throws -> Date? {
+        contains(key) ? try decodeTimestamp(forKey: key) : nil
+    }
+
     /// Decodes a UUID in its canonical text form, with a decoding error naming the key when it is malformed.
     func decodeUUID(forKey key: Key) throws -> UUID {
         let text = try decode(String.self, forKey: key)

@@ -9,7 +9,7 @@ extension Components.Schemas.Customer {
     init(_ customer: CustomerRecord) {
         self.init(
             id: customer.id.lowercased, name: customer.name, email: customer.email,
-            creditLimit: customer.creditLimit, createdAt: customer.createdAt
+            creditLimit: customer.creditLimit, createdAt: customer.createdAt, version: customer.version, updatedAt: customer.updatedAt
         )
     }
 }
@@ -20,7 +20,7 @@ extension Components.Schemas.ReplicatedOrder {
         self.init(
             value1: .init(
                 id: order.id.lowercased, customerId: order.customerId.lowercased, amount: order.amount,
-                status: .created, createdAt: order.createdAt
+                status: .created, createdAt: order.createdAt, version: order.version, updatedAt: order.updatedAt
             ),
             value2: .init(replicatedAt: replicated.replicatedAt, eventId: replicated.eventId.lowercased, requestId: replicated.requestId)
         )

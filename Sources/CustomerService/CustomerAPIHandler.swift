@@ -35,7 +35,7 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
         }
         return .created(
             .init(
-                headers: .init(location: "/customers/\(record.id.lowercased)", xRequestID: requestId),
+                headers: .init(location: "/customers/\(record.id.lowercased)", eTag: EntityTag.version(record.version), xRequestID: requestId),
                 body: .json(.init(record))
             ))
     }
@@ -43,7 +43,7 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
     func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
         let id = try Parameters.id(input.path.id)
         guard let customer = try await customers.customer(id: id) else { throw Problem.notFound("no customer \(id.lowercased)") }
-        return .ok(.init(body: .json(.init(customer))))
+        return .ok(.init(headers: .init(eTag: EntityTag.version(customer.version)), body: .json(.init(customer))))
     }
 
     func listCustomers(_ input: Operations.ListCustomers.Input) async throws -> Operations.ListCustomers.Output {

@@ -19,8 +19,9 @@ struct CustomerRepository: CustomerStore {
             do {
                 inserted = try await connection.query(
                     """
-                    INSERT INTO customers (id, name, email, credit_limit, request_id)
-                    VALUES ($1, $2, $3, $4, $5)
+                    INSERT INTO customers (id, name, email, credit_limit, request_id, created_at, updated_at)
+                    SELECT $1, $2, $3, $4, $5, now.at, now.at
+                    FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS at) AS now
                     RETURNING created_at
                     """,
                     [id, customer.name, customer.email, customer.creditLimit, requestId]

@@ -35,7 +35,7 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
         }
         return .created(
             .init(
-                headers: .init(location: "/orders/\(record.id.lowercased)", xRequestID: requestId),
+                headers: .init(location: "/orders/\(record.id.lowercased)", eTag: EntityTag.version(record.version), xRequestID: requestId),
                 body: .json(.init(record))
             ))
     }
@@ -43,7 +43,7 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
     func getOrder(_ input: Operations.GetOrder.Input) async throws -> Operations.GetOrder.Output {
         let id = try Parameters.id(input.path.id)
         guard let order = try await orders.order(id: id) else { throw Problem.notFound("no order \(id.lowercased)") }
-        return .ok(.init(body: .json(.init(order))))
+        return .ok(.init(headers: .init(eTag: EntityTag.version(order.version)), body: .json(.init(order))))
     }
 
     func listOrders(_ input: Operations.ListOrders.Input) async throws -> Operations.ListOrders.Output {

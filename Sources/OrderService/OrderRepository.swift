@@ -18,8 +18,9 @@ struct OrderRepository: OrderStore {
             // The customer check and the insert are one statement: no round trip in between.
             let inserted = try await connection.query(
                 """
-                INSERT INTO orders (id, customer_id, amount, request_id)
-                SELECT $1, $2, $3, $4
+                INSERT INTO orders (id, customer_id, amount, request_id, created_at, updated_at)
+                SELECT $1, $2, $3, $4, now.at, now.at
+                FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS at) AS now
                 WHERE EXISTS (SELECT 1 FROM replica_customers WHERE id = $2)
                 RETURNING created_at
                 """,

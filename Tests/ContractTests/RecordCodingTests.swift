@@ -43,7 +43,28 @@ struct RecordCodingTests {
         #expect(json["email"] as? String == "ada@example.org")
         #expect(json["creditLimit"] as? Int == 150_000)
         #expect(json["createdAt"] as? String == "2026-11-21T18:00:00.123Z")
-        #expect(Set(json.keys) == ["id", "name", "email", "creditLimit", "createdAt"])
+        #expect(json["version"] as? Int == 1)
+        #expect(json["updatedAt"] as? String == "2026-11-21T18:00:00.123Z", "a new record was last changed when it was created")
+        #expect(Set(json.keys) == ["id", "name", "email", "creditLimit", "createdAt", "version", "updatedAt"])
+    }
+
+    @Test("an event written before records had versions decodes as version 1, last changed when created")
+    func recordWithoutVersion() throws {
+        let customer = try JSONDecoder().decode(
+            CustomerRecord.self,
+            from: Data(
+                #"{"id":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","name":"Ada","email":"ada@example.org","creditLimit":0,"createdAt":"2026-11-21T18:00:00.123Z"}"#
+                    .utf8))
+        #expect(customer.version == 1)
+        #expect(customer.updatedAt == customer.createdAt)
+        let order = try JSONDecoder().decode(
+            OrderRecord.self,
+            from: Data(
+                #"{"id":"0f0e0d0c-0b0a-4908-8706-050403020100","customerId":"a1b2c3d4-e5f6-4711-8899-aabbccddeeff","amount":5,"status":"created","createdAt":"2026-11-21T18:00:00.123Z","version":3,"updatedAt":"2026-11-22T08:00:00.000Z"}"#
+                    .utf8))
+        #expect(order.version == 3)
+        #expect(Timestamp.format(order.updatedAt) == "2026-11-22T08:00:00.000Z")
+        #expect(OrderRecord(id: UUID(), customerId: UUID(), amount: 1, createdAt: Date(), version: 0).validate().map(\.name) == ["version"])
     }
 
     @Test("a customer survives a round trip")
@@ -66,7 +87,8 @@ struct RecordCodingTests {
         #expect(json["amount"] as? Int == 4_200)
         #expect(json["status"] as? String == "created")
         #expect(json["createdAt"] as? String == "2026-11-21T18:00:00.123Z")
-        #expect(Set(json.keys) == ["id", "customerId", "amount", "status", "createdAt"])
+        #expect(json["version"] as? Int == 1)
+        #expect(Set(json.keys) == ["id", "customerId", "amount", "status", "createdAt", "version", "updatedAt"])
 
         let decoded = try JSONDecoder().decode(OrderRecord.self, from: data)
         #expect(decoded.id == Self.orderID)

@@ -26,7 +26,13 @@ struct CustomerAPIContractTests {
         #expect(response.headers[.init("X-Request-ID")!] == "trace-me-42")
         #expect(response.json["name"] as? String == "Grace", "the name is trimmed")
         #expect(response.json["creditLimit"] as? Int == 0, "the credit limit defaults to 0")
+        #expect(response.json["version"] as? Int == 1, "a new record is version 1")
+        #expect(response.json["updatedAt"] as? String == response.json["createdAt"] as? String)
+        #expect(response.headers[.eTag] == #""1""#, "the ETag is the version")
         #expect(store.all.count == 1)
+        let fetched = try await client.send(.get, "/customers/\(id)")
+        #expect(fetched.headers[.eTag] == #""1""#)
+        #expect(fetched.json["version"] as? Int == 1)
     }
 
     @Test(
