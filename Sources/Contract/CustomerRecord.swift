@@ -48,9 +48,7 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
         email = try container.decode(String.self, forKey: .email)
         creditLimit = try container.decode(Int64.self, forKey: .creditLimit)
         createdAt = try container.decodeTimestamp(forKey: .createdAt)
-        // Events written before records had versions carry neither: they are version 1.
-        version = try container.decodeIfPresent(Int64.self, forKey: .version) ?? 1
-        updatedAt = try container.decodeTimestampIfPresent(forKey: .updatedAt) ?? createdAt
+        (version, updatedAt) = try container.decodeVersion(.version, updatedAt: .updatedAt, createdAt: createdAt)
     }
 
     /// Encodes the contract's JSON: lowercase UUID, RFC 3339 UTC time with milliseconds.
@@ -61,7 +59,6 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
         try container.encode(email, forKey: .email)
         try container.encode(creditLimit, forKey: .creditLimit)
         try container.encode(Timestamp.format(createdAt), forKey: .createdAt)
-        try container.encode(version, forKey: .version)
-        try container.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
+        try container.encodeVersion(version, .version, updatedAt: updatedAt, .updatedAt)
     }
 }

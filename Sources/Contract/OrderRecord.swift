@@ -54,9 +54,7 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
         amount = try container.decode(Int64.self, forKey: .amount)
         status = try container.decode(String.self, forKey: .status)
         createdAt = try container.decodeTimestamp(forKey: .createdAt)
-        // Events written before records had versions carry neither: they are version 1.
-        version = try container.decodeIfPresent(Int64.self, forKey: .version) ?? 1
-        updatedAt = try container.decodeTimestampIfPresent(forKey: .updatedAt) ?? createdAt
+        (version, updatedAt) = try container.decodeVersion(.version, updatedAt: .updatedAt, createdAt: createdAt)
     }
 
     /// Encodes the contract's JSON: lowercase UUIDs, RFC 3339 UTC time with milliseconds.
@@ -67,7 +65,6 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
         try container.encode(amount, forKey: .amount)
         try container.encode(status, forKey: .status)
         try container.encode(Timestamp.format(createdAt), forKey: .createdAt)
-        try container.encode(version, forKey: .version)
-        try container.encode(Timestamp.format(updatedAt), forKey: .updatedAt)
+        try container.encodeVersion(version, .version, updatedAt: updatedAt, .updatedAt)
     }
 }

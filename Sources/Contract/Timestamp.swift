@@ -121,9 +121,11 @@ extension KeyedDecodingContainer {
         return date
     }
 
-    /// Decodes an optional RFC 3339 time: nil when the key is absent.
-    func decodeTimestampIfPresent(forKey key: Key) throws -> Date? {
-        contains(key) ? try decodeTimestamp(forKey: key) : nil
+    /// Decodes a record's `version` and `updatedAt`; a record from before versions has neither,
+    /// and is version 1, last changed when it was created.
+    func decodeVersion(_ versionKey: Key, updatedAt updatedAtKey: Key, createdAt: Date) throws -> (version: Int64, updatedAt: Date) {
+        let version = try decodeIfPresent(Int64.self, forKey: versionKey) ?? 1
+        return (version, contains(updatedAtKey) ? try decodeTimestamp(forKey: updatedAtKey) : createdAt)
     }
 
     /// Decodes a UUID in its canonical text form, with a decoding error naming the key when it is malformed.
@@ -139,4 +141,12 @@ extension KeyedDecodingContainer {
 extension UUID {
     /// The lowercase canonical form used everywhere in the contract.
     public var lowercased: String { uuidString.lowercased() }
+}
+
+extension KeyedEncodingContainer {
+    /// Encodes a record's `version` and `updatedAt` (RFC 3339 UTC with milliseconds).
+    mutating func encodeVersion(_ version: Int64, _ versionKey: Key, updatedAt: Date, _ updatedAtKey: Key) throws {
+        try encode(version, forKey: versionKey)
+        try encode(Timestamp.format(updatedAt), forKey: updatedAtKey)
+    }
 }

@@ -35,14 +35,7 @@ enum CustomerServiceMigrations {
         Migration(
             version: ReplicationSchema.firstServiceVersion + 1,
             name: "versions: existing rows become version 1",
-            sql: """
-                ALTER TABLE customers ADD COLUMN version bigint NOT NULL DEFAULT 1 CHECK (version >= 1), ADD COLUMN updated_at timestamptz;
-                UPDATE customers SET updated_at = created_at;
-                ALTER TABLE customers ALTER COLUMN updated_at SET NOT NULL;
-                ALTER TABLE replica_orders ADD COLUMN version bigint NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz;
-                UPDATE replica_orders SET updated_at = created_at;
-                ALTER TABLE replica_orders ALTER COLUMN updated_at SET NOT NULL;
-                """
+            sql: ReplicationSchema.addVersions(ownTable: "customers", replicaTable: "replica_orders")
         ),
     ]
 }

@@ -34,14 +34,7 @@ enum OrderServiceMigrations {
         Migration(
             version: ReplicationSchema.firstServiceVersion + 1,
             name: "versions: existing rows become version 1",
-            sql: """
-                ALTER TABLE orders ADD COLUMN version bigint NOT NULL DEFAULT 1 CHECK (version >= 1), ADD COLUMN updated_at timestamptz;
-                UPDATE orders SET updated_at = created_at;
-                ALTER TABLE orders ALTER COLUMN updated_at SET NOT NULL;
-                ALTER TABLE replica_customers ADD COLUMN version bigint NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz;
-                UPDATE replica_customers SET updated_at = created_at;
-                ALTER TABLE replica_customers ALTER COLUMN updated_at SET NOT NULL;
-                """
+            sql: ReplicationSchema.addVersions(ownTable: "orders", replicaTable: "replica_customers")
         ),
     ]
 }

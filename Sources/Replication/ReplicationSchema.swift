@@ -9,6 +9,20 @@ public enum ReplicationSchema {
     /// The first migration version a service may use for its own tables.
     public static let firstServiceVersion = 100
 
+    /// The SQL that gives a service's own table and its replica `version` and `updated_at`:
+    /// existing rows become version 1, last changed when they were created (DESIGN §7).
+    /// `ownTable` and `replicaTable` are trusted constants.
+    public static func addVersions(ownTable: String, replicaTable: String) -> String {
+        """
+        ALTER TABLE \(ownTable) ADD COLUMN version bigint NOT NULL DEFAULT 1 CHECK (version >= 1), ADD COLUMN updated_at timestamptz;
+        UPDATE \(ownTable) SET updated_at = created_at;
+        ALTER TABLE \(ownTable) ALTER COLUMN updated_at SET NOT NULL;
+        ALTER TABLE \(replicaTable) ADD COLUMN version bigint NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz;
+        UPDATE \(replicaTable) SET updated_at = created_at;
+        ALTER TABLE \(replicaTable) ALTER COLUMN updated_at SET NOT NULL;
+        """
+    }
+
     /// The shared migrations, versions 1...
     public static let migrations: [Migration] = [
         Migration(
