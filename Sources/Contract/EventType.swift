@@ -4,4 +4,6 @@ public enum EventType: String, Sendable, CaseIterable {
     case customerCreated = "customer.created"
     /// An order was created at OrderService; `data` is an ``OrderRecord``.
     case orderCreated = "order.created"
+    /// A customer changed at CustomerService; `data` is the whole ``CustomerRecord`` at its new version.
+    case customerUpdated = "customer.updated"
 }

@@ -5,6 +5,9 @@ extension CustomerRecord: StoredRecord {
     /// `customer.created`.
     public static var createdEvent: EventType { .customerCreated }
 
+    /// `customer.created` and `customer.updated`.
+    public static var recordEvents: Set<EventType> { [.customerCreated, .customerUpdated] }
+
     /// `id, name, email, credit_limit, created_at, version, updated_at`.
     public static let columns: [StoredColumn<CustomerRecord>] = [
         StoredColumn("id", "uuid", \.id),

@@ -46,8 +46,17 @@ public struct IncomingEvent: Sendable {
         as recordType: Record.Type,
         invalidFields: (Record) -> [InvalidParameter]
     ) throws(PoisonMessage) -> Record {
-        guard envelope.type == type.rawValue else {
-            throw PoisonMessage(.unknownType, "\(envelope.type) is not \(type.rawValue)")
+        try record(of: [type], as: recordType, invalidFields: invalidFields)
+    }
+
+    /// The record of an event that must be of one of `types`, checked as ``record(of:as:invalidFields:)-(EventType,_,_)`` does.
+    public func record<Record: Codable & Sendable>(
+        of types: Set<EventType>,
+        as recordType: Record.Type,
+        invalidFields: (Record) -> [InvalidParameter]
+    ) throws(PoisonMessage) -> Record {
+        guard let type = EventType(rawValue: envelope.type), types.contains(type) else {
+            throw PoisonMessage(.unknownType, "\(envelope.type) is not one of \(types.map(\.rawValue).sorted())")
         }
         let record = try decodeData(as: recordType)
         let invalid = invalidFields(record)

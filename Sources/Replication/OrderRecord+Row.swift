@@ -5,6 +5,9 @@ extension OrderRecord: StoredRecord {
     /// `order.created`.
     public static var createdEvent: EventType { .orderCreated }
 
+    /// `order.created`.
+    public static var recordEvents: Set<EventType> { [.orderCreated] }
+
     /// `id, customer_id, amount, status, created_at, version, updated_at`.
     public static let columns: [StoredColumn<OrderRecord>] = [
         StoredColumn("id", "uuid", \.id),

@@ -198,8 +198,9 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     /// Inbox rows and replica rows of a batch in one transaction; the outcome of each event, in order.
     ///
     /// The first delivery of an event id in the batch is the one that can apply it (later ones
-    /// are duplicates), and the first new event of a record is the one that writes it (later ones
-    /// are replays), exactly as if the batch had been applied one event at a time.
+    /// are duplicates), and of a record's new events the one with the highest version is the one
+    /// that writes it (the others are replays: not newer), exactly the end state of applying the
+    /// batch one event at a time, in any order.
     private func apply(_ events: [PreparedEvent<Handler.Change>]) async throws -> [ConsumeOutcome] {
         try await database.withTransaction { connection in
             var outcomes = [ConsumeOutcome?](repeating: nil, count: events.count)
@@ -228,18 +229,25 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     [envelopes.map(\.eventId), envelopes.map(\.type), envelopes.map(\.sequence)]
                 ).map { try $0.decode(0, as: UUID.self) }
             )
-            var seenRecords = Set<UUID>()
-            var writes: [Int] = []
+            var newest: [UUID: Int] = [:]
             for index in candidates {
-                if !newEvents.contains(events[index].event.envelope.eventId) {
+                guard newEvents.contains(events[index].event.envelope.eventId) else {
                     outcomes[index] = .duplicate
-                } else if seenRecords.insert(events[index].change.id).inserted {
-                    writes.append(index)
+                    continue
+                }
+                let record = events[index].change.id
+                guard let current = newest[record] else {
+                    newest[record] = index
+                    continue
+                }
+                if events[index].change.version > events[current].change.version {
+                    outcomes[current] = .replay
+                    newest[record] = index
                 } else {
                     outcomes[index] = .replay
                 }
             }
-            writes.sort { events[$0].change.id < events[$1].change.id }
+            let writes = newest.values.sorted { events[$0].change.id < events[$1].change.id }
             let written = writes.isEmpty ? [] : try await handler.apply(writes.map { events[$0] }, on: connection)
             for index in writes {
                 outcomes[index] = written.contains(events[index].change.id) ? .applied : .replay

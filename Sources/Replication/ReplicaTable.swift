@@ -22,21 +22,25 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         let columns = Record.columns
         let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }
         let eventId = columns.count + 1
+        // A newer version replaces the row; the same or an older one changes nothing.
+        let updates = (columns.dropFirst().map(\.name) + ["event_id", "request_id"]).map { "\($0) = EXCLUDED.\($0)" }
         insert = """
             INSERT INTO \(name) (\(Record.columnList), event_id, request_id)
             SELECT * FROM unnest(\(arrays.joined(separator: ", ")), $\(eventId)::uuid[], $\(eventId + 1)::text[])
-            ON CONFLICT (id) DO NOTHING
+            ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", ")), replicated_at = clock_timestamp()
+            WHERE \(name).version < EXCLUDED.version
             RETURNING id
             """
         select = "SELECT \(Replicated<Record>.columnList) FROM \(name)"
     }
 
-    /// The record of an event that creates one, checked against the contract's field rules.
+    /// The record of an event that carries one (a create or a change), checked against the contract's field rules.
     public func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> Record {
-        try event.record(of: Record.createdEvent, as: Record.self) { $0.validate(prefix: "data.") }
+        try event.record(of: Record.recordEvents, as: Record.self) { $0.validate(prefix: "data.") }
     }
 
-    /// Inserts the records that are new, in one statement; a record already there (a replay) changes nothing.
+    /// Writes the records that are new or newer than the replica's, in one statement; the same or
+    /// an older version (a replay, a late event) changes nothing.
     public func apply(_ changes: [PreparedEvent<Record>], on connection: PostgresConnection) async throws -> Set<UUID> {
         let records = changes.map(\.change)
         let envelopes = changes.map(\.event.envelope)

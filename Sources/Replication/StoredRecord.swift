@@ -5,11 +5,13 @@ import Postgres
 /// A record of the contract as a table row holds it: its columns, in order, and how to read
 /// and write them. Each record type says this once; the service that owns the records and
 /// the service that replicates them both use it (own table, replica, ``ReplicaTable``).
-public protocol StoredRecord: Codable, Hashable, Identifiable, Sendable where ID == UUID {
+public protocol StoredRecord: Codable, Hashable, Identifiable, Sendable, Versioned where ID == UUID {
     /// When the record was created at its source (with the id, the order of pages).
     var createdAt: Date { get }
     /// The event that carries a new record of this type.
     static var createdEvent: EventType { get }
+    /// Every event whose `data` is the whole record at some version: the replica applies each.
+    static var recordEvents: Set<EventType> { get }
     /// The columns, in the order ``init(row:at:)`` reads them; the first is `id`.
     static var columns: [StoredColumn<Self>] { get }
     /// Reads the record from `row`'s columns `first...` (in the order of ``columns``).

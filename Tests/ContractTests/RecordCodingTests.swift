@@ -152,7 +152,8 @@ struct RecordCodingTests {
     func eventTypes() {
         #expect(EventType.customerCreated.rawValue == "customer.created")
         #expect(EventType.orderCreated.rawValue == "order.created")
-        #expect(EventType.allCases.count == 2)
+        #expect(EventType.customerUpdated.rawValue == "customer.updated")
+        #expect(EventType.allCases.count == 3)
     }
 
     @Test(

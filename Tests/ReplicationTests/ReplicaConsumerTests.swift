@@ -359,6 +359,34 @@ struct ReplicaConsumerTests {
         }
     }
 
+    @Test("of one record's events in a batch, the highest version is the one written, whatever the order")
+    func newestOfABatchWins() async throws {
+        try await withDatabaseAndBroker { names, database, connection in
+            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
+            )
+            try await connection.declare(configuration.topology)
+            let first = Self.order(amount: 100)
+            for version in [1, 3, 2] as [Int64] {
+                var order = first
+                order.version = version
+                order.amount = version * 100
+                try await Self.publish(try Self.body(eventID: UUID(), order: order), label: "v\(version)", to: names, on: connection)
+            }
+            var deliveries: [AMQPDelivery] = []
+            while deliveries.count < 3, let delivery = try await connection.get(queue: names.orderEventsQueue) {
+                deliveries.append(delivery)
+            }
+            try #require(deliveries.count == 3)
+            let (_, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
+            await consumer.process(deliveries, logger: TestEnvironment.logger)
+            let amounts = try await database.query("SELECT amount FROM replica_orders").map { try $0.decode(0, as: Int64.self) }
+            #expect(amounts == [300], "version 3 was written")
+            let status = try await Self.status(database)
+            #expect(status.processed == 1 && status.duplicates == 2, "\(status)")
+        }
+    }
+
     /// Waits until `deliveries` have been consumed (applied, replayed or duplicate).
     static func expectConsumed(_ deliveries: Int64, in database: PostgresClient) async throws {
         let done = try await eventually(timeout: .seconds(20)) {
