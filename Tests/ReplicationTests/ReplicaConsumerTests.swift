@@ -333,22 +333,8 @@ struct ReplicaConsumerTests {
     @Test("one batch is one transaction, with the outcomes of applying its events one at a time")
     func oneBatchOneTransaction() async throws {
         try await withDatabaseAndBroker { names, database, connection in
-            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
-            )
-            try await connection.declare(configuration.topology)
             let orders = (0..<60).map { _ in Self.order() }
-            for body in try Self.backlog(orders) {
-                try await Self.publish(body, label: "waiting", to: names, on: connection)
-            }
-            // Fetched by hand, so that the batch is exactly these 180 deliveries, whatever the timing.
-            var deliveries: [AMQPDelivery] = []
-            while deliveries.count < 180, let delivery = try await connection.get(queue: names.orderEventsQueue) {
-                deliveries.append(delivery)
-            }
-            try #require(deliveries.count == 180)
-            let (_, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
-            await consumer.process(deliveries, logger: TestEnvironment.logger)
+            try await Self.processAsOneBatch(try Self.backlog(orders), names: names, database: database, connection: connection)
 
             try await Self.expectBacklogApplied(orders, in: database)
             // Rows written by one transaction share its id (xmin).
@@ -362,29 +348,40 @@ struct ReplicaConsumerTests {
     @Test("of one record's events in a batch, the highest version is the one written, whatever the order")
     func newestOfABatchWins() async throws {
         try await withDatabaseAndBroker { names, database, connection in
-            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
-                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
-            )
-            try await connection.declare(configuration.topology)
             let first = Self.order(amount: 100)
-            for version in [1, 3, 2] as [Int64] {
+            let bodies = try ([1, 3, 2] as [Int64]).map { version in
                 var order = first
                 order.version = version
                 order.amount = version * 100
-                try await Self.publish(try Self.body(eventID: UUID(), order: order), label: "v\(version)", to: names, on: connection)
+                return try Self.body(eventID: UUID(), order: order)
             }
-            var deliveries: [AMQPDelivery] = []
-            while deliveries.count < 3, let delivery = try await connection.get(queue: names.orderEventsQueue) {
-                deliveries.append(delivery)
-            }
-            try #require(deliveries.count == 3)
-            let (_, consumer) = try Self.makeConsumer(configuration, names: names, database: database)
-            await consumer.process(deliveries, logger: TestEnvironment.logger)
+            try await Self.processAsOneBatch(bodies, names: names, database: database, connection: connection)
             let amounts = try await database.query("SELECT amount FROM replica_orders").map { try $0.decode(0, as: Int64.self) }
             #expect(amounts == [300], "version 3 was written")
             let status = try await Self.status(database)
             #expect(status.processed == 1 && status.duplicates == 2, "\(status)")
         }
+    }
+
+    /// Publishes `bodies` to the queue, fetches them back by hand and has a consumer process them
+    /// as exactly one batch, whatever the timing.
+    static func processAsOneBatch(
+        _ bodies: [[UInt8]], names: ReplicationNames, database: PostgresClient, connection: AMQPConnection
+    ) async throws {
+        let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+            exchange: names.orderEvents, queue: names.orderEventsQueue, names: names
+        )
+        try await connection.declare(configuration.topology)
+        for body in bodies {
+            try await publish(body, label: "batch", to: names, on: connection)
+        }
+        var deliveries: [AMQPDelivery] = []
+        while deliveries.count < bodies.count, let delivery = try await connection.get(queue: names.orderEventsQueue) {
+            deliveries.append(delivery)
+        }
+        try #require(deliveries.count == bodies.count)
+        let (_, consumer) = try makeConsumer(configuration, names: names, database: database)
+        await consumer.process(deliveries, logger: TestEnvironment.logger)
     }
 
     /// Waits until `deliveries` have been consumed (applied, replayed or duplicate).
