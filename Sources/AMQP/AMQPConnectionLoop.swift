@@ -95,6 +95,8 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     private var nextDeliveryTag: UInt64 = 1
     private var lastConfirmProgress = ContinuousClock.now
     private var consumer: AsyncStream<AMQPConsumerEvent>.Continuation?
+    /// Whether the broker blocks this connection; ``isBlocked`` is its copy for other threads.
+    private var blockedByBroker = false
     /// Increases whenever channel 1 is reopened; deliveries remember theirs so an ack never reaches a newer channel.
     private(set) var channelGeneration: UInt64 = 0
 
@@ -353,10 +355,11 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     private static let blockedError = AMQPError(.blocked, "the broker blocked publishing (connection.blocked: a memory or disk alarm)")
 
     private func pumpPublishes() throws {
-        if isBlocked {
+        if blockedByBroker {
             // Nothing sent would be read; fail what waits, so the caller retries later instead of holding on.
-            for batch in publishQueue where batch.nextIndex == 0 { batch.finish(.failure(Self.blockedError)) }
-            publishQueue.removeAll { $0.isFinished }
+            // (What was in flight when the broker blocked us was failed then.)
+            failPublishes(Self.blockedError)
+            return
         }
         let window = max(1, configuration.confirmWindow)
         while unconfirmed.count < window, let batch = publishQueue.first {
@@ -492,6 +495,7 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             consumer = nil
         case CAMQP_CONNECTION_BLOCKED_METHOD:
             logger.warning("AMQP connection blocked by the broker (resource alarm)")
+            blockedByBroker = true
             shared.withLock { $0.blocked = true }
             // The broker reads nothing more from this connection until the alarm clears: fail what
             // waits for a confirm now (the caller publishes it again later; consumers deduplicate)
@@ -499,6 +503,7 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             failPublishes(Self.blockedError)
         case CAMQP_CONNECTION_UNBLOCKED_METHOD:
             logger.info("AMQP connection unblocked by the broker")
+            blockedByBroker = false
             shared.withLock { $0.blocked = false }
         default:
             logger.debug("AMQP frame ignored", metadata: ["amqp.method": "\(method.id)", "amqp.channel": "\(frame.channel)"])
