@@ -1,6 +1,6 @@
 import Foundation
 
-/// A customer exactly as CustomerService's HTTP API returns it and as `customer.created` carries it in `data`.
+/// A customer exactly as CustomerService's HTTP API returns it and as `customer.created` and `customer.updated` carry it in `data`.
 public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
     /// The customer's id, chosen by CustomerService.
     public var id: UUID

@@ -6,4 +6,8 @@ public enum EventType: String, Sendable, CaseIterable {
     case orderCreated = "order.created"
     /// A customer changed at CustomerService; `data` is the whole ``CustomerRecord`` at its new version.
     case customerUpdated = "customer.updated"
+    /// A customer was deleted at CustomerService; `data` is its ``Tombstone``.
+    case customerDeleted = "customer.deleted"
+    /// An order was cancelled at OrderService; `data` is the whole ``OrderRecord`` at its new version.
+    case orderCancelled = "order.cancelled"
 }

@@ -1,9 +1,13 @@
 import Foundation
 
-/// An order exactly as OrderService's HTTP API returns it and as `order.created` carries it in `data`.
+/// An order exactly as OrderService's HTTP API returns it and as `order.created` and `order.cancelled` carry it in `data`.
 public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
-    /// The statuses an order can have; only `created` exists so far.
-    public static let statuses: Set<String> = ["created"]
+    /// The statuses an order can have: `created`, then `cancelled` (DESIGN §7).
+    public static let statuses: Set<String> = [created, cancelled]
+    /// A new order's status.
+    public static let created = "created"
+    /// The status of a cancelled order; it cannot change again.
+    public static let cancelled = "cancelled"
 
     /// The order's id, chosen by OrderService.
     public var id: UUID
@@ -11,7 +15,7 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
     public var customerId: UUID
     /// In cents, more than zero.
     public var amount: Int64
-    /// `created`.
+    /// `created` or `cancelled`.
     public var status: String
     /// When the row committed at OrderService, to the millisecond.
     public var createdAt: Date

@@ -40,6 +40,42 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
             ))
     }
 
+    func updateCustomer(_ input: Operations.UpdateCustomer.Input) async throws -> Operations.UpdateCustomer.Output {
+        let id = try Parameters.id(input.path.id)
+        let body: Components.Schemas.CustomerPatch =
+            switch input.body {
+            case .applicationMergePatchJson(let body), .json(let body): body
+            }
+        let patch = CustomerPatch(
+            name: body.name?.trimmingCharacters(in: .whitespacesAndNewlines),
+            email: body.email?.trimmingCharacters(in: .whitespacesAndNewlines),
+            creditLimit: body.creditLimit
+        )
+        guard patch.invalid.isEmpty else { throw Problem.validation(patch.invalid) }
+        let ifMatch = try IfMatch.parse(input.headers.ifMatch)
+
+        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let idempotency = IdempotentRequest(
+            key: input.headers.idempotencyKey, operation: "updateCustomer", changing: id, ifMatch: ifMatch, body: patch.fingerprint)
+        let (record, changed) = try await customers.update(id: id, patch, ifMatch: ifMatch, requestId: requestId, idempotency: idempotency)
+        if changed {
+            logger.info(
+                "customer updated", metadata: ["customer.id": "\(id.lowercased)", "version": "\(record.version)", "request.id": "\(requestId)"])
+        }
+        return .ok(.init(headers: .init(eTag: EntityTag.version(record.version), xRequestID: requestId), body: .json(.init(record))))
+    }
+
+    func deleteCustomer(_ input: Operations.DeleteCustomer.Input) async throws -> Operations.DeleteCustomer.Output {
+        let id = try Parameters.id(input.path.id)
+        let ifMatch = try IfMatch.parse(input.headers.ifMatch)
+        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let idempotency = IdempotentRequest(key: input.headers.idempotencyKey, operation: "deleteCustomer", changing: id, ifMatch: ifMatch)
+        let tombstone = try await customers.delete(id: id, ifMatch: ifMatch, requestId: requestId, idempotency: idempotency)
+        logger.info(
+            "customer deleted", metadata: ["customer.id": "\(id.lowercased)", "version": "\(tombstone.version)", "request.id": "\(requestId)"])
+        return .noContent(.init(headers: .init(xRequestID: requestId)))
+    }
+
     func getCustomer(_ input: Operations.GetCustomer.Input) async throws -> Operations.GetCustomer.Output {
         let id = try Parameters.id(input.path.id)
         guard let customer = try await customers.customer(id: id) else { throw Problem.notFound("no customer \(id.lowercased)") }

@@ -1,3 +1,4 @@
+import Contract
 import Postgres
 import Replication
 
@@ -36,6 +37,18 @@ enum CustomerServiceMigrations {
             version: ReplicationSchema.firstServiceVersion + 1,
             name: "versions: existing rows become version 1",
             sql: ReplicationSchema.addVersions(ownTable: "customers", replicaTable: "replica_orders")
+        ),
+        Migration(
+            version: ReplicationSchema.firstServiceVersion + 2,
+            name: "tombstones of deleted customers; the replica keeps tombstones",
+            sql: """
+                CREATE TABLE deleted_customers (
+                    id uuid PRIMARY KEY,
+                    version bigint NOT NULL CHECK (version >= 2),
+                    deleted_at timestamptz NOT NULL,
+                    request_id text
+                );
+                """ + ReplicationSchema.addTombstones(replicaTable: "replica_orders", of: OrderRecord.self)
         ),
     ]
 }

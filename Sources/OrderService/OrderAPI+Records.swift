@@ -9,7 +9,7 @@ extension Components.Schemas.Order {
     init(_ order: OrderRecord) {
         self.init(
             id: order.id.lowercased, customerId: order.customerId.lowercased, amount: order.amount,
-            status: .created, createdAt: order.createdAt, version: order.version, updatedAt: order.updatedAt
+            status: .init(order.status), createdAt: order.createdAt, version: order.version, updatedAt: order.updatedAt
         )
     }
 }
@@ -24,5 +24,13 @@ extension Components.Schemas.ReplicatedCustomer {
             ),
             value2: .init(replicatedAt: replicated.replicatedAt, eventId: replicated.eventId.lowercased, requestId: replicated.requestId)
         )
+    }
+}
+
+extension Components.Schemas.Order.StatusPayload {
+    /// The contract's status; the database's CHECK and the consumer's field rules admit no other.
+    init(_ status: String) {
+        guard let known = Self(rawValue: status) else { preconditionFailure("order status \(status) is not in the contract") }
+        self = known
     }
 }

@@ -40,6 +40,18 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
             ))
     }
 
+    func cancelOrder(_ input: Operations.CancelOrder.Input) async throws -> Operations.CancelOrder.Output {
+        let id = try Parameters.id(input.path.id)
+        let ifMatch = try IfMatch.parse(input.headers.ifMatch)
+        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let idempotency = IdempotentRequest(key: input.headers.idempotencyKey, operation: "cancelOrder", changing: id, ifMatch: ifMatch)
+        let (record, changed) = try await orders.cancel(id: id, ifMatch: ifMatch, requestId: requestId, idempotency: idempotency)
+        if changed {
+            logger.info("order cancelled", metadata: ["order.id": "\(id.lowercased)", "version": "\(record.version)", "request.id": "\(requestId)"])
+        }
+        return .ok(.init(headers: .init(eTag: EntityTag.version(record.version), xRequestID: requestId), body: .json(.init(record))))
+    }
+
     func getOrder(_ input: Operations.GetOrder.Input) async throws -> Operations.GetOrder.Output {
         let id = try Parameters.id(input.path.id)
         guard let order = try await orders.order(id: id) else { throw Problem.notFound("no order \(id.lowercased)") }
@@ -63,13 +75,18 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
 }
 
 extension OrderError: ProblemConvertible {
-    /// 422 for a customer OrderService does not know.
+    /// 422 for a customer OrderService does not know, 409 for a change the order's status does not allow.
     var problem: Problem {
         switch self {
+        case .invalidState(let id, let status):
+            Problem(
+                code: "invalid-state", title: "The order's status does not allow this", status: .conflict,
+                detail: "order \(id.lowercased) is \(status)"
+            )
         case .unknownCustomer(let customerId):
             Problem(
                 code: "unknown-customer", title: "Unknown customer", status: .unprocessableContent,
-                detail: "customer \(customerId.lowercased) is not known to OrderService (not created, or not replicated yet)"
+                detail: "customer \(customerId.lowercased) is not known to OrderService (not created, not replicated yet, or deleted)"
             )
         }
     }

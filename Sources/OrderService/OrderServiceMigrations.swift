@@ -1,3 +1,4 @@
+import Contract
 import Postgres
 import Replication
 
@@ -35,6 +36,13 @@ enum OrderServiceMigrations {
             version: ReplicationSchema.firstServiceVersion + 1,
             name: "versions: existing rows become version 1",
             sql: ReplicationSchema.addVersions(ownTable: "orders", replicaTable: "replica_customers")
+        ),
+        Migration(
+            version: ReplicationSchema.firstServiceVersion + 2,
+            name: "cancelled orders; the replica keeps tombstones",
+            sql: """
+                ALTER TABLE orders ADD CONSTRAINT orders_status CHECK (status IN ('created', 'cancelled'));
+                """ + ReplicationSchema.addTombstones(replicaTable: "replica_customers", of: CustomerRecord.self)
         ),
     ]
 }

@@ -8,15 +8,18 @@ extension CustomerRecord: StoredRecord {
     /// `customer.created` and `customer.updated`.
     public static var recordEvents: Set<EventType> { [.customerCreated, .customerUpdated] }
 
+    /// `customer.deleted`.
+    public static var deletedEvent: EventType? { .customerDeleted }
+
     /// `id, name, email, credit_limit, created_at, version, updated_at`.
     public static let columns: [StoredColumn<CustomerRecord>] = [
-        StoredColumn("id", "uuid", \.id),
+        StoredColumn("id", "uuid", \.id, tombstone: { $0.id }),
         StoredColumn("name", "text", \.name),
         StoredColumn("email", "text", \.email),
         StoredColumn("credit_limit", "bigint", \.creditLimit),
         StoredColumn("created_at", "timestamptz", \.createdAt),
-        StoredColumn("version", "bigint", \.version),
-        StoredColumn("updated_at", "timestamptz", \.updatedAt),
+        StoredColumn("version", "bigint", \.version, tombstone: { $0.version }),
+        StoredColumn("updated_at", "timestamptz", \.updatedAt, tombstone: { $0.deletedAt }),
     ]
 
     /// Reads the columns of ``columns`` from `first` on.

@@ -5,18 +5,18 @@ extension OrderRecord: StoredRecord {
     /// `order.created`.
     public static var createdEvent: EventType { .orderCreated }
 
-    /// `order.created`.
-    public static var recordEvents: Set<EventType> { [.orderCreated] }
+    /// `order.created` and `order.cancelled`.
+    public static var recordEvents: Set<EventType> { [.orderCreated, .orderCancelled] }
 
     /// `id, customer_id, amount, status, created_at, version, updated_at`.
     public static let columns: [StoredColumn<OrderRecord>] = [
-        StoredColumn("id", "uuid", \.id),
+        StoredColumn("id", "uuid", \.id, tombstone: { $0.id }),
         StoredColumn("customer_id", "uuid", \.customerId),
         StoredColumn("amount", "bigint", \.amount),
         StoredColumn("status", "text", \.status),
         StoredColumn("created_at", "timestamptz", \.createdAt),
-        StoredColumn("version", "bigint", \.version),
-        StoredColumn("updated_at", "timestamptz", \.updatedAt),
+        StoredColumn("version", "bigint", \.version, tombstone: { $0.version }),
+        StoredColumn("updated_at", "timestamptz", \.updatedAt, tombstone: { $0.deletedAt }),
     ]
 
     /// Reads the columns of ``columns`` from `first` on.

@@ -3,17 +3,24 @@ import Foundation
 import Postgres
 
 /// A service's replica of its peer's records: a table with the record's columns plus
-/// `event_id`, `request_id` and `replicated_at`.
+/// `deleted_at`, `event_id`, `request_id` and `replicated_at`.
 ///
-/// It is the ``ReplicaEventHandler`` of the subscription (it checks the events that create
-/// records and inserts them, a batch in one statement) and it reads replicated records back.
-/// Both services use it, with their peer's record type: `ReplicaTable<OrderRecord>(name:
+/// It is the ``ReplicaEventHandler`` of the subscription (it checks the events that carry a
+/// record or a tombstone and writes them, a batch in one statement) and it reads replicated
+/// records back. Both services use it, with their peer's record type: `ReplicaTable<OrderRecord>(name:
 /// "replica_orders")` at CustomerService, `ReplicaTable<CustomerRecord>(name:
 /// "replica_customers")` at OrderService.
+///
+/// A row holds the highest version of its record that arrived. A deleted record stays as a
+/// tombstone row (`deleted_at` set, the record's own columns NULL), so an older event that
+/// arrives late finds a higher version there and changes nothing: it cannot bring the record
+/// back. Reads see only the rows that are not deleted.
 public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
     /// The table's name (a trusted constant: a name cannot be a bound parameter).
     public let name: String
-    private let insert: String
+    /// The rows that are records, not tombstones (a trusted SQL condition).
+    public static var live: String { "deleted_at IS NULL" }
+    private let upsert: String
     private let select: String
 
     /// The replica in table `name`.
@@ -21,12 +28,12 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         self.name = name
         let columns = Record.columns
         let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }
-        let eventId = columns.count + 1
-        // A newer version replaces the row; the same or an older one changes nothing.
-        let updates = (columns.dropFirst().map(\.name) + ["event_id", "request_id"]).map { "\($0) = EXCLUDED.\($0)" }
-        insert = """
-            INSERT INTO \(name) (\(Record.columnList), event_id, request_id)
-            SELECT * FROM unnest(\(arrays.joined(separator: ", ")), $\(eventId)::uuid[], $\(eventId + 1)::text[])
+        let deletedAt = columns.count + 1
+        // A newer version replaces the row (a tombstone's NULLs included); the same or an older one changes nothing.
+        let updates = (columns.dropFirst().map(\.name) + ["deleted_at", "event_id", "request_id"]).map { "\($0) = EXCLUDED.\($0)" }
+        upsert = """
+            INSERT INTO \(name) (\(Record.columnList), deleted_at, event_id, request_id)
+            SELECT * FROM unnest(\(arrays.joined(separator: ", ")), $\(deletedAt)::timestamptz[], $\(deletedAt + 1)::uuid[], $\(deletedAt + 2)::text[])
             ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", ")), replicated_at = clock_timestamp()
             WHERE \(name).version < EXCLUDED.version
             RETURNING id
@@ -34,37 +41,52 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         select = "SELECT \(Replicated<Record>.columnList) FROM \(name)"
     }
 
-    /// The record of an event that carries one (a create or a change), checked against the contract's field rules.
-    public func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> Record {
-        try event.record(of: Record.recordEvents, as: Record.self) { $0.validate(prefix: "data.") }
+    /// The change an event carries, checked against the contract's rules: a record at some
+    /// version, or (for ``StoredRecord/deletedEvent``) the tombstone of a deleted one.
+    public func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> RecordChange<Record> {
+        if let deleted = Record.deletedEvent, event.envelope.type == deleted.rawValue {
+            return .deleted(try event.record(of: deleted, as: Tombstone.self) { $0.validate(prefix: "data.") })
+        }
+        let types = Record.recordEvents.union(Record.deletedEvent.map { [$0] } ?? [])
+        return .record(try event.record(of: types, as: Record.self) { $0.validate(prefix: "data.") })
     }
 
-    /// Writes the records that are new or newer than the replica's, in one statement; the same or
-    /// an older version (a replay, a late event) changes nothing.
-    public func apply(_ changes: [PreparedEvent<Record>], on connection: PostgresConnection) async throws -> Set<UUID> {
+    /// Writes the changes that are newer than the replica's rows, in one statement; the same or
+    /// an older version (a replay, a late event) changes nothing. Returns the ids written.
+    public func apply(_ changes: [PreparedEvent<RecordChange<Record>>], on connection: PostgresConnection) async throws -> Set<UUID> {
         let records = changes.map(\.change)
         let envelopes = changes.map(\.event.envelope)
+        let deletedAt = records.map { change -> Date? in
+            if case .deleted(let tombstone) = change { tombstone.deletedAt } else { nil }
+        }
         let binds: [(any PostgresEncodable)?] =
-            Record.columns.map { $0.values(records) } + [envelopes.map(\.eventId), envelopes.map(\.requestId)]
-        let inserted = try await connection.query(insert, binds)
-        return Set(try inserted.map { try $0.decode(0, as: UUID.self) })
+            Record.columns.map { $0.values(records) } + [deletedAt, envelopes.map(\.eventId), envelopes.map(\.requestId)]
+        let written = try await connection.query(upsert, binds)
+        return Set(try written.map { try $0.decode(0, as: UUID.self) })
     }
 
-    /// The replicated record `id`; nil until it has arrived.
+    /// The replicated record `id`; nil until it has arrived, and after it was deleted.
     public func record(id: UUID, in database: PostgresClient) async throws -> Replicated<Record>? {
-        try await database.query("\(select) WHERE id = $1", [id]).first.map(Replicated<Record>.init(row:))
+        try await database.query("\(select) WHERE id = $1 AND \(Self.live)", [id]).first.map(Replicated<Record>.init(row:))
+    }
+
+    /// The tombstone of record `id`, if the replica knows it was deleted.
+    public func tombstone(id: UUID, in database: PostgresClient) async throws -> Tombstone? {
+        try await database.query("SELECT id, version, deleted_at FROM \(name) WHERE id = $1 AND deleted_at IS NOT NULL", [id]).first.map {
+            Tombstone(id: try $0.decode(0), version: try $0.decode(1), deletedAt: try $0.decode(2))
+        }
     }
 
     /// Up to `limit` replicated records whose `column` equals `value` and that come after the
-    /// record `after` (by `created_at`, then `id`), oldest first. `column` is a trusted constant;
-    /// an index on `(column, created_at, id)` serves it.
+    /// record `after` (by `created_at`, then `id`), oldest first; deleted records are left out.
+    /// `column` is a trusted constant; an index on `(column, created_at, id)` serves it.
     public func records(
         where column: String, equals value: UUID, after: (createdAt: Date, id: UUID)?, limit: Int, in database: PostgresClient
     ) async throws -> [Replicated<Record>] {
         try await database.query(
             """
             \(select)
-            WHERE \(column) = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+            WHERE \(column) = $1 AND \(Self.live) AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
             ORDER BY created_at, id
             LIMIT $4
             """,

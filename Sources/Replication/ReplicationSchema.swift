@@ -23,6 +23,18 @@ public enum ReplicationSchema {
         """
     }
 
+    /// The SQL that lets `replicaTable`, the replica of `Record`s, keep tombstones (DESIGN §7): a
+    /// `deleted_at` column, and the record's columns that a tombstone does not have made
+    /// nullable (a tombstone's row has NULL there). `replicaTable` is a trusted constant.
+    public static func addTombstones<Record: StoredRecord>(replicaTable: String, of record: Record.Type) -> String {
+        let nullable = Record.columns.filter { !$0.inTombstone }.map(\.name)
+        return """
+            ALTER TABLE \(replicaTable) ADD COLUMN deleted_at timestamptz\(nullable.map { ", ALTER COLUMN \($0) DROP NOT NULL" }.joined());
+            ALTER TABLE \(replicaTable) ADD CONSTRAINT \(replicaTable)_live_rows_are_whole
+                CHECK (deleted_at IS NOT NULL OR (\(nullable.map { "\($0) IS NOT NULL" }.joined(separator: " AND "))));
+            """
+    }
+
     /// The shared migrations, versions 1...
     public static let migrations: [Migration] = [
         Migration(

@@ -8,7 +8,7 @@ public struct ReplicationStatus: Sendable, Hashable {
     public var outbox: OutboxBacklog
     /// Events applied to the replica (each record once).
     public var processed: Int64
-    /// Repeated event ids plus replays of a record already present.
+    /// Repeated event ids, plus events not newer than the version the replica held (ignored).
     public var duplicates: Int64
     /// Messages sent to the dead-letter queue.
     public var deadLettered: Int64
@@ -36,7 +36,8 @@ public struct ReplicationStatus: Sendable, Hashable {
                 processed: try row.decode(0),
                 duplicates: try row.decode(1, as: Int64.self) + row.decode(2, as: Int64.self),
                 deadLettered: try row.decode(3),
-                replica: try await TableDigest.read(table: replicaTable, on: connection),
+                // Tombstones are not records: the digest is of the records the replica holds.
+                replica: try await TableDigest.read(table: replicaTable, where: "deleted_at IS NULL", on: connection),
                 source: try await TableDigest.read(table: sourceTable, on: connection)
             )
         }

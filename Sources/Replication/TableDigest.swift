@@ -28,13 +28,15 @@ public struct TableDigest: Sendable, Hashable {
         self.init(count: count, digest: Self.hex(sum))
     }
 
-    /// Reads `table`'s digest (`table` is a trusted constant: a name cannot be a bound parameter).
-    public static func read(table: String, on connection: PostgresConnection) async throws -> TableDigest {
+    /// Reads the digest of `table`'s rows that meet `condition` (`table` and `condition` are trusted
+    /// constants: a name cannot be a bound parameter).
+    public static func read(table: String, where condition: String = "true", on connection: PostgresConnection) async throws -> TableDigest {
         let result = try await connection.query(
             """
             SELECT count(*),
                    coalesce(sum(('x' || left(md5(id::text), 16))::bit(64)::bigint::numeric), 0)::text
             FROM \(table)
+            WHERE \(condition)
             """
         )
         let count: Int64 = try result[0].decode(0)

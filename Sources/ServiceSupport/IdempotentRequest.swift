@@ -1,7 +1,9 @@
+import Contract
+import Foundation
 import Postgres
 
-/// A POST made safe to retry with `Idempotency-Key`: the same key with the same
-/// request returns the first response again (no second record, no second event);
+/// A POST, PATCH or DELETE made safe to retry with `Idempotency-Key`: the same key with the same
+/// request returns the first response again (no second record or change, no second event);
 /// the same key with a different request is refused (``IdempotencyError``, a 422 at the edge).
 ///
 /// The key is claimed inside the transaction that creates the record, so the
@@ -24,9 +26,17 @@ public struct IdempotentRequest: Sendable {
         self.fingerprint = fingerprint
     }
 
+    /// The request to change record `id` (a PATCH, a DELETE, an action such as cancel), or nil
+    /// when there is no key: its fingerprint is the record, the `If-Match` precondition and the
+    /// canonical form of the body.
+    public init?(key: String?, operation: String, changing id: UUID, ifMatch: IfMatch?, body: String = "") {
+        let precondition = ifMatch.map { $0.versions.map { $0.map(String.init).joined(separator: ",") } ?? "*" } ?? "-"
+        self.init(key: key, operation: operation, fingerprint: [id.lowercased, precondition, body].joined(separator: "\u{1f}"))
+    }
+
     /// Claims the key on `connection` (inside the caller's transaction). Returns the
     /// stored response body when the key was used before with the same request;
-    /// nil when the caller is first and must do the work and then ``complete(body:on:)``.
+    /// nil when the caller is first and must do the work and then ``complete(status:body:on:)``.
     /// Throws ``IdempotencyError/reused`` when the key was used with another request, and
     /// ``IdempotencyError/inProgress`` when its first request has not finished.
     public func claim(on connection: PostgresConnection) async throws -> String? {
@@ -51,11 +61,11 @@ public struct IdempotentRequest: Sendable {
         return body
     }
 
-    /// Stores the response body for later repeats of the key (same transaction as ``claim(on:)``).
-    public func complete(body: String, on connection: PostgresConnection) async throws {
+    /// Stores the response's status and body for later repeats of the key (same transaction as ``claim(on:)``).
+    public func complete(status: Int = 201, body: String, on connection: PostgresConnection) async throws {
         try await connection.query(
-            "UPDATE idempotency_keys SET response_status = 201, response_body = $2 WHERE key = $1",
-            [key, body]
+            "UPDATE idempotency_keys SET response_status = $2, response_body = $3 WHERE key = $1",
+            [key, status, body]
         )
     }
 }

@@ -19,6 +19,12 @@ public struct RecordTable<Record: StoredRecord>: Sendable {
         try await database.query("\(select) WHERE id = $1", [id]).first.map(Record.init(row:))
     }
 
+    /// The record `id`, locked (`FOR UPDATE`) until `connection`'s transaction ends; nil when there is none.
+    /// Changes lock their record first: concurrent changes of one record take turns, each sees the last.
+    public func lockedRecord(id: UUID, on connection: PostgresConnection) async throws -> Record? {
+        try await connection.query("\(select) WHERE id = $1 FOR UPDATE", [id]).first.map(Record.init(row:))
+    }
+
     /// Up to `limit` records after `cursor`, oldest first.
     public func page(after cursor: PageCursor?, limit: Int, in database: PostgresClient) async throws -> Page<Record> {
         let rows = try await database.query(

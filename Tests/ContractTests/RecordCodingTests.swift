@@ -153,7 +153,20 @@ struct RecordCodingTests {
         #expect(EventType.customerCreated.rawValue == "customer.created")
         #expect(EventType.orderCreated.rawValue == "order.created")
         #expect(EventType.customerUpdated.rawValue == "customer.updated")
-        #expect(EventType.allCases.count == 3)
+        #expect(EventType.customerDeleted.rawValue == "customer.deleted")
+        #expect(EventType.orderCancelled.rawValue == "order.cancelled")
+        #expect(EventType.allCases.count == 5)
+    }
+
+    @Test("a tombstone travels as {id, version, deletedAt}, as customer.deleted carries it")
+    func tombstoneJSON() throws {
+        let tombstone = Tombstone(
+            id: UUID(uuidString: "6F1C1B36-6A6E-4A39-9A41-0D6F0C0B6B8E")!, version: 3, deletedAt: Date(timeIntervalSince1970: 1_800_000_000.25))
+        let json = String(decoding: try JSONEncoder().encode(tombstone), as: UTF8.self)
+        #expect(json.contains(#""id":"6f1c1b36-6a6e-4a39-9a41-0d6f0c0b6b8e""#))
+        #expect(json.contains(#""deletedAt":"2027-01-15T08:00:00.250Z""#))
+        #expect(try JSONDecoder().decode(Tombstone.self, from: Data(json.utf8)) == tombstone)
+        #expect(Tombstone(id: tombstone.id, version: 0, deletedAt: tombstone.deletedAt).validate(prefix: "data.").map(\.name) == ["data.version"])
     }
 
     @Test(

@@ -31,6 +31,23 @@ final class InMemoryCustomerStore: CustomerStore {
         }
     }
 
+    func update(
+        id: UUID, _ patch: CustomerPatch, ifMatch: IfMatch?, requestId: String, idempotency: IdempotentRequest?
+    ) async throws -> (record: CustomerRecord, changed: Bool) {
+        try customers.withLock { customers in
+            let others = customers.all.filter { $0.id != id }
+            return try customers.change(id: id, ifMatch: ifMatch, idempotency: idempotency) { customer in
+                customer = patch.applied(to: customer)
+                let email = customer.email.lowercased()
+                guard !others.contains(where: { $0.email.lowercased() == email }) else { throw CustomerError.emailTaken(customer.email) }
+            }
+        }
+    }
+
+    func delete(id: UUID, ifMatch: IfMatch?, requestId: String, idempotency: IdempotentRequest?) async throws -> Tombstone {
+        try customers.withLock { try $0.delete(id: id, ifMatch: ifMatch, idempotency: idempotency) }
+    }
+
     func customer(id: UUID) async throws -> CustomerRecord? {
         all.first { $0.id == id }
     }

@@ -25,6 +25,16 @@ final class InMemoryOrderStore: OrderStore {
         }
     }
 
+    func cancel(id: UUID, ifMatch: IfMatch?, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: OrderRecord, changed: Bool)
+    {
+        try orders.withLock { orders in
+            try orders.change(id: id, ifMatch: ifMatch, idempotency: idempotency) { order in
+                guard order.status == OrderRecord.created else { throw OrderError.invalidState(id, status: order.status) }
+                order.status = OrderRecord.cancelled
+            }
+        }
+    }
+
     func order(id: UUID) async throws -> OrderRecord? {
         orders.withLock { $0.all.first { $0.id == id } }
     }
