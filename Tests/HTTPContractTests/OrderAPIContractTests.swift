@@ -92,3 +92,34 @@ struct OrderAPIContractTests {
         #expect(replicated.json["email"] as? String == "ada@example.com")
     }
 }
+
+/// Cancelling an order (DESIGN §7) at router level, over an in-memory store.
+@Suite("OrderService cancel (router level)")
+struct OrderCancelContractTests {
+    let store = InMemoryOrderStore()
+
+    var client: RouterClient {
+        get throws { RouterClient(router: try buildOrderRouter(orders: store, logger: RouterClient.logger)) }
+    }
+
+    @Test("a cancel is a 200 with status cancelled at version 2; a second one is a 409 problem ending in invalid-state")
+    func cancel() async throws {
+        let client = try client
+        store.replicaCustomers.replicate(OrderAPIContractTests.customer)
+        let created = try await client.send(
+            .post, "/orders", body: #"{"customerId": "\#(OrderAPIContractTests.customer.id.lowercased)", "amount": 100}"#)
+        let path = "/orders/" + (try #require(created.json["id"] as? String)) + "/cancel"
+        let stale = try await client.send(.post, path, headers: ["If-Match": #""2""#])
+        #expect(stale.status == 412)
+        let cancelled = try await client.send(.post, path, headers: ["If-Match": #""1""#, "Idempotency-Key": "c-1"])
+        #expect(cancelled.status == 200)
+        #expect(cancelled.json["status"] as? String == "cancelled")
+        #expect(cancelled.json["version"] as? Int == 2)
+        #expect(cancelled.headers[.eTag] == #""2""#)
+        #expect(try await client.send(.post, path, headers: ["If-Match": #""1""#, "Idempotency-Key": "c-1"]).status == 200, "a repeat")
+        let again = try await client.send(.post, path)
+        #expect(again.status == 409)
+        #expect(again.problemType?.hasSuffix("invalid-state") == true)
+        #expect(try await client.send(.post, "/orders/\(UUID().uuidString.lowercased())/cancel").status == 404)
+    }
+}

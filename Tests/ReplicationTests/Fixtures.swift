@@ -26,7 +26,8 @@ let testTableMigrations = [
                 customer_id uuid NOT NULL,
                 amount bigint NOT NULL,
                 event_id uuid NOT NULL,
-                request_id text
+                request_id text,
+                deleted_at timestamptz
             );
             CREATE TABLE customers (id uuid PRIMARY KEY);
             """

@@ -42,4 +42,41 @@ struct EventOrderTests {
             #expect(try await system.clients.replicationStatus(of: .orderService).consumer.deadLettered == 0)
         }
     }
+
+    @Test(
+        "a create, an update and a delete in any order leave a tombstone: an older update after the delete does not revive the customer",
+        arguments: [[1, 2, 3], [3, 2, 1], [1, 3, 2], [2, 3, 1]] as [[Int64]])
+    func deleteIsNeverRevived(order: [Int64]) async throws {
+        try await withSystem { system in
+            let id = UUID()
+            let createdAt = Date(timeIntervalSince1970: 1_800_000_000)
+            for version in order {
+                let body: [UInt8]
+                switch version {
+                case 3:
+                    let tombstone = Tombstone(id: id, version: 3, deletedAt: createdAt.addingTimeInterval(3))
+                    body = EventFixture.event(tombstone, type: .customerDeleted, sequence: 3)
+                default:
+                    body = EventFixture.event(
+                        Self.version(version, of: id, createdAt: createdAt), type: version == 1 ? .customerCreated : .customerUpdated,
+                        sequence: version)
+                }
+                try await system.broker.publish(AMQPMessage(exchange: system.names.customerEvents, body: body, properties: EventFixture.properties))
+            }
+            let settled = try await eventually {
+                let status = try await system.clients.replicationStatus(of: .orderService).consumer
+                return status.processed + status.duplicates == Int64(order.count)
+            }
+            #expect(settled, "every event was consumed")
+            #expect(try await system.clients.replicaCustomer(id: id.lowercased) == nil, "order \(order)")
+            let tombstone = try await system.withDatabase(.orderService) { database in
+                try await database.query("SELECT version, deleted_at IS NOT NULL, name IS NULL FROM replica_customers WHERE id = $1", [id]).first
+            }
+            let row = try #require(tombstone, "the replica keeps a tombstone")
+            #expect(try row.decode(0, as: Int64.self) == 3)
+            #expect(try row.decode(1, as: Bool.self), "deleted")
+            #expect(try row.decode(2, as: Bool.self), "a tombstone keeps no personal data")
+            #expect(try await system.clients.replicationStatus(of: .orderService).replica.count == 0, "the digest leaves tombstones out")
+        }
+    }
 }

@@ -65,7 +65,7 @@ struct ReplicationFlowTests {
             try await system.broker.publish(AMQPMessage(exchange: exchange, body: Array("{not json".utf8), properties: EventFixture.properties))
             try await system.broker.publish(
                 AMQPMessage(
-                    exchange: exchange, body: EventFixture.customerCreated(customer, type: "customer.deleted"), properties: EventFixture.properties
+                    exchange: exchange, body: EventFixture.customerCreated(customer, type: "customer.merged"), properties: EventFixture.properties
                 ))
             try await system.broker.publish(
                 AMQPMessage(
@@ -127,6 +127,14 @@ enum EventFixture {
         let envelope = EventEnvelope(
             eventId: UUID(), type: type, occurredAt: customer.createdAt, sequence: sequence, requestId: "fixture", data: customer
         )
+        return (try? envelope.body()) ?? []
+    }
+
+    /// An event of `type` whose data is `data`.
+    static func event(_ data: some Codable & Sendable, type: EventType, sequence: Int64) -> [UInt8] {
+        let envelope = EventEnvelope(
+            eventId: UUID(), type: type.rawValue, occurredAt: Date(timeIntervalSince1970: 1_800_000_000), sequence: sequence, requestId: "fixture",
+            data: data)
         return (try? envelope.body()) ?? []
     }
 }
