@@ -123,6 +123,38 @@ struct ChangeReplicationTests {
         }
     }
 
+    @Test("the same Idempotency-Key on a PATCH, a DELETE and a cancel gives one change and one event each")
+    func idempotentChanges() async throws {
+        try await withSystem { system in
+            let customer = try await system.clients.createCustomer(name: "Once", email: "once@example.com", creditLimit: nil)
+            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) != nil })
+            let order = try await system.clients.createOrder(customerId: customer.id, amount: 10)
+            let requests: [(HTTPMethod, URL, String, String?)] = [
+                (.PATCH, system.customerServiceURL, "/customers/\(customer.id)", #"{"creditLimit": 9}"#),
+                (.POST, system.orderServiceURL, "/orders/\(order.id)/cancel", nil),
+                (.DELETE, system.customerServiceURL, "/customers/\(customer.id)", nil),
+            ]
+            for (method, url, path, body) in requests {
+                let key = [("Idempotency-Key", "key-\(method)-\(path)")]
+                let first = try await send(method, url, path: path, body: body, headers: key)
+                let repeated = try await send(method, url, path: path, body: body, headers: key)
+                #expect(first.status / 100 == 2, "\(method) \(path)")
+                #expect(first.status == repeated.status, "\(method) \(path)")
+                #expect(
+                    String(decoding: first.body, as: UTF8.self) == String(decoding: repeated.body, as: UTF8.self),
+                    "\(method) \(path): the first answer again")
+            }
+            let customerEvents = try await system.withDatabase(.customerService) { database in
+                try await database.query("SELECT event_type FROM outbox ORDER BY sequence").map { try $0.decode(0, as: String.self) }
+            }
+            #expect(customerEvents == ["customer.created", "customer.updated", "customer.deleted"])
+            let orderEvents = try await system.withDatabase(.orderService) { database in
+                try await database.query("SELECT event_type FROM outbox ORDER BY sequence").map { try $0.decode(0, as: String.self) }
+            }
+            #expect(orderEvents == ["order.created", "order.cancelled"])
+        }
+    }
+
     /// Runs `changes` calls of `body` (given 0..<changes) on `clients` concurrent tasks.
     static func concurrently(changes: Int, clients: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let next = Locked(0)
