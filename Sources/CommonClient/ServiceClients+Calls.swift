@@ -165,7 +165,7 @@ extension ServiceClients {
     }
 
     /// Runs `body`, turning transport failures into "cannot reach ..." failures.
-    private func call<Output>(_ service: Service, _ body: () async throws -> Output) async throws -> Output {
+    func call<Output>(_ service: Service, _ body: () async throws -> Output) async throws -> Output {
         do {
             return try await body()
         } catch {

@@ -21,6 +21,7 @@ public func buildCustomerService(
     let service = ReplicatingService(
         migrations: CustomerServiceMigrations.all,
         ownTable: "customers",
+        tombstoneTable: "deleted_customers",
         exchange: \.customerEvents,
         subscription: .init(exchange: \.orderEvents, queue: \.orderEventsQueue),
         replica: ReplicaTable<OrderRecord>(name: "replica_orders")

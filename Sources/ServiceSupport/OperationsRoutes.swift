@@ -5,7 +5,8 @@ import Replication
 
 /// The `operations` endpoints of openapi.yaml, the same in both services:
 /// `GET /health/live`, `GET /health/ready`, `GET /replication/status`,
-/// `POST /replication/outbox/retry-parked`, `GET /metrics`.
+/// `POST /replication/outbox/retry-parked`, `GET /replication/digest`, `GET /replication/records`,
+/// `GET /metrics`.
 ///
 /// They are plain Hummingbird routes rather than generated handlers so that one
 /// implementation serves both services (each generated module has its own types).
@@ -20,6 +21,8 @@ public struct OperationsRoutes: Sendable {
     public var publisher: AMQPPublisher
     /// The service's own table (what the peer replicates).
     public var ownTable: String
+    /// The tombstones of the service's deleted records, if it deletes any.
+    public var tombstoneTable: String?
     /// The service's replica of the peer's records.
     public var replicaTable: String
 
@@ -42,6 +45,10 @@ public struct OperationsRoutes: Sendable {
         router.post("/replication/outbox/retry-parked") { _, _ in
             RetriedBody(retried: try await Outbox.retryParked(on: database))
         }
+        RecordVersionsRoutes(
+            database: database,
+            tables: ["own": .own(table: ownTable, tombstones: tombstoneTable), "replica": .replica(table: replicaTable)]
+        ).register(on: router)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,

@@ -31,6 +31,8 @@ public struct ReplicatingService<Replica: StoredRecord> {
     public var migrations: [Migration]
     /// The table of the records the service owns (what its peer replicates).
     public var ownTable: String
+    /// The tombstones of its deleted records, if it deletes any.
+    public var tombstoneTable: String?
     /// The exchange its events go to.
     public var exchange: KeyPath<ReplicationNames, String>
     /// Where the peer's events come from.
@@ -42,11 +44,12 @@ public struct ReplicatingService<Replica: StoredRecord> {
 
     /// Describes a service.
     public init(
-        migrations: [Migration], ownTable: String, exchange: KeyPath<ReplicationNames, String>,
+        migrations: [Migration], ownTable: String, tombstoneTable: String? = nil, exchange: KeyPath<ReplicationNames, String>,
         subscription: Subscription, replica: ReplicaTable<Replica>, api: @escaping API
     ) {
         self.migrations = migrations
         self.ownTable = ownTable
+        self.tombstoneTable = tombstoneTable
         self.exchange = exchange
         self.subscription = subscription
         self.replica = replica
@@ -93,7 +96,7 @@ public struct ReplicatingService<Replica: StoredRecord> {
         let router = try api(changes, replica, logger)
         OperationsRoutes(
             service: configuration.service.rawValue, database: database, publisher: publisher,
-            ownTable: ownTable, replicaTable: replica.name
+            ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name
         ).register(on: router)
 
         // The HTTP server runs last in the service group, so on SIGTERM it stops first; then the

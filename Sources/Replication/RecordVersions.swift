@@ -1,0 +1,115 @@
+import Contract
+import Foundation
+import Postgres
+
+/// One record's place in a replica comparison (DESIGN §8): its id, its version, and whether
+/// it is deleted (a tombstone).
+public struct RecordVersion: Codable, Hashable, Sendable {
+    /// The record's id.
+    public var id: UUID
+    /// Its version.
+    public var version: Int64
+    /// Whether the record is deleted (its version is the tombstone's).
+    public var deleted: Bool
+
+    /// Creates a triple.
+    public init(id: UUID, version: Int64, deleted: Bool) {
+        self.id = id
+        self.version = version
+        self.deleted = deleted
+    }
+
+    /// The digest term of the triple: the first 8 bytes of `md5("<id>:<version>:<deleted>")`,
+    /// as the database computes it.
+    public var digestTerm: UInt64 {
+        MD5.prefix64(of: Array("\(id.lowercased):\(version):\(deleted)".utf8))
+    }
+}
+
+/// The `(id, version, deleted)` triples of a table, grouped into buckets by id, to compare a
+/// replica with its source without reading either whole (DESIGN §8): first one digest per
+/// bucket from each side, then the triples of only the buckets that differ.
+///
+/// A bucket is the records whose id starts with the same `log2(buckets)` bits (at most 12;
+/// ids are random), so a bucket is a range of the primary key: reading one is an index
+/// range scan, and the per-bucket digests are one pass without a sort.
+public struct RecordVersions: Sendable {
+    /// `SELECT id, version, deleted FROM …` for each table that holds the records.
+    private let selects: [String]
+
+    /// A service's own records: the rows of `table`, and the tombstones in `tombstones` if its
+    /// records are deleted (trusted constants).
+    public static func own(table: String, tombstones: String?) -> RecordVersions {
+        RecordVersions(
+            selects: ["SELECT id, version, false AS deleted FROM \(table)"]
+                + (tombstones.map { ["SELECT id, version, true AS deleted FROM \($0)"] } ?? []))
+    }
+
+    /// A replica: its rows, tombstones (`deleted_at` set) included (a trusted constant).
+    public static func replica(table: String) -> RecordVersions {
+        RecordVersions(selects: ["SELECT id, version, deleted_at IS NOT NULL AS deleted FROM \(table)"])
+    }
+
+    /// The bucket counts allowed: a power of two from 1 to 4096.
+    public static func isValid(buckets: Int) -> Bool {
+        (1...4096).contains(buckets) && buckets & (buckets - 1) == 0
+    }
+
+    private var records: String { "(\(selects.joined(separator: " UNION ALL "))) AS records" }
+
+    /// The count and digest of every bucket of `buckets` (index = bucket), and the total count.
+    /// The digest is the 64-bit wrapping sum of the triples' ``RecordVersion/digestTerm``, in hex.
+    public func digest(buckets: Int, on connection: PostgresConnection) async throws -> (count: Int64, buckets: [TableDigest]) {
+        precondition(Self.isValid(buckets: buckets), "buckets must be a power of two in 1...4096")
+        let rows = try await connection.query(
+            """
+            SELECT ('x' || left(id::text, 3))::bit(12)::int >> $1 AS bucket, count(*),
+                   coalesce(sum(('x' || left(md5(id::text || ':' || version || ':' || deleted), 16))::bit(64)::bigint::numeric), 0)::text
+            FROM \(records)
+            GROUP BY 1
+            """,
+            [12 - buckets.trailingZeroBitCount]
+        )
+        var digests = [TableDigest](repeating: TableDigest(count: 0, digest: TableDigest.hex(0)), count: buckets)
+        var total: Int64 = 0
+        for row in rows {
+            let count: Int64 = try row.decode(1)
+            digests[try row.decode(0, as: Int.self)] = TableDigest(count: count, digest: TableDigest.hex(wrapping: try row.decode(2)))
+            total += count
+        }
+        return (total, digests)
+    }
+
+    /// Up to `limit` triples of bucket `bucket` of `buckets` whose ids come after `after`, in id order.
+    public func records(
+        bucket: Int, of buckets: Int, after: UUID?, limit: Int, in database: PostgresClient
+    ) async throws -> [RecordVersion] {
+        let (lower, upper) = Self.range(bucket: bucket, of: buckets)
+        return try await database.query(
+            """
+            SELECT id, version, deleted FROM \(records)
+            WHERE id >= $1 AND ($2::uuid IS NULL OR id < $2) AND ($3::uuid IS NULL OR id > $3)
+            ORDER BY id
+            LIMIT $4
+            """,
+            [lower, upper, after, limit]
+        ).map { RecordVersion(id: try $0.decode(0), version: try $0.decode(1), deleted: try $0.decode(2)) }
+    }
+
+    /// The ids of bucket `bucket` of `buckets`: from `lower`, up to but not including `upper`
+    /// (nil for the last bucket).
+    static func range(bucket: Int, of buckets: Int) -> (lower: UUID, upper: UUID?) {
+        precondition(Self.isValid(buckets: buckets) && (0..<buckets).contains(bucket))
+        let shift = 16 - buckets.trailingZeroBitCount
+        func id(_ prefix: Int) -> UUID {
+            let high = UInt16(truncatingIfNeeded: prefix << shift)
+            return UUID(uuid: (UInt8(high >> 8), UInt8(high & 0xff), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        }
+        return (id(bucket), bucket + 1 < buckets ? id(bucket + 1) : nil)
+    }
+
+    /// The bucket of `id` among `buckets`.
+    public static func bucket(of id: UUID, among buckets: Int) -> Int {
+        Int(UInt16(id.uuid.0) << 8 | UInt16(id.uuid.1)) >> (16 - buckets.trailingZeroBitCount)
+    }
+}

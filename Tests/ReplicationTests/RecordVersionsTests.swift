@@ -1,0 +1,76 @@
+import Contract
+import Foundation
+import Postgres
+import Testing
+
+@testable import Replication
+
+/// The bucketed `(id, version, deleted)` digests a verifier compares (DESIGN §8).
+@Suite("Record versions (verify)")
+struct RecordVersionsTests {
+    @Test("the buckets of N are the id ranges of its first log2(N) bits, and cover every id once", arguments: [1, 2, 16, 256, 4096])
+    func bucketRanges(buckets: Int) {
+        for _ in 0..<200 {
+            let id = UUID()
+            let bucket = RecordVersions.bucket(of: id, among: buckets)
+            let (lower, upper) = RecordVersions.range(bucket: bucket, of: buckets)
+            #expect(lower.uuidString <= id.uuidString)
+            #expect(upper.map { id.uuidString < $0.uuidString } ?? true)
+        }
+        #expect(RecordVersions.range(bucket: buckets - 1, of: buckets).upper == nil)
+        #expect(RecordVersions.range(bucket: 0, of: buckets).lower == UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+    }
+
+    @Test(
+        "only powers of two from 1 to 4096 are bucket counts",
+        arguments: [(1, true), (4096, true), (256, true), (0, false), (3, false), (8192, false)])
+    func validBuckets(buckets: Int, valid: Bool) {
+        #expect(RecordVersions.isValid(buckets: buckets) == valid)
+    }
+
+    @Test("own records (rows and tombstones) and a replica give the same digests as Swift computes, and their triples bucket by bucket")
+    func digestsAndRecords() async throws {
+        try await withTestDatabase(migrate: false) { client, _ in
+            try await client.query("CREATE TABLE own (id uuid PRIMARY KEY, version bigint NOT NULL)")
+            try await client.query("CREATE TABLE gone (id uuid PRIMARY KEY, version bigint NOT NULL)")
+            try await client.query("CREATE TABLE copy (id uuid PRIMARY KEY, version bigint NOT NULL, deleted_at timestamptz)")
+            let live = (0..<300).map { _ in RecordVersion(id: UUID(), version: Int64.random(in: 1...9), deleted: false) }
+            let deleted = (0..<40).map { _ in RecordVersion(id: UUID(), version: Int64.random(in: 2...9), deleted: true) }
+            try await client.query("INSERT INTO own SELECT * FROM unnest($1::uuid[], $2::bigint[])", [live.map(\.id), live.map(\.version)])
+            try await client.query("INSERT INTO gone SELECT * FROM unnest($1::uuid[], $2::bigint[])", [deleted.map(\.id), deleted.map(\.version)])
+            let all = live + deleted
+            try await client.query(
+                "INSERT INTO copy SELECT id, version, CASE WHEN deleted THEN now() END FROM unnest($1::uuid[], $2::bigint[], $3::bool[]) AS t(id, version, deleted)",
+                [all.map(\.id), all.map(\.version), all.map(\.deleted)])
+
+            let own = RecordVersions.own(table: "own", tombstones: "gone")
+            let replica = RecordVersions.replica(table: "copy")
+            let buckets = 16
+            let ownDigest = try await client.withConnection { try await own.digest(buckets: buckets, on: $0) }
+            let replicaDigest = try await client.withConnection { try await replica.digest(buckets: buckets, on: $0) }
+            #expect(ownDigest.count == 340)
+            #expect(ownDigest.buckets == replicaDigest.buckets)
+            for bucket in 0..<buckets {
+                let expected = all.filter { RecordVersions.bucket(of: $0.id, among: buckets) == bucket }
+                let sum = expected.reduce(0 as UInt64) { $0 &+ $1.digestTerm }
+                #expect(ownDigest.buckets[bucket] == TableDigest(count: Int64(expected.count), digest: TableDigest.hex(sum)), "bucket \(bucket)")
+                // Paged by id, 7 at a time.
+                var read: [RecordVersion] = []
+                while true {
+                    let page = try await own.records(bucket: bucket, of: buckets, after: read.last?.id, limit: 7, in: client)
+                    read += page
+                    if page.count < 7 { break }
+                }
+                #expect(read == expected.sorted { $0.id.uuidString < $1.id.uuidString }, "bucket \(bucket)")
+            }
+
+            // One stale row and one lost row change exactly their buckets.
+            try await client.query("UPDATE copy SET version = version - 1 WHERE id = $1", [live[0].id])
+            try await client.query("DELETE FROM copy WHERE id = $1", [deleted[0].id])
+            let changed = try await client.withConnection { try await replica.digest(buckets: buckets, on: $0) }
+            let differing = (0..<buckets).filter { changed.buckets[$0] != ownDigest.buckets[$0] }
+            #expect(
+                Set(differing) == [RecordVersions.bucket(of: live[0].id, among: buckets), RecordVersions.bucket(of: deleted[0].id, among: buckets)])
+        }
+    }
+}
