@@ -10,4 +10,9 @@ public enum EventType: String, Sendable, CaseIterable {
     case customerDeleted = "customer.deleted"
     /// An order was cancelled at OrderService; `data` is the whole ``OrderRecord`` at its new version.
     case orderCancelled = "order.cancelled"
+    /// CustomerService's current state of a customer, sent by a resync straight to one subscriber's queue;
+    /// `data` is the whole ``CustomerRecord``, or the ``Tombstone`` of a deleted one.
+    case customerSnapshot = "customer.snapshot"
+    /// OrderService's current state of an order, sent by a resync; `data` is the whole ``OrderRecord``.
+    case orderSnapshot = "order.snapshot"
 }

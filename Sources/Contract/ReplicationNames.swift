@@ -1,3 +1,5 @@
+import Foundation
+
 /// The broker names of the contract: exchanges, subscriber queues and dead-lettering.
 ///
 /// | | customers | orders |
@@ -30,4 +32,16 @@ public struct ReplicationNames: Hashable, Sendable {
 
     /// The dead-letter queue (and the routing key to it) of `queue`: `<queue>.dead`.
     public func deadLetterQueue(of queue: String) -> String { queue + ".dead" }
+
+    /// The queue through which `subscriber` (a service name such as `order-service`) takes the
+    /// events of `exchange`: `<prefix><subscriber>.<exchange with - for .>`, as
+    /// `order-service.customer-events` for customer.events.
+    public func queue(of subscriber: String, for exchange: KeyPath<ReplicationNames, String>) -> String {
+        queue(of: subscriber, forExchangeNamed: ReplicationNames()[keyPath: exchange])
+    }
+
+    /// ``queue(of:for:)`` of the exchange whose unprefixed name is `exchange` (`customer.events`).
+    public func queue(of subscriber: String, forExchangeNamed exchange: String) -> String {
+        prefix + subscriber + "." + exchange.replacingOccurrences(of: ".", with: "-")
+    }
 }

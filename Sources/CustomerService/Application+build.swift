@@ -20,6 +20,7 @@ public func buildCustomerService(
 ) async throws -> some ApplicationProtocol {
     let service = ReplicatingService(
         migrations: CustomerServiceMigrations.all,
+        owns: CustomerRecord.self,
         ownTable: "customers",
         tombstoneTable: "deleted_customers",
         exchange: \.customerEvents,

@@ -20,6 +20,7 @@ public func buildOrderService(
 ) async throws -> some ApplicationProtocol {
     let service = ReplicatingService(
         migrations: OrderServiceMigrations.all,
+        owns: OrderRecord.self,
         ownTable: "orders",
         exchange: \.orderEvents,
         subscription: .init(exchange: \.customerEvents, queue: \.customerEventsQueue),

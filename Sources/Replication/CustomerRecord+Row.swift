@@ -11,6 +11,9 @@ extension CustomerRecord: StoredRecord {
     /// `customer.deleted`.
     public static var deletedEvent: EventType? { .customerDeleted }
 
+    /// `customer.snapshot`.
+    public static var snapshotEvent: EventType { .customerSnapshot }
+
     /// `id, name, email, credit_limit, created_at, version, updated_at`.
     public static let columns: [StoredColumn<CustomerRecord>] = [
         StoredColumn("id", "uuid", \.id, tombstone: { $0.id }),

@@ -64,6 +64,15 @@ public struct IncomingEvent: Sendable {
         return record
     }
 
+    /// Whether `data` is a tombstone (it has `deletedAt`), as a snapshot of a deleted record is.
+    public var dataIsTombstone: Bool {
+        struct Shape: Decodable {
+            struct Data: Decodable { var deletedAt: String? }
+            var data: Data
+        }
+        return (try? JSONDecoder().decode(Shape.self, from: body))?.data.deletedAt != nil
+    }
+
     /// Decodes `data` as `Record`; throws ``PoisonMessage`` (`invalid-data`) when it does not fit.
     public func decodeData<Record: Codable & Sendable>(as: Record.Type) throws(PoisonMessage) -> Record {
         do {

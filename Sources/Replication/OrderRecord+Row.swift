@@ -8,6 +8,9 @@ extension OrderRecord: StoredRecord {
     /// `order.created` and `order.cancelled`.
     public static var recordEvents: Set<EventType> { [.orderCreated, .orderCancelled] }
 
+    /// `order.snapshot`.
+    public static var snapshotEvent: EventType { .orderSnapshot }
+
     /// `id, customer_id, amount, status, created_at, version, updated_at`.
     public static let columns: [StoredColumn<OrderRecord>] = [
         StoredColumn("id", "uuid", \.id, tombstone: { $0.id }),

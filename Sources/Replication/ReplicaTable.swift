@@ -43,11 +43,14 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
 
     /// The change an event carries, checked against the contract's rules: a record at some
     /// version, or (for ``StoredRecord/deletedEvent``) the tombstone of a deleted one.
+    /// A snapshot (from a resync) carries either, told apart by `deletedAt`.
     public func prepare(_ event: IncomingEvent) throws(PoisonMessage) -> RecordChange<Record> {
-        if let deleted = Record.deletedEvent, event.envelope.type == deleted.rawValue {
-            return .deleted(try event.record(of: deleted, as: Tombstone.self) { $0.validate(prefix: "data.") })
+        let type = event.envelope.type
+        if let deleted = Record.deletedEvent, type == deleted.rawValue || (type == Record.snapshotEvent.rawValue && event.dataIsTombstone) {
+            return .deleted(try event.record(of: [deleted, Record.snapshotEvent], as: Tombstone.self) { $0.validate(prefix: "data.") })
         }
-        let types = Record.recordEvents.union(Record.deletedEvent.map { [$0] } ?? [])
+        var types = Record.recordEvents.union([Record.snapshotEvent])
+        if let deleted = Record.deletedEvent { types.insert(deleted) }
         return .record(try event.record(of: types, as: Record.self) { $0.validate(prefix: "data.") })
     }
 

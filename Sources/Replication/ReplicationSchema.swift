@@ -107,5 +107,25 @@ public enum ReplicationSchema {
                 CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
                 """
         ),
+        Migration(
+            version: 6,
+            name: "resync jobs",
+            sql: """
+                CREATE TABLE resync_jobs (
+                    id uuid PRIMARY KEY,
+                    subscriber text NOT NULL,
+                    queue text NOT NULL,
+                    state text NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+                    ids uuid[],
+                    total bigint NOT NULL,
+                    sent bigint NOT NULL DEFAULT 0,
+                    error text,
+                    started_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
+                    finished_at timestamptz
+                );
+                -- One running job per subscriber.
+                CREATE UNIQUE INDEX resync_jobs_running ON resync_jobs (subscriber) WHERE state = 'running';
+                """
+        ),
     ]
 }

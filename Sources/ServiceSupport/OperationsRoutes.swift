@@ -6,7 +6,7 @@ import Replication
 /// The `operations` endpoints of openapi.yaml, the same in both services:
 /// `GET /health/live`, `GET /health/ready`, `GET /replication/status`,
 /// `POST /replication/outbox/retry-parked`, `GET /replication/digest`, `GET /replication/records`,
-/// `GET /metrics`.
+/// `POST /replication/resync`, `GET /replication/resync/{id}`, `GET /metrics`.
 ///
 /// They are plain Hummingbird routes rather than generated handlers so that one
 /// implementation serves both services (each generated module has its own types).
@@ -25,6 +25,8 @@ public struct OperationsRoutes: Sendable {
     public var tombstoneTable: String?
     /// The service's replica of the peer's records.
     public var replicaTable: String
+    /// The resyncs of its own records to a subscriber.
+    public var resync: any ResyncJobs
 
     /// Adds the routes to `router`.
     public func register(on router: Router<BasicRequestContext>) {
@@ -49,6 +51,7 @@ public struct OperationsRoutes: Sendable {
             database: database,
             tables: ["own": .own(table: ownTable, tombstones: tombstoneTable), "replica": .replica(table: replicaTable)]
         ).register(on: router)
+        ResyncRoutes(resync: resync).register(on: router)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,

@@ -8,7 +8,7 @@ import Replication
 /// What makes one replicating service different from the other: its tables, its exchange,
 /// its subscription and its HTTP API. ``build(configuration:logger:onServerRunning:)`` wires
 /// the rest the same way for both.
-public struct ReplicatingService<Replica: StoredRecord> {
+public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
     /// The subscription to the peer's events.
     public struct Subscription {
         /// The peer's fanout exchange.
@@ -44,7 +44,7 @@ public struct ReplicatingService<Replica: StoredRecord> {
 
     /// Describes a service.
     public init(
-        migrations: [Migration], ownTable: String, tombstoneTable: String? = nil, exchange: KeyPath<ReplicationNames, String>,
+        migrations: [Migration], owns: Own.Type, ownTable: String, tombstoneTable: String? = nil, exchange: KeyPath<ReplicationNames, String>,
         subscription: Subscription, replica: ReplicaTable<Replica>, api: @escaping API
     ) {
         self.migrations = migrations
@@ -92,11 +92,19 @@ public struct ReplicatingService<Replica: StoredRecord> {
         )
         // What only grows (published outbox rows, inbox rows, idempotency keys) is pruned.
         let retention = Retention(configuration: configuration.retention, database: database, logger: logger)
+        // Resyncs send the own records' current state straight to one subscriber's queue.
+        let exchangeName = ReplicationNames()[keyPath: exchange]
+        let resync = Resync<Own>(
+            configuration: .init(
+                table: ownTable, tombstones: tombstoneTable, queue: { names.queue(of: $0, forExchangeNamed: exchangeName) },
+                appID: configuration.relay.appID, userID: configuration.relay.userID),
+            database: database, publisher: publisher, logger: logger)
+        try await resync.failInterrupted()
         // The HTTP API, and the operations endpoints.
         let router = try api(changes, replica, logger)
         OperationsRoutes(
             service: configuration.service.rawValue, database: database, publisher: publisher,
-            ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name
+            ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name, resync: resync
         ).register(on: router)
 
         // The HTTP server runs last in the service group, so on SIGTERM it stops first; then the

@@ -35,3 +35,15 @@ struct ReplicationNamesTests {
         #expect(ServiceName.orderService.rawValue == "order-service")
     }
 }
+
+@Suite("Subscriber queues")
+struct SubscriberQueueTests {
+    @Test("a subscriber's queue is <prefix><subscriber>.<exchange with - for .>, the names of the contract")
+    func queueNames() {
+        #expect(ReplicationNames().queue(of: "order-service", for: \.customerEvents) == ReplicationNames().customerEventsQueue)
+        #expect(ReplicationNames().queue(of: "customer-service", for: \.orderEvents) == ReplicationNames().orderEventsQueue)
+        let prefixed = ReplicationNames(prefix: "t-1.")
+        #expect(prefixed.queue(of: "order-service", for: \.customerEvents) == prefixed.customerEventsQueue)
+        #expect(prefixed.queue(of: "audit", for: \.customerEvents) == "t-1.audit.customer-events")
+    }
+}

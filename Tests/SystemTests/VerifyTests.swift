@@ -1,13 +1,17 @@
+import AMQP
+import ArgumentParser
 import Contract
 import Foundation
+import Replication
 import TestSupport
 import Testing
 
 @testable import CommonClient
 
-/// `common-client verify` (DESIGN §8) against the real services: a replica that lost rows or
-/// holds older versions behind the services' backs is found out, exactly by id.
-@Suite("Verify")
+/// `common-client verify` and `resync` (DESIGN §8) against the real services: a replica that lost
+/// rows or holds older versions behind the services' backs is found out, exactly by id, and
+/// repaired; a new subscriber is bootstrapped while changes go on.
+@Suite("Verify and resync")
 struct VerifyTests {
     @Test("a replica's rows deleted or set to an older version behind the service's back: verify names exactly those ids")
     func findsWhatTheReplicaLost() async throws {
@@ -44,7 +48,91 @@ struct VerifyTests {
             let orderReport = try await quick.verify(ReplicaVerifier.Direction.both[1])
             #expect(orderReport.differences.map(\.id) == [order.id])
             #expect(orderReport.differences.map(\.kind) == [.missing])
+
+            // verify exits 1; verify --repair resyncs exactly those ids and exits 0; a watcher bound
+            // to the fanout sees none of it.
+            let watch = system.names.queue(of: "watch", for: \.customerEvents)
+            try await system.broker.declare(ReplicationTopology.subscriber(exchange: system.names.customerEvents, queue: watch, names: system.names))
+            #expect(try await Self.verifyExitCode(system, ["--settle-seconds", "0.5"]) == 1)
+            #expect(try await Self.verifyExitCode(system, ["--settle-seconds", "0.5", "--repair"]) == 0)
+            #expect(try await Self.verifyExitCode(system, ["--settle-seconds", "0.5"]) == 0)
+            #expect(try await system.clients.replicaCustomer(id: customers[3]) != nil)
+            #expect(try await system.clients.replicaCustomer(id: changed)?.value1.version == 2)
+            #expect(try await system.clients.replicaCustomer(id: deleted) == nil)
+            #expect(try await system.broker.messageCount(queue: watch) == 0, "other subscribers saw nothing")
+            _ = try? await system.broker.delete(queue: watch)
+            _ = try? await system.broker.delete(queue: system.names.deadLetterQueue(of: watch))
         }
+    }
+
+    /// Runs `common-client verify` against `system` with `arguments`; its exit status.
+    static func verifyExitCode(_ system: TestSystem, _ arguments: [String]) async throws -> Int32 {
+        let command = try Verify.parse(
+            ["--customer-service-url", system.customerServiceURL.absoluteString, "--order-service-url", system.orderServiceURL.absoluteString]
+                + arguments)
+        do {
+            try await command.run()
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        }
+    }
+
+    @Test("a new subscriber bootstraps with a resync while customers are created, changed and deleted, and ends equal to the source")
+    func newSubscriberBootstraps() async throws {
+        try await withSystem { system in
+            var old: [String] = []
+            for index in 0..<150 {
+                old.append(try await system.clients.createCustomer(name: "Old \(index)", email: "old\(index)@example.com", creditLimit: nil).id)
+            }
+            // The new subscriber's queue, bound from now on: it sees live events, and the resync brings the rest.
+            let audit = system.names.queue(of: "audit", for: \.customerEvents)
+            try await system.broker.declare(ReplicationTopology.subscriber(exchange: system.names.customerEvents, queue: audit, names: system.names))
+            async let load: Void = Self.changeCustomers(system, old: old)
+            let job = try await system.clients.runResync(at: .customerService, to: "audit", ids: nil)
+            try await load
+            #expect(job.state == .done)
+            #expect(job.sent == job.total)
+            #expect(try await eventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 })
+
+            var audited: [String: VersionedID] = [:]
+            while let delivery = try await system.broker.get(queue: audit) {
+                let event = try IncomingEvent(body: delivery.body)
+                let record = try event.decodeData(as: VersionedRecord.self)
+                let deleted = event.envelope.type == "customer.deleted" || record.deletedAt != nil
+                if record.version > audited[record.id]?.version ?? 0 {
+                    audited[record.id] = VersionedID(id: record.id, version: record.version, deleted: deleted)
+                }
+                try await delivery.ack()
+            }
+            let source = try await system.clients.recordVersions(of: .customerService, table: .own, bucket: 0, of: 1)
+            #expect(audited.count == source.count)
+            #expect(Set(audited.values) == Set(source), "the subscriber holds every record at the source's version")
+            _ = try? await system.broker.delete(queue: audit)
+            _ = try? await system.broker.delete(queue: system.names.deadLetterQueue(of: audit))
+        }
+    }
+
+    /// For each of the `old` customers, with 4 clients: it is changed or deleted, and a new one
+    /// is created and changed, so live events race the resync's snapshots of the same records.
+    static func changeCustomers(_ system: TestSystem, old: [String]) async throws {
+        try await ChangeReplicationTests.concurrently(changes: old.count, clients: 4) { index in
+            let oldPath = "/customers/\(old[index])"
+            if index % 5 == 0 {
+                _ = try await send(.DELETE, system.customerServiceURL, path: oldPath)
+            } else {
+                _ = try await send(.PATCH, system.customerServiceURL, path: oldPath, body: #"{"creditLimit": \#(index)}"#)
+            }
+            let id = try await system.clients.createCustomer(name: "New \(index)", email: "new\(index)@example.com", creditLimit: nil).id
+            _ = try await send(.PATCH, system.customerServiceURL, path: "/customers/\(id)", body: #"{"name": "Changed \#(index)"}"#)
+        }
+    }
+
+    /// What the test reads from any event's `data`: the id and the version, and `deletedAt` of a tombstone.
+    struct VersionedRecord: Codable, Sendable {
+        var id: String
+        var version: Int64
+        var deletedAt: String?
     }
 
     @Test("the digest and records endpoints refuse what is not a table, a power of two or a bucket, with a 400 problem")

@@ -10,6 +10,9 @@ struct ReplicaVerifier: Sendable {
         var source: ServiceClients.Service
         var replica: ServiceClients.Service
 
+        /// The replica's service as a resync names its subscriber.
+        var subscriber: String { replica == .customerService ? "customer-service" : "order-service" }
+
         /// Customers (CustomerService → OrderService), then orders (OrderService → CustomerService).
         static let both = [
             Direction(records: "customers", source: .customerService, replica: .orderService),
@@ -47,6 +50,8 @@ struct ReplicaVerifier: Sendable {
         /// What stayed different after settling, by id.
         var differences: [Difference]
         var equal: Bool { differences.isEmpty }
+        /// The ids a resync from the source can repair: all but the extra ones (the source has no state to send).
+        var repairable: [String] { differences.filter { $0.kind != .extra }.map(\.id) }
     }
 
     let clients: ServiceClients

@@ -51,3 +51,52 @@ struct VersionedID: Codable, Hashable, Sendable {
     var version: Int64
     var deleted: Bool
 }
+
+extension ServiceClients {
+    /// `POST /replication/resync` at `source`: sends its records (all, or `ids`) to `subscriber`'s queue.
+    func startResync(at source: Service, to subscriber: String, ids: [String]?) async throws -> Components.Schemas.ResyncJob {
+        let output = try await call(source) {
+            try await client(source).startResync(body: .json(.init(subscriber: subscriber, ids: ids)))
+        }
+        switch output {
+        case .accepted(let accepted): return try accepted.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
+        case .conflict(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
+        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: source.displayName)
+        }
+    }
+
+    /// `GET /replication/resync/{id}` at `source`.
+    func resync(at source: Service, id: String) async throws -> Components.Schemas.ResyncJob {
+        switch try await call(source, { try await client(source).getResync(path: .init(id: id)) }) {
+        case .ok(let ok): return try ok.body.json
+        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
+        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
+        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
+        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: source.displayName)
+        }
+    }
+
+    /// Runs a resync at `source` to `subscriber` until it ends, calling `progress` with each reading.
+    /// Throws when the job fails.
+    func runResync(
+        at source: Service, to subscriber: String, ids: [String]?, progress: (Components.Schemas.ResyncJob) -> Void = { _ in }
+    ) async throws -> Components.Schemas.ResyncJob {
+        var job = try await startResync(at: source, to: subscriber, ids: ids)
+        while job.state == .running {
+            progress(job)
+            try await Task.sleep(for: .milliseconds(200))
+            job = try await resync(at: source, id: job.id)
+        }
+        progress(job)
+        guard job.state == .done else { throw ResyncFailure(job: job) }
+        return job
+    }
+}
+
+/// A resync job that ended failed.
+struct ResyncFailure: Error, CustomStringConvertible {
+    var job: Components.Schemas.ResyncJob
+    var description: String { "resync \(job.id) to \(job.subscriber) failed after \(job.sent) of \(job.total): \(job.error ?? "no reason given")" }
+}

@@ -10,7 +10,11 @@ struct Verify: AsyncParsableCommand {
             (GET /replication/records). A difference is checked again for --settle-seconds
             (records in flight arrive meanwhile) before it counts. Prints what stays different:
             missing, stale (an older version), extra, mismatched.
-            Exit status: 0 equal, 1 different, 2 could not tell (a service did not answer).
+            With --repair, resyncs exactly the ids that differ (from their source to the replica's
+            queue), then verifies again; an extra record (in a replica, unknown at its source)
+            cannot be repaired this way and is left as it is.
+            Exit status: 0 equal (after the repair, with --repair), 1 different, 2 could not tell
+            (a service did not answer, or a repair failed).
             """
     )
 
@@ -25,6 +29,9 @@ struct Verify: AsyncParsableCommand {
     @Option(help: "At most this many differences listed per direction in the text output (all in --json).")
     var show = 20
 
+    @Flag(help: "Resync the records that differ, then verify again.")
+    var repair = false
+
     func validate() throws {
         guard (1...4096).contains(buckets), buckets & (buckets - 1) == 0 else {
             throw ValidationError("--buckets must be a power of two from 1 to 4096")
@@ -33,18 +40,38 @@ struct Verify: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let verifier = ReplicaVerifier(clients: try options.clients(), buckets: buckets, settle: .milliseconds(Int64(settleSeconds * 1000)))
-        var reports: [ReplicaVerifier.Report] = []
+        let clients = try options.clients()
+        let verifier = ReplicaVerifier(clients: clients, buckets: buckets, settle: .milliseconds(Int64(settleSeconds * 1000)))
+        var reports = try await verifyBoth(verifier)
+        if repair, !reports.allSatisfy(\.equal) {
+            if !options.json { print(reports.map(describe).joined(separator: "\n")) }
+            do {
+                for (direction, report) in zip(ReplicaVerifier.Direction.both, reports) where !report.repairable.isEmpty {
+                    let job = try await clients.runResync(at: direction.source, to: direction.subscriber, ids: report.repairable)
+                    if !options.json { print("repair: resync \(job.id) sent \(job.sent) \(direction.records) to \(direction.subscriber)") }
+                }
+            } catch {
+                FileHandle.standardError.write(Data("could not repair: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            reports = try await verifyBoth(verifier)
+        }
+        try Output(json: options.json).show(reports) { reports.map(describe).joined(separator: "\n") }
+        if !reports.allSatisfy(\.equal) { throw ExitCode.failure }
+    }
+
+    /// Both directions' reports; exits with status 2 when a service does not answer.
+    private func verifyBoth(_ verifier: ReplicaVerifier) async throws -> [ReplicaVerifier.Report] {
         do {
+            var reports: [ReplicaVerifier.Report] = []
             for direction in ReplicaVerifier.Direction.both {
                 reports.append(try await verifier.verify(direction))
             }
+            return reports
         } catch {
             FileHandle.standardError.write(Data("could not verify: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        try Output(json: options.json).show(reports) { reports.map(describe).joined(separator: "\n") }
-        if !reports.allSatisfy(\.equal) { throw ExitCode.failure }
     }
 
     private func describe(_ report: ReplicaVerifier.Report) -> String {

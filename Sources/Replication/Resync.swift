@@ -1,0 +1,225 @@
+import AMQP
+import Contract
+import Foundation
+import Logging
+import Postgres
+
+/// A resync job (DESIGN §8): the source sends the current state of its records (all of them, or
+/// the given ids), tombstones included, as snapshot events straight into one subscriber's queue.
+public struct ResyncJob: Sendable, Hashable {
+    /// What the job is doing.
+    public enum State: String, Sendable {
+        case running, done, failed
+    }
+
+    public var id: UUID
+    /// The subscriber whose queue gets the snapshots.
+    public var subscriber: String
+    public var state: State
+    /// The records to send (records that no longer exist are counted as sent).
+    public var total: Int64
+    /// The records sent and confirmed by the broker so far.
+    public var sent: Int64
+    /// Why a failed job failed.
+    public var error: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+
+    static let columns = "id, subscriber, state, total, sent, error, started_at, finished_at"
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(0)
+        subscriber = try row.decode(1)
+        state = State(rawValue: try row.decode(2)) ?? .failed
+        total = try row.decode(3)
+        sent = try row.decode(4)
+        error = try row.decode(5)
+        startedAt = try row.decode(6)
+        finishedAt = try row.decode(7)
+    }
+}
+
+/// Why a resync cannot start.
+public enum ResyncError: Error, Sendable, Hashable {
+    /// A job for this subscriber is running.
+    case alreadyRunning(subscriber: String)
+}
+
+/// What the operations endpoints need of a service's resyncs, whatever its record type.
+public protocol ResyncJobs: Sendable {
+    /// Starts a job for `subscriber` (all records, or `ids`).
+    func start(subscriber: String, ids: [UUID]?) async throws -> ResyncJob
+    /// The job `id`, or nil.
+    func job(id: UUID) async throws -> ResyncJob?
+    /// Marks the jobs a previous process left running as failed.
+    func failInterrupted() async throws
+}
+
+/// Runs resync jobs for one source: the records of its own table and its tombstones, sent by its
+/// publisher as `Record.snapshotEvent` events to the default exchange with the subscriber's queue
+/// as routing key (mandatory, confirmed), so other subscribers of the fanout see nothing.
+///
+/// Jobs run in the background, a page of records at a time, in id order; their progress is in
+/// `resync_jobs`. Live replication goes on meanwhile: versions make the race between a snapshot
+/// and a live change harmless. A job that a restart interrupted is marked failed at start-up.
+public struct Resync<Record: StoredRecord>: ResyncJobs {
+    /// What a job sends, and how.
+    public struct Configuration: Sendable {
+        /// The service's own table and its tombstones' (trusted constants).
+        public var table: String
+        public var tombstones: String?
+        /// The queue of subscriber `name`.
+        public var queue: @Sendable (_ subscriber: String) -> String
+        /// Records per page: one query and one confirmed batch of messages.
+        public var pageSize: Int
+        /// The `app_id` and `user_id` of the messages, as the relay sends them.
+        public var appID: String
+        public var userID: String?
+
+        public init(
+            table: String, tombstones: String?, queue: @escaping @Sendable (String) -> String, pageSize: Int = 200, appID: String,
+            userID: String?
+        ) {
+            self.table = table
+            self.tombstones = tombstones
+            self.queue = queue
+            self.pageSize = pageSize
+            self.appID = appID
+            self.userID = userID
+        }
+    }
+
+    let configuration: Configuration
+    let database: PostgresClient
+    let publisher: AMQPPublisher
+    let logger: Logger
+
+    public init(configuration: Configuration, database: PostgresClient, publisher: AMQPPublisher, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    /// Marks the jobs left running by a previous process as failed (called once at start-up).
+    public func failInterrupted() async throws {
+        try await database.query(
+            """
+            UPDATE resync_jobs SET state = 'failed', error = 'interrupted: the service stopped while it ran',
+                finished_at = date_trunc('milliseconds', clock_timestamp())
+            WHERE state = 'running'
+            """)
+    }
+
+    /// Starts a job for `subscriber` (all records, or `ids`) and returns it, running.
+    /// Throws ``ResyncError/alreadyRunning(subscriber:)`` while another job for it runs.
+    public func start(subscriber: String, ids: [UUID]?) async throws -> ResyncJob {
+        let id = UUID()
+        let job: ResyncJob
+        do {
+            let total = if let ids { Int64(ids.count) } else { try await count() }
+            job = try ResyncJob(
+                row: try await database.query(
+                    """
+                    INSERT INTO resync_jobs (id, subscriber, queue, state, ids, total) VALUES ($1, $2, $3, 'running', $4, $5)
+                    RETURNING \(ResyncJob.columns)
+                    """,
+                    [id, subscriber, configuration.queue(subscriber), ids, total]
+                )[0])
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw ResyncError.alreadyRunning(subscriber: subscriber)
+        }
+        logger.info("resync started", metadata: ["resync.id": "\(id.lowercased)", "subscriber": "\(subscriber)", "total": "\(job.total)"])
+        Task { await run(job, ids: ids) }
+        return job
+    }
+
+    /// The job `id`, or nil.
+    public func job(id: UUID) async throws -> ResyncJob? {
+        try await database.query("SELECT \(ResyncJob.columns) FROM resync_jobs WHERE id = $1", [id]).first.map(ResyncJob.init(row:))
+    }
+
+    private func run(_ job: ResyncJob, ids: [UUID]?) async {
+        let queue = configuration.queue(job.subscriber)
+        var after: UUID?
+        do {
+            while true {
+                let page = try await snapshots(after: after, ids: ids)
+                let messages = try page.map { try message($0, to: queue, job: job.id) }
+                if !messages.isEmpty { try await publisher.publish(messages) }
+                // With given ids, the ones that do not exist at all count as sent when the job ends.
+                guard try await progress(job.id, sent: page.count, finished: page.count < configuration.pageSize, fillTotal: ids != nil) else {
+                    logger.warning("resync stopped: its job is no longer running", metadata: ["resync.id": "\(job.id.lowercased)"])
+                    return
+                }
+                if page.count < configuration.pageSize { break }
+                after = page.last?.id
+            }
+            logger.info("resync done", metadata: ["resync.id": "\(job.id.lowercased)", "subscriber": "\(job.subscriber)"])
+        } catch {
+            logger.error("resync failed", metadata: ["resync.id": "\(job.id.lowercased)", "error": "\(error)"])
+            _ = try? await database.query(
+                """
+                UPDATE resync_jobs SET state = 'failed', error = $2, finished_at = date_trunc('milliseconds', clock_timestamp())
+                WHERE id = $1 AND state = 'running'
+                """,
+                [job.id, "\(error)"])
+        }
+    }
+
+    /// Adds `sent` to the job's progress (and ends it when `finished`); false when the job is no
+    /// longer running (marked failed by a restart of another instance).
+    private func progress(_ id: UUID, sent: Int, finished: Bool, fillTotal: Bool) async throws -> Bool {
+        try await !database.query(
+            """
+            UPDATE resync_jobs
+            SET sent = CASE WHEN $3 AND $4 THEN total ELSE sent + $2 END,
+                state = CASE WHEN $3 THEN 'done' ELSE state END,
+                finished_at = CASE WHEN $3 THEN date_trunc('milliseconds', clock_timestamp()) END
+            WHERE id = $1 AND state = 'running'
+            RETURNING id
+            """,
+            [id, sent, finished, fillTotal]
+        ).isEmpty
+    }
+
+    /// The records (own rows and tombstones) in the job's next page: after `after` in id order, of `ids` if given.
+    private func snapshots(after: UUID?, ids: [UUID]?) async throws -> [RecordChange<Record>] {
+        let limit = configuration.pageSize
+        let filter = "($1::uuid IS NULL OR id > $1) AND ($2::uuid[] IS NULL OR id = ANY($2))"
+        var changes = try await database.query(
+            "SELECT \(Record.columnList) FROM \(configuration.table) WHERE \(filter) ORDER BY id LIMIT $3", [after, ids, limit]
+        ).map { RecordChange<Record>.record(try Record(row: $0)) }
+        if let tombstones = configuration.tombstones {
+            changes += try await database.query(
+                "SELECT id, version, deleted_at FROM \(tombstones) WHERE \(filter) ORDER BY id LIMIT $3", [after, ids, limit]
+            ).map { RecordChange<Record>.deleted(Tombstone(id: try $0.decode(0), version: try $0.decode(1), deletedAt: try $0.decode(2))) }
+        }
+        return Array(changes.sorted { $0.id.uuidString < $1.id.uuidString }.prefix(limit))
+    }
+
+    private func count() async throws -> Int64 {
+        let tombstones = configuration.tombstones.map { " + (SELECT count(*) FROM \($0))" } ?? ""
+        return try await database.query("SELECT (SELECT count(*) FROM \(configuration.table))\(tombstones)")[0].decode(0)
+    }
+
+    /// The snapshot event of `change`, for `queue` through the default exchange.
+    private func message(_ change: RecordChange<Record>, to queue: String, job: UUID) throws -> AMQPMessage {
+        let data: Data
+        let changedAt: Date
+        switch change {
+        case .record(let record):
+            data = try JSONEncoder().encode(record)
+            changedAt = Date()
+        case .deleted(let tombstone):
+            data = try JSONEncoder().encode(tombstone)
+            changedAt = tombstone.deletedAt
+        }
+        var message = try OutboxMessage(
+            sequence: 0, eventId: UUID(), type: Record.snapshotEvent.rawValue, exchange: "", data: String(decoding: data, as: UTF8.self),
+            headers: ["x-resync-job": job.lowercased], requestId: "resync-\(job.lowercased)", createdAt: changedAt
+        ).amqpMessage(appID: configuration.appID, userID: configuration.userID)
+        message.routingKey = queue
+        return message
+    }
+}
