@@ -127,7 +127,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             var logger = logger
             logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
             do {
-                if let accepted = configuration.acceptedPublisher, delivery.properties.userID != accepted {
+                if let accepted = configuration.acceptedPublisher, !Self.isPublished(delivery.properties, by: accepted, ownUser: amqp.user) {
                     throw PoisonMessage(
                         .unauthenticatedPublisher, "published by user \(delivery.properties.userID ?? "(none)"), not by \(accepted)")
                 }
@@ -264,6 +264,15 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         }
     }
 
+    /// Whether `accepted` published the event: its `user_id` (RabbitMQ validated it), or a replay
+    /// from this service's dead letters, which only this service's own user can publish (DESIGN §9):
+    /// `user_id` is `ownUser`, the original publisher in `x-original-user-id`.
+    static func isPublished(_ properties: AMQPProperties, by accepted: String, ownUser: String) -> Bool {
+        if properties.userID == accepted { return true }
+        return properties.userID == ownUser && properties.headers["x-original-user-id"]?.stringValue == accepted
+            && properties.headers["x-replayed-from"] != nil
+    }
+
     /// Publishes the delivery, with the reason, to the dead-letter exchange; after the
     /// broker confirmed it, counts it and acks the original.
     private func deadLetter(_ delivery: AMQPDelivery, because error: any Error, logger: Logger) async {
@@ -274,6 +283,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         if let original = properties.userID { properties.headers["x-original-user-id"] = .string(original) }
         properties.userID = nil
         properties.headers["x-dead-letter-reason"] = .string(poison.description)
+        properties.headers["x-dead-lettered-at"] = .string(Timestamp.format(Date()))
         properties.headers["x-original-queue"] = .string(configuration.queue)
         let message = AMQPMessage(
             exchange: configuration.deadLetterExchange,

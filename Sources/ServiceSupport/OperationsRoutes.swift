@@ -6,7 +6,8 @@ import Replication
 /// The `operations` endpoints of openapi.yaml, the same in both services:
 /// `GET /health/live`, `GET /health/ready`, `GET /replication/status`,
 /// `POST /replication/outbox/retry-parked`, `GET /replication/digest`, `GET /replication/records`,
-/// `POST /replication/resync`, `GET /replication/resync/{id}`, `GET /metrics`.
+/// `POST /replication/resync`, `GET /replication/resync/{id}`, `GET /replication/dead-letters`,
+/// `POST /replication/dead-letters/replay` and `…/discard`, `GET /metrics`.
 ///
 /// They are plain Hummingbird routes rather than generated handlers so that one
 /// implementation serves both services (each generated module has its own types).
@@ -27,6 +28,8 @@ public struct OperationsRoutes: Sendable {
     public var replicaTable: String
     /// The resyncs of its own records to a subscriber.
     public var resync: any ResyncJobs
+    /// Its dead-letter queue.
+    public var deadLetters: DeadLetters
 
     /// Adds the routes to `router`.
     public func register(on router: Router<BasicRequestContext>) {
@@ -52,6 +55,7 @@ public struct OperationsRoutes: Sendable {
             tables: ["own": .own(table: ownTable, tombstones: tombstoneTable), "replica": .replica(table: replicaTable)]
         ).register(on: router)
         ResyncRoutes(resync: resync).register(on: router)
+        DeadLetterRoutes(deadLetters: deadLetters).register(on: router)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,

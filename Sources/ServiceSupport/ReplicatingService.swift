@@ -104,7 +104,10 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
         let router = try api(changes, replica, logger)
         OperationsRoutes(
             service: configuration.service.rawValue, database: database, publisher: publisher,
-            ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name, resync: resync
+            ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name, resync: resync,
+            deadLetters: DeadLetters(
+                queue: names[keyPath: subscription.queue], deadLetterQueue: names.deadLetterQueue(of: names[keyPath: subscription.queue]),
+                amqp: configuration.amqp, logger: logger)
         ).register(on: router)
 
         // The HTTP server runs last in the service group, so on SIGTERM it stops first; then the

@@ -1,0 +1,147 @@
+import AMQP
+import Contract
+import Foundation
+import Logging
+
+/// A message in a service's dead-letter queue, as `GET /replication/dead-letters` lists it.
+public struct DeadLetter: Sendable, Hashable {
+    /// The event id (`message_id`), when it has one.
+    public var eventId: String?
+    /// The event type (`type`).
+    public var type: String?
+    /// The reason's code (`invalid-data`, …; `delivery-limit` when the broker moved it after too many deliveries).
+    public var reason: String
+    /// What was wrong, in words.
+    public var detail: String?
+    /// When it was dead-lettered, if known.
+    public var at: Date?
+    /// The body, as text (it may not be JSON: that can be why it is here).
+    public var body: String
+}
+
+/// Which dead letters a replay or a discard takes.
+public enum DeadLetterSelection: Sendable, Hashable {
+    /// The messages with these event ids.
+    case eventIds(Set<String>)
+    /// The messages whose reason's code is this one.
+    case reason(String)
+    /// Every message.
+    case all
+
+    func matches(_ letter: DeadLetter) -> Bool {
+        switch self {
+        case .eventIds(let ids): letter.eventId.map(ids.contains) ?? false
+        case .reason(let reason): letter.reason == reason
+        case .all: true
+        }
+    }
+}
+
+/// A service's dead-letter queue as the store of its dead letters (DESIGN §9): listed without
+/// consuming them, replayed into the service's queue, or discarded.
+///
+/// Each operation uses a connection of its own and `basic.get`: the messages it takes and does
+/// not settle (ack) return to the queue, in their order, when it closes the connection. A
+/// replayed event is published to the service's own queue (the default exchange, confirmed)
+/// under the service's own user, the original publisher in `x-original-user-id`: RabbitMQ
+/// validates `user_id`, and the consumer accepts that pair only from itself. It is applied at
+/// most once, through the inbox.
+public struct DeadLetters: Sendable {
+    /// The service's queue and its dead-letter queue.
+    public var queue: String
+    public var deadLetterQueue: String
+    let amqp: AMQPConfiguration
+    let logger: Logger
+
+    public init(queue: String, deadLetterQueue: String, amqp: AMQPConfiguration, logger: Logger) {
+        self.queue = queue
+        self.deadLetterQueue = deadLetterQueue
+        self.amqp = amqp
+        self.logger = logger
+    }
+
+    /// The first `limit` dead letters, oldest first, left in the queue.
+    public func list(limit: Int) async throws -> (letters: [DeadLetter], total: Int) {
+        try await withConnection { connection in
+            let total = try await connection.messageCount(queue: deadLetterQueue)
+            var letters: [DeadLetter] = []
+            while letters.count < min(limit, total), let delivery = try await connection.get(queue: deadLetterQueue) {
+                letters.append(Self.letter(delivery))
+            }
+            return (letters, total)
+        }
+    }
+
+    /// Publishes the selected dead letters back into the service's queue and removes them; returns how many.
+    public func replay(_ selection: DeadLetterSelection) async throws -> Int {
+        try await settle(selection) { delivery, connection in
+            var properties = delivery.properties
+            if let original = properties.userID ?? properties.headers["x-original-user-id"]?.stringValue {
+                properties.headers["x-original-user-id"] = .string(original)
+            }
+            properties.userID = amqp.user
+            properties.headers["x-replayed-from"] = .string(deadLetterQueue)
+            try await connection.publish(
+                AMQPMessage(exchange: "", routingKey: queue, body: delivery.body, properties: properties, mandatory: true))
+        }
+    }
+
+    /// Removes the selected dead letters; returns how many.
+    public func discard(_ selection: DeadLetterSelection) async throws -> Int {
+        try await settle(selection) { _, _ in }
+    }
+
+    /// Takes each message in the queue once; for those `selection` matches runs `body` and acks them.
+    private func settle(
+        _ selection: DeadLetterSelection, _ body: (AMQPDelivery, AMQPConnection) async throws -> Void
+    ) async throws -> Int {
+        try await withConnection { connection in
+            let total = try await connection.messageCount(queue: deadLetterQueue)
+            var settled = 0
+            var taken = 0
+            while taken < total, let delivery = try await connection.get(queue: deadLetterQueue) {
+                taken += 1
+                let letter = Self.letter(delivery)
+                guard selection.matches(letter) else { continue }
+                try await body(delivery, connection)
+                try await delivery.ack()
+                settled += 1
+                logger.info(
+                    "dead letter settled",
+                    metadata: ["event.id": "\(letter.eventId ?? "-")", "reason": "\(letter.reason)", "queue": "\(deadLetterQueue)"])
+            }
+            return settled
+        }
+    }
+
+    private func withConnection<T: Sendable>(_ body: (AMQPConnection) async throws -> T) async throws -> T {
+        let connection = try await AMQPConnection.connect(amqp, logger: logger)
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// The listing of one delivery: the consumer's `x-dead-letter-reason` (`<code>: <detail>`), or the broker's `x-death`.
+    static func letter(_ delivery: AMQPDelivery) -> DeadLetter {
+        let headers = delivery.properties.headers
+        var reason = "unknown"
+        var detail: String?
+        if let text = headers["x-dead-letter-reason"]?.stringValue {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            reason = String(parts[0]).trimmingCharacters(in: .whitespaces)
+            detail = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : nil
+        } else if let first = headers["x-first-death-reason"]?.stringValue {
+            reason = first == "delivery_limit" ? "delivery-limit" : first
+            detail = "dead-lettered by the broker (\(first))"
+        }
+        let at = headers["x-dead-lettered-at"]?.stringValue.flatMap(Timestamp.parse)
+        return DeadLetter(
+            eventId: delivery.properties.messageID, type: delivery.properties.type, reason: reason, detail: detail, at: at,
+            body: String(decoding: delivery.body, as: UTF8.self))
+    }
+}

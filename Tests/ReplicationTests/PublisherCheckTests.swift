@@ -1,0 +1,35 @@
+import AMQP
+import Contract
+import Testing
+
+@testable import Replication
+
+/// Who may publish the events a consumer applies (DESIGN §9, §11).
+@Suite("Accepted publisher")
+struct PublisherCheckTests {
+    typealias Consumer = ReplicaConsumer<ReplicaTable<CustomerRecord>>
+
+    static func properties(user: String?, headers: AMQPTable = [:]) -> AMQPProperties {
+        AMQPProperties(userID: user, headers: headers)
+    }
+
+    @Test("the peer's user_id is accepted; another user, or none, is not")
+    func peer() {
+        #expect(Consumer.isPublished(Self.properties(user: "customer-service"), by: "customer-service", ownUser: "order-service"))
+        #expect(!Consumer.isPublished(Self.properties(user: "mallory"), by: "customer-service", ownUser: "order-service"))
+        #expect(!Consumer.isPublished(Self.properties(user: nil), by: "customer-service", ownUser: "order-service"))
+    }
+
+    @Test("a replay from the dead letters is accepted only under the service's own user, naming the peer as its original publisher")
+    func replay() {
+        let replayed: AMQPTable = ["x-original-user-id": "customer-service", "x-replayed-from": "order-service.customer-events.dead"]
+        #expect(Consumer.isPublished(Self.properties(user: "order-service", headers: replayed), by: "customer-service", ownUser: "order-service"))
+        #expect(
+            !Consumer.isPublished(Self.properties(user: "mallory", headers: replayed), by: "customer-service", ownUser: "order-service"),
+            "not from another user")
+        let forged: AMQPTable = ["x-original-user-id": "mallory", "x-replayed-from": "order-service.customer-events.dead"]
+        #expect(
+            !Consumer.isPublished(Self.properties(user: "order-service", headers: forged), by: "customer-service", ownUser: "order-service"),
+            "not of another original publisher")
+    }
+}
