@@ -15,6 +15,7 @@ public struct CommonClientCommand: AsyncParsableCommand {
         subcommands: [
             CreateCustomer.self, CreateOrder.self, GetCustomer.self, GetOrder.self,
             ListCustomers.self, ListOrders.self, Status.self, RetryParked.self, Verify.self, ResyncCommand.self, DeadLettersCommand.self,
+            TraceCommand.self,
             LoadTestCommand.self,
         ]
     )

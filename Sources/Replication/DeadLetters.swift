@@ -9,6 +9,8 @@ public struct DeadLetter: Sendable, Hashable {
     public var eventId: String?
     /// The event type (`type`).
     public var type: String?
+    /// The request that caused the event (`correlation_id`).
+    public var requestId: String?
     /// The reason's code (`invalid-data`, …; `delivery-limit` when the broker moved it after too many deliveries).
     public var reason: String
     /// What was wrong, in words.
@@ -141,7 +143,8 @@ public struct DeadLetters: Sendable {
         }
         let at = headers["x-dead-lettered-at"]?.stringValue.flatMap(Timestamp.parse)
         return DeadLetter(
-            eventId: delivery.properties.messageID, type: delivery.properties.type, reason: reason, detail: detail, at: at,
+            eventId: delivery.properties.messageID, type: delivery.properties.type, requestId: delivery.properties.correlationID,
+            reason: reason, detail: detail, at: at,
             body: String(decoding: delivery.body, as: UTF8.self))
     }
 }

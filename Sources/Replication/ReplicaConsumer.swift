@@ -217,16 +217,22 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             // the same events (a duplicate, a replay) wait for each other but never deadlock.
             candidates.sort { events[$0].event.envelope.eventId < events[$1].event.envelope.eventId }
             let envelopes = candidates.map { events[$0].event.envelope }
+            let changes = candidates.map { events[$0].change }
+            // With the request id, the record and its version, so that a request can be traced (DESIGN §10).
             let newEvents = Set(
                 try await connection.query(
                     """
-                    INSERT INTO inbox (event_id, event_type, source_sequence, outcome)
-                    SELECT event_id, event_type, source_sequence, 'applied'
-                    FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS event(event_id, event_type, source_sequence)
+                    INSERT INTO inbox (event_id, event_type, source_sequence, outcome, request_id, record_id, version)
+                    SELECT event_id, event_type, source_sequence, 'applied', request_id, record_id, version
+                    FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::uuid[], $6::bigint[])
+                        AS event(event_id, event_type, source_sequence, request_id, record_id, version)
                     ON CONFLICT (event_id) DO NOTHING
                     RETURNING event_id
                     """,
-                    [envelopes.map(\.eventId), envelopes.map(\.type), envelopes.map(\.sequence)]
+                    [
+                        envelopes.map(\.eventId), envelopes.map(\.type), envelopes.map(\.sequence), envelopes.map(\.requestId),
+                        changes.map(\.id), changes.map(\.version),
+                    ]
                 ).map { try $0.decode(0, as: UUID.self) }
             )
             var newest: [UUID: Int] = [:]

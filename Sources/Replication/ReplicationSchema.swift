@@ -127,5 +127,14 @@ public enum ReplicationSchema {
                 CREATE UNIQUE INDEX resync_jobs_running ON resync_jobs (subscriber) WHERE state = 'running';
                 """
         ),
+        Migration(
+            version: 7,
+            name: "trace: request ids in the inbox and indexes by request id",
+            sql: """
+                ALTER TABLE inbox ADD COLUMN request_id text, ADD COLUMN record_id uuid, ADD COLUMN version bigint;
+                CREATE INDEX inbox_request_id ON inbox (request_id) WHERE request_id IS NOT NULL;
+                CREATE INDEX outbox_request_id ON outbox (request_id) WHERE request_id IS NOT NULL;
+                """
+        ),
     ]
 }

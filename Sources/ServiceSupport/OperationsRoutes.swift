@@ -7,7 +7,7 @@ import Replication
 /// `GET /health/live`, `GET /health/ready`, `GET /replication/status`,
 /// `POST /replication/outbox/retry-parked`, `GET /replication/digest`, `GET /replication/records`,
 /// `POST /replication/resync`, `GET /replication/resync/{id}`, `GET /replication/dead-letters`,
-/// `POST /replication/dead-letters/replay` and `…/discard`, `GET /metrics`.
+/// `POST /replication/dead-letters/replay` and `…/discard`, `GET /trace/{requestId}`, `GET /metrics`.
 ///
 /// They are plain Hummingbird routes rather than generated handlers so that one
 /// implementation serves both services (each generated module has its own types).
@@ -56,6 +56,7 @@ public struct OperationsRoutes: Sendable {
         ).register(on: router)
         ResyncRoutes(resync: resync).register(on: router)
         DeadLetterRoutes(deadLetters: deadLetters).register(on: router)
+        TraceRoutes(trace: Trace(service: service, database: database, deadLetters: deadLetters)).register(on: router)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok,
