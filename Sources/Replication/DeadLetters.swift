@@ -52,8 +52,8 @@ public struct DeadLetters: Sendable {
     /// The service's queue and its dead-letter queue.
     public var queue: String
     public var deadLetterQueue: String
-    let amqp: AMQPConfiguration
-    let logger: Logger
+    public let amqp: AMQPConfiguration
+    public let logger: Logger
 
     public init(queue: String, deadLetterQueue: String, amqp: AMQPConfiguration, logger: Logger) {
         self.queue = queue

@@ -16,6 +16,8 @@ public struct ReplicationStatus: Sendable, Hashable {
     public var replica: TableDigest
     /// The service's own table's count and digest (what the peer's replica should match).
     public var source: TableDigest
+    /// The depths of the service's queue and dead-letter queue, when the broker answered.
+    public var queues: QueueDepths.Reading? = nil
 
     /// Reads the status; `replicaTable` and `sourceTable` are the service's table names (trusted constants).
     public static func read(from database: PostgresClient, replicaTable: String, sourceTable: String) async throws -> ReplicationStatus {

@@ -40,8 +40,13 @@ public struct OperationsRoutes: Sendable {
             let readiness = await Readiness.check(database: database, publisher: publisher)
             return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: HealthBody(readiness, service: service))
         }
+        let queueDepths = QueueDepths(
+            queue: deadLetters.queue, deadLetterQueue: deadLetters.deadLetterQueue, amqp: deadLetters.amqp, logger: deadLetters.logger)
         let statusCache = StatusCache { [database, replicaTable, ownTable] in
-            try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable)
+            async let queues = queueDepths.read()
+            var status = try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable)
+            status.queues = await queues
+            return status
         }
         router.get("/replication/status") { _, _ in
             let (status, age) = try await statusCache.status()

@@ -19,8 +19,16 @@ struct ReplicationStatusBody: ResponseEncodable {
         }
     }
 
+    /// `queue` of openapi.yaml: what waits at the broker.
+    struct Queues: Encodable {
+        var depth: Int
+        var deadLetters: Int
+    }
+
     var outbox: OutboxBacklog
     var consumer: Consumer
+    /// Absent when the broker did not answer.
+    var queue: Queues?
     var replica: Digest
     var source: Digest
     /// How old the reading is (statuses are read at most once a second, however many callers ask).
@@ -32,5 +40,6 @@ struct ReplicationStatusBody: ResponseEncodable {
         consumer = Consumer(processed: status.processed, duplicates: status.duplicates, deadLettered: status.deadLettered)
         replica = Digest(status.replica)
         source = Digest(status.source)
+        queue = status.queues.map { Queues(depth: $0.queue, deadLetters: $0.deadLetters) }
     }
 }

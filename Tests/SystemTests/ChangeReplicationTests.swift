@@ -4,6 +4,8 @@ import NIOHTTP1
 import TestSupport
 import Testing
 
+@testable import CommonClient
+
 /// Changes replicate (DESIGN §7): updates, deletes and cancellations reach the peer's
 /// replica with their versions, against the real services, database and broker.
 @Suite("Changes replicate")
@@ -173,6 +175,35 @@ struct ChangeReplicationTests {
                 }
             }
             try await group.waitForAll()
+        }
+    }
+}
+
+/// `common-client status` in numbers (issue 13): what waits for a subscriber that was down, and that it caught up.
+@Suite("Catch-up in numbers")
+struct CatchUpStatusTests {
+    @Test("after OrderService was down, the status shows its queue at the broker, then the direction caught up")
+    func catchUp() async throws {
+        try await withSystem { system in
+            try await system.orderService.stop()
+            for index in 0..<40 {
+                _ = try await system.clients.createCustomer(name: "Waiting \(index)", email: "waiting\(index)@example.com", creditLimit: nil)
+            }
+            #expect(try await eventually { try await system.broker.messageCount(queue: system.names.customerEventsQueue) == 40 })
+            try await system.orderService.start()
+            let queue = try await system.clients.replicationStatus(of: .orderService).queue
+            #expect(queue != nil, "the broker's figures are in the status")
+            #expect(queue?.deadLetters == 0)
+            #expect(try await eventually { try await system.clients.replicationStatus(of: .orderService).replica.count == 40 })
+            try await Task.sleep(for: .milliseconds(1100))
+            let customer = Status.ServiceStatus(url: "", replication: try await system.clients.replicationStatus(of: .customerService))
+            let order = Status.ServiceStatus(url: "", replication: try await system.clients.replicationStatus(of: .orderService))
+            let direction = try #require(Status.direction("customers", source: customer, replica: order, before: order, seconds: 1))
+            #expect(direction.sourceRecords == 40)
+            #expect(direction.replicaRecords == 40)
+            #expect(direction.queueDepth == 0)
+            #expect(direction.catchUpSeconds == 0)
+            #expect(Status.describe(direction).contains("caught up"))
         }
     }
 }
