@@ -21,12 +21,10 @@ struct Status: AsyncParsableCommand {
 
     /// One direction of replication: how far the replica is behind its source.
     struct Direction: Encodable {
-        var records: String
-        var sourceRecords: Int64
-        var replicaRecords: Int64
-        /// Events not yet published at the source, plus messages ready in the subscriber's queue (nil: the broker did not answer).
-        var outboxPending: Int64
-        var queueDepth: Int?
+        /// `customers` or `orders`, and how many there are at the source and in the replica.
+        var records: String, sourceRecords: Int64, replicaRecords: Int64
+        /// Events not yet published at the source, and messages ready in the subscriber's queue (nil: the broker did not answer).
+        var outboxPending: Int64, queueDepth: Int?
         /// Events the subscriber consumed per second between the two readings.
         var drainPerSecond: Double?
         /// (outbox + queue) / drain rate.

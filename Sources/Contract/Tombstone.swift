@@ -14,9 +14,7 @@ public struct Tombstone: Codable, Hashable, Identifiable, Sendable {
 
     /// Creates a tombstone.
     public init(id: UUID, version: Int64, deletedAt: Date) {
-        self.id = id
-        self.version = version
-        self.deletedAt = deletedAt
+        (self.id, self.version, self.deletedAt) = (id, version, deletedAt)
     }
 
     /// The reasons this tombstone breaks the contract's rules (empty when valid), named `prefix` + field.

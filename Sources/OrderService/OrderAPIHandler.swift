@@ -78,15 +78,15 @@ extension OrderError: ProblemConvertible {
     /// 422 for a customer OrderService does not know, 409 for a change the order's status does not allow.
     var problem: Problem {
         switch self {
-        case .invalidState(let id, let status):
-            Problem(
-                code: "invalid-state", title: "The order's status does not allow this", status: .conflict,
-                detail: "order \(id.lowercased) is \(status)"
-            )
         case .unknownCustomer(let customerId):
             Problem(
                 code: "unknown-customer", title: "Unknown customer", status: .unprocessableContent,
                 detail: "customer \(customerId.lowercased) is not known to OrderService (not created, not replicated yet, or deleted)"
+            )
+        case .invalidState(let id, let status):
+            Problem(
+                code: "invalid-state", title: "The order's status does not allow this", status: .conflict,
+                detail: "order \(id.lowercased) is \(status)"
             )
         }
     }

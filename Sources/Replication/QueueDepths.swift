@@ -13,25 +13,22 @@ public struct QueueDepths: Sendable {
         public var deadLetters: Int
     }
 
-    let queue: String
-    let deadLetterQueue: String
-    let amqp: AMQPConfiguration
-    let logger: Logger
+    /// The queues, and how to reach the broker.
+    let queues: DeadLetters
 
-    public init(queue: String, deadLetterQueue: String, amqp: AMQPConfiguration, logger: Logger) {
-        self.queue = queue
-        self.deadLetterQueue = deadLetterQueue
-        self.amqp = amqp
-        self.logger = logger
+    /// The depths of `queues`' queue and dead-letter queue.
+    public init(of queues: DeadLetters) {
+        self.queues = queues
     }
 
     /// Both depths, or nil when the broker did not answer.
     public func read() async -> Reading? {
         do {
-            let connection = try await AMQPConnection.connect(amqp, logger: logger)
+            let connection = try await AMQPConnection.connect(queues.amqp, logger: queues.logger)
             do {
                 let reading = Reading(
-                    queue: try await connection.messageCount(queue: queue), deadLetters: try await connection.messageCount(queue: deadLetterQueue))
+                    queue: try await connection.messageCount(queue: queues.queue),
+                    deadLetters: try await connection.messageCount(queue: queues.deadLetterQueue))
                 await connection.close()
                 return reading
             } catch {
@@ -39,7 +36,7 @@ public struct QueueDepths: Sendable {
                 throw error
             }
         } catch {
-            logger.debug("queue depths unavailable", metadata: ["error": "\(error)"])
+            queues.logger.debug("queue depths unavailable", metadata: ["error": "\(error)"])
             return nil
         }
     }

@@ -14,9 +14,7 @@ public struct RecordVersion: Codable, Hashable, Sendable {
 
     /// Creates a triple.
     public init(id: UUID, version: Int64, deleted: Bool) {
-        self.id = id
-        self.version = version
-        self.deleted = deleted
+        (self.id, self.version, self.deleted) = (id, version, deleted)
     }
 
     /// The digest term of the triple: the first 8 bytes of `md5("<id>:<version>:<deleted>")`,

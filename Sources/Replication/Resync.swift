@@ -16,7 +16,8 @@ public struct ResyncJob: Sendable, Hashable {
     /// The subscriber whose queue gets the snapshots.
     public var subscriber: String
     public var state: State
-    /// The records to send (records that no longer exist are counted as sent).
+    /// The records to send: the given ids (those that do not exist count as sent), or the records
+    /// when the job started (raised to what it sent, when records were created meanwhile).
     public var total: Int64
     /// The records sent and confirmed by the broker so far.
     public var sent: Int64
@@ -167,13 +168,15 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         }
     }
 
-    /// Adds `sent` to the job's progress (and ends it when `finished`); false when the job is no
+    /// Adds `sent` to the job's progress (and ends it when `finished`, with `sent` and `total`
+    /// equal: `fillTotal` for given ids, some of which may not exist); false when the job is no
     /// longer running (marked failed by a restart of another instance).
     private func progress(_ id: UUID, sent: Int, finished: Bool, fillTotal: Bool) async throws -> Bool {
         try await !database.query(
             """
             UPDATE resync_jobs
             SET sent = CASE WHEN $3 AND $4 THEN total ELSE sent + $2 END,
+                total = CASE WHEN $3 AND NOT $4 THEN greatest(total, sent + $2) ELSE total END,
                 state = CASE WHEN $3 THEN 'done' ELSE state END,
                 finished_at = CASE WHEN $3 THEN date_trunc('milliseconds', clock_timestamp()) END
             WHERE id = $1 AND state = 'running'

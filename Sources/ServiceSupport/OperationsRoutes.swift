@@ -40,8 +40,7 @@ public struct OperationsRoutes: Sendable {
             let readiness = await Readiness.check(database: database, publisher: publisher)
             return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: HealthBody(readiness, service: service))
         }
-        let queueDepths = QueueDepths(
-            queue: deadLetters.queue, deadLetterQueue: deadLetters.deadLetterQueue, amqp: deadLetters.amqp, logger: deadLetters.logger)
+        let queueDepths = QueueDepths(of: deadLetters)
         let statusCache = StatusCache { [database, replicaTable, ownTable] in
             async let queues = queueDepths.read()
             var status = try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable)

@@ -16,7 +16,7 @@ struct RecordVersionsRoutes: Sendable {
             let (name, records) = try table(request)
             let buckets = try Self.buckets(request)
             let (count, digests) = try await database.withConnection { try await records.digest(buckets: buckets, on: $0) }
-            return DigestBody(table: name, count: count, buckets: digests.map { .init(count: $0.count, digest: $0.digest) })
+            return DigestBody(table: name, count: count, buckets: digests.map(ReplicationStatusBody.Digest.init))
         }
         router.get("/replication/records") { request, _ in
             let (_, records) = try table(request)
@@ -51,14 +51,9 @@ struct RecordVersionsRoutes: Sendable {
 
 /// `RecordDigest` of openapi.yaml.
 struct DigestBody: ResponseEncodable {
-    struct Bucket: Encodable {
-        var count: Int64
-        var digest: String
-    }
-
     var table: String
     var count: Int64
-    var buckets: [Bucket]
+    var buckets: [ReplicationStatusBody.Digest]
 }
 
 /// `RecordVersionPage` of openapi.yaml: `next` is written as null on the last page.

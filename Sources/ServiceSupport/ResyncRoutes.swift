@@ -14,7 +14,7 @@ struct ResyncRoutes: Sendable {
     }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.post("/replication/resync") { request, context -> EditedResponse<ResyncJobBody> in
+        router.post("/replication/resync") { request, context -> EditedResponse<ResyncJob> in
             let body: Request
             do {
                 body = try await request.decode(as: Request.self, context: context)
@@ -44,12 +44,12 @@ struct ResyncRoutes: Sendable {
             }
             var headers = HTTPFields()
             headers[.location] = "/replication/resync/\(job.id.lowercased)"
-            return EditedResponse(status: .accepted, headers: headers, response: ResyncJobBody(job))
+            return EditedResponse(status: .accepted, headers: headers, response: job)
         }
         router.get("/replication/resync/{id}") { _, context in
             let id = try Parameters.id(context.parameters.get("id") ?? "")
             guard let job = try await resync.job(id: id) else { throw Problem.notFound("no resync job \(id.lowercased)") }
-            return ResyncJobBody(job)
+            return job
         }
     }
 
@@ -63,25 +63,21 @@ struct ResyncRoutes: Sendable {
     }
 }
 
-/// `ResyncJob` of openapi.yaml.
-struct ResyncJobBody: ResponseEncodable {
-    var id: String
-    var subscriber: String
-    var state: String
-    var total: Int64
-    var sent: Int64
-    var error: String?
-    var startedAt: String
-    var finishedAt: String?
+/// `ResyncJob` of openapi.yaml: lowercase ids, the contract's times.
+extension ResyncJob: ResponseEncodable {
+    enum CodingKeys: String, CodingKey {
+        case id, subscriber, state, total, sent, error, startedAt, finishedAt
+    }
 
-    init(_ job: ResyncJob) {
-        id = job.id.lowercased
-        subscriber = job.subscriber
-        state = job.state.rawValue
-        total = job.total
-        sent = job.sent
-        error = job.error
-        startedAt = Timestamp.format(job.startedAt)
-        finishedAt = job.finishedAt.map(Timestamp.format)
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id.lowercased, forKey: .id)
+        try container.encode(subscriber, forKey: .subscriber)
+        try container.encode(state.rawValue, forKey: .state)
+        try container.encode(total, forKey: .total)
+        try container.encode(sent, forKey: .sent)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encode(Timestamp.format(startedAt), forKey: .startedAt)
+        try container.encodeIfPresent(finishedAt.map { Timestamp.format($0) }, forKey: .finishedAt)
     }
 }

@@ -14,36 +14,33 @@ struct TraceRoutes: Sendable {
             guard let requestId = RequestID.accept(text.removingPercentEncoding ?? text) else {
                 throw Problem.validation([InvalidParameter(name: "requestId", reason: "must be 1 to 200 visible ASCII characters")])
             }
-            return TraceBody(requestId: requestId, hops: try await trace.hops(of: requestId).map(TraceBody.Hop.init))
+            return TraceBody(requestId: requestId, hops: try await trace.hops(of: requestId))
         }
     }
 }
 
 /// `Trace` of openapi.yaml.
 struct TraceBody: ResponseEncodable {
-    struct Hop: Encodable {
-        var at: String
-        var service: String
-        var step: String
-        var entity: String?
-        var id: String?
-        var version: Int64?
-        var eventId: String?
-        var detail: String?
-
-        init(_ hop: TraceHop) {
-            at = Timestamp.format(hop.at)
-            service = hop.service
-            step = hop.step.rawValue
-            entity = hop.entity
-            id = hop.id?.lowercased
-            version = hop.version
-            eventId = hop.eventId
-            detail = hop.detail
-        }
-    }
-
     var requestId: String
     /// In time order; empty when the service knows nothing of the request.
-    var hops: [Hop]
+    var hops: [TraceHop]
+}
+
+/// A hop of `Trace`: lowercase ids, the contract's times, absent fields left out.
+extension TraceHop: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case at, service, step, entity, id, version, eventId, detail
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Timestamp.format(at), forKey: .at)
+        try container.encode(service, forKey: .service)
+        try container.encode(step.rawValue, forKey: .step)
+        try container.encodeIfPresent(entity, forKey: .entity)
+        try container.encodeIfPresent(id?.lowercased, forKey: .id)
+        try container.encodeIfPresent(version, forKey: .version)
+        try container.encodeIfPresent(eventId, forKey: .eventId)
+        try container.encodeIfPresent(detail, forKey: .detail)
+    }
 }

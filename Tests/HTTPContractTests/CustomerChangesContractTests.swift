@@ -7,14 +7,7 @@ import Testing
 
 /// The change endpoints of CustomerService (DESIGN §7) at router level: PATCH (merge patch,
 /// If-Match, Idempotency-Key) and DELETE, over an in-memory store.
-@Suite("CustomerService changes (router level)")
-struct CustomerChangesContractTests {
-    let store = InMemoryCustomerStore()
-
-    var client: RouterClient {
-        get throws { RouterClient(router: try buildCustomerRouter(customers: store, logger: RouterClient.logger)) }
-    }
-
+extension CustomerAPIContractTests {
     /// Creates a customer; returns its path.
     func created(_ email: String = "ada@example.com", client: RouterClient) async throws -> String {
         let response = try await client.send(.post, "/customers", body: #"{"name": "Ada", "email": "\#(email)"}"#)

@@ -94,20 +94,13 @@ struct OrderAPIContractTests {
 }
 
 /// Cancelling an order (DESIGN §7) at router level, over an in-memory store.
-@Suite("OrderService cancel (router level)")
-struct OrderCancelContractTests {
-    let store = InMemoryOrderStore()
-
-    var client: RouterClient {
-        get throws { RouterClient(router: try buildOrderRouter(orders: store, logger: RouterClient.logger)) }
-    }
-
+extension OrderAPIContractTests {
     @Test("a cancel is a 200 with status cancelled at version 2; a second one is a 409 problem ending in invalid-state")
     func cancel() async throws {
         let client = try client
-        store.replicaCustomers.replicate(OrderAPIContractTests.customer)
+        store.replicaCustomers.replicate(Self.customer)
         let created = try await client.send(
-            .post, "/orders", body: #"{"customerId": "\#(OrderAPIContractTests.customer.id.lowercased)", "amount": 100}"#)
+            .post, "/orders", body: #"{"customerId": "\#(Self.customer.id.lowercased)", "amount": 100}"#)
         let path = "/orders/" + (try #require(created.json["id"] as? String)) + "/cancel"
         let stale = try await client.send(.post, path, headers: ["If-Match": #""2""#])
         #expect(stale.status == 412)

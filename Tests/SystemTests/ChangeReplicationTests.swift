@@ -110,8 +110,7 @@ struct ChangeReplicationTests {
     @Test("a cancelled order replicates at its new version; a second cancel is a 409 problem")
     func cancelReplicates() async throws {
         try await withSystem { system in
-            let customer = try await system.clients.createCustomer(name: "Buyer", email: "buyer@example.com", creditLimit: nil)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) != nil })
+            let customer = try await system.createReplicatedCustomer(name: "Buyer", email: "buyer@example.com")
             let order = try await system.clients.createOrder(customerId: customer.id, amount: 1200)
             let cancelled = try await send(.POST, system.orderServiceURL, path: "/orders/\(order.id)/cancel")
             #expect(cancelled.status == 200)
@@ -128,8 +127,7 @@ struct ChangeReplicationTests {
     @Test("the same Idempotency-Key on a PATCH, a DELETE and a cancel gives one change and one event each")
     func idempotentChanges() async throws {
         try await withSystem { system in
-            let customer = try await system.clients.createCustomer(name: "Once", email: "once@example.com", creditLimit: nil)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) != nil })
+            let customer = try await system.createReplicatedCustomer(name: "Once", email: "once@example.com")
             let order = try await system.clients.createOrder(customerId: customer.id, amount: 10)
             let requests: [(HTTPMethod, URL, String, String?)] = [
                 (.PATCH, system.customerServiceURL, "/customers/\(customer.id)", #"{"creditLimit": 9}"#),
@@ -146,14 +144,8 @@ struct ChangeReplicationTests {
                     String(decoding: first.body, as: UTF8.self) == String(decoding: repeated.body, as: UTF8.self),
                     "\(method) \(path): the first answer again")
             }
-            let customerEvents = try await system.withDatabase(.customerService) { database in
-                try await database.query("SELECT event_type FROM outbox ORDER BY sequence").map { try $0.decode(0, as: String.self) }
-            }
-            #expect(customerEvents == ["customer.created", "customer.updated", "customer.deleted"])
-            let orderEvents = try await system.withDatabase(.orderService) { database in
-                try await database.query("SELECT event_type FROM outbox ORDER BY sequence").map { try $0.decode(0, as: String.self) }
-            }
-            #expect(orderEvents == ["order.created", "order.cancelled"])
+            #expect(try await system.outboxEventTypes(.customerService) == ["customer.created", "customer.updated", "customer.deleted"])
+            #expect(try await system.outboxEventTypes(.orderService) == ["order.created", "order.cancelled"])
         }
     }
 
@@ -186,9 +178,7 @@ struct CatchUpStatusTests {
     func catchUp() async throws {
         try await withSystem { system in
             try await system.orderService.stop()
-            for index in 0..<40 {
-                _ = try await system.clients.createCustomer(name: "Waiting \(index)", email: "waiting\(index)@example.com", creditLimit: nil)
-            }
+            _ = try await system.createCustomers(40, prefix: "waiting")
             #expect(try await eventually { try await system.broker.messageCount(queue: system.names.customerEventsQueue) == 40 })
             try await system.orderService.start()
             let queue = try await system.clients.replicationStatus(of: .orderService).queue

@@ -93,10 +93,7 @@ struct ServiceAPITests {
     @Test("lists page with an opaque cursor and end with next: null")
     func paging() async throws {
         try await withSystem { system in
-            var created: [String] = []
-            for index in 0..<5 {
-                created.append(try await system.clients.createCustomer(name: "C\(index)", email: "c\(index)@example.com", creditLimit: nil).id)
-            }
+            let created = try await system.createCustomers(5, prefix: "c")
             var seen: [String] = []
             var after: String?
             repeat {

@@ -8,6 +8,7 @@ import Logging
 import OrderService
 import Postgres
 import Replication
+import ServiceClient
 import ServiceLifecycle
 import ServiceSupport
 import Synchronization
@@ -42,6 +43,31 @@ struct TestSystem: Sendable {
     /// The database URL of a service (with its own credentials).
     func databaseURL(_ service: ServiceName) -> String {
         configurations[service]!.database.url
+    }
+
+    /// The types of the events in `service`'s outbox, in order.
+    func outboxEventTypes(_ service: ServiceName) async throws -> [String] {
+        try await withDatabase(service) { database in
+            try await database.query("SELECT event_type FROM outbox ORDER BY sequence").map { try $0.decode(0, as: String.self) }
+        }
+    }
+
+    /// Creates `count` customers named `<prefix><n>` with emails `<prefix><n>@example.com`; their ids, in order.
+    func createCustomers(_ count: Int, prefix: String) async throws -> [String] {
+        var ids: [String] = []
+        for index in 0..<count {
+            ids.append(try await clients.createCustomer(name: "\(prefix)\(index)", email: "\(prefix)\(index)@example.com", creditLimit: nil).id)
+        }
+        return ids
+    }
+
+    /// Creates a customer and waits until OrderService's replica has it: the customer an order can be for.
+    func createReplicatedCustomer(name: String, email: String) async throws -> Components.Schemas.Customer {
+        let customer = try await clients.createCustomer(name: name, email: email, creditLimit: nil)
+        guard try await eventually({ try await clients.replicaCustomer(id: customer.id) != nil }) else {
+            throw TestSystemError("customer \(customer.id) did not reach OrderService's replica")
+        }
+        return customer
     }
 
     /// Runs `body` with a client of `service`'s database.

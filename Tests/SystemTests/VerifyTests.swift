@@ -16,10 +16,7 @@ struct VerifyTests {
     @Test("a replica's rows deleted or set to an older version behind the service's back: verify names exactly those ids")
     func findsWhatTheReplicaLost() async throws {
         try await withSystem { system in
-            var customers: [String] = []
-            for index in 0..<12 {
-                customers.append(try await system.clients.createCustomer(name: "V\(index)", email: "v\(index)@example.com", creditLimit: nil).id)
-            }
+            let customers = try await system.createCustomers(12, prefix: "v")
             let changed = customers[0]
             #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(changed)", body: #"{"creditLimit": 5}"#).status == 200)
             let deleted = customers[1]
@@ -81,10 +78,7 @@ struct VerifyTests {
     @Test("a new subscriber bootstraps with a resync while customers are created, changed and deleted, and ends equal to the source")
     func newSubscriberBootstraps() async throws {
         try await withSystem { system in
-            var old: [String] = []
-            for index in 0..<150 {
-                old.append(try await system.clients.createCustomer(name: "Old \(index)", email: "old\(index)@example.com", creditLimit: nil).id)
-            }
+            let old = try await system.createCustomers(150, prefix: "old")
             // The new subscriber's queue, bound from now on: it sees live events, and the resync brings the rest.
             let audit = system.names.queue(of: "audit", for: \.customerEvents)
             try await system.broker.declare(ReplicationTopology.subscriber(exchange: system.names.customerEvents, queue: audit, names: system.names))

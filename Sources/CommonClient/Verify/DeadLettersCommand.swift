@@ -17,10 +17,11 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
         var client: ServiceClients.Service {
             get throws {
+                // As retry-parked takes them, and as the services are named.
                 switch service {
-                case "customer-service": return .customerService
-                case "order-service": return .orderService
-                default: throw ValidationError("--service must be customer-service or order-service")
+                case "customer", "customer-service": return .customerService
+                case "order", "order-service": return .orderService
+                default: throw ValidationError("--service must be customer (customer-service) or order (order-service)")
                 }
             }
         }
@@ -71,25 +72,31 @@ struct DeadLettersCommand: AsyncParsableCommand {
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move dead letters back into the service's queue (each is applied at most once).")
-        @OptionGroup var options: ClientOptions
-        @OptionGroup var target: Target
-        @OptionGroup var choice: Choice
+        @OptionGroup var settle: Settle
 
-        func run() async throws {
-            let count = try await options.clients().settleDeadLetters(of: try target.client, choice.selection, replay: true)
-            try Output(json: options.json).show(["replayed": count]) { "\(count) replayed into \(target.service)'s queue" }
-        }
+        func run() async throws { try await settle.run(replay: true) }
     }
 
     struct Discard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Drop dead letters.")
+        @OptionGroup var settle: Settle
+
+        func run() async throws { try await settle.run(replay: false) }
+    }
+
+    /// What a replay and a discard share: the service, the choice, and the call.
+    struct Settle: ParsableArguments {
         @OptionGroup var options: ClientOptions
         @OptionGroup var target: Target
         @OptionGroup var choice: Choice
 
-        func run() async throws {
-            let count = try await options.clients().settleDeadLetters(of: try target.client, choice.selection, replay: false)
-            try Output(json: options.json).show(["discarded": count]) { "\(count) discarded from \(target.service)'s dead-letter queue" }
+        func run(replay: Bool) async throws {
+            let count = try await options.clients().settleDeadLetters(of: try target.client, choice.selection, replay: replay)
+            let (key, text) =
+                replay
+                ? ("replayed", "\(count) replayed into \(target.service)'s queue")
+                : ("discarded", "\(count) discarded from \(target.service)'s dead-letter queue")
+            try Output(json: options.json).show([key: count]) { text }
         }
     }
 }

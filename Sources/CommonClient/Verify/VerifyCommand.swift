@@ -20,17 +20,10 @@ struct Verify: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
-    @Option(help: "Buckets per digest: a power of two from 1 to 4096.")
-    var buckets = 256
-
-    @Option(help: "How long a difference may take to go away before it counts.")
-    var settleSeconds = 5.0
-
-    @Option(help: "At most this many differences listed per direction in the text output (all in --json).")
-    var show = 20
-
-    @Flag(help: "Resync the records that differ, then verify again.")
-    var repair = false
+    @Option(help: "Buckets per digest: a power of two from 1 to 4096.") var buckets = 256
+    @Option(help: "How long a difference may take to go away before it counts.") var settleSeconds = 5.0
+    @Option(help: "At most this many differences listed per direction in the text output (all in --json).") var show = 20
+    @Flag(help: "Resync the records that differ, then verify again.") var repair = false
 
     func validate() throws {
         guard (1...4096).contains(buckets), buckets & (buckets - 1) == 0 else {
