@@ -61,8 +61,10 @@ public final class ChangeTransaction {
     /// the HTTP API returns it. Returns the event's outbox sequence number.
     @discardableResult
     public func append(_ type: EventType, data: String, requestId: String?) async throws -> Int64 {
+        // The request's trace goes with the event (W3C trace context, DESIGN §10).
+        let headers = TraceParent.current.map { ["traceparent": $0.description] } ?? [:]
         let sequence = try await Outbox.append(
-            OutboxEvent(type: type.rawValue, exchange: exchange, data: data, requestId: requestId),
+            OutboxEvent(type: type.rawValue, exchange: exchange, data: data, requestId: requestId, headers: headers),
             on: connection
         )
         appended += 1

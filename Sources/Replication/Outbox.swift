@@ -14,13 +14,17 @@ public enum Outbox {
     public static func append(_ event: OutboxEvent, on connection: PostgresConnection) async throws -> Int64 {
         let result = try await connection.query(
             """
-            INSERT INTO outbox (event_id, event_type, exchange, payload, request_id)
-            VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO outbox (event_id, event_type, exchange, payload, request_id, headers)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
             RETURNING sequence
             """,
-            [event.eventId, event.type, event.exchange, event.data, event.requestId]
+            [event.eventId, event.type, event.exchange, event.data, event.requestId, try Self.json(event.headers)]
         )
         return try result[0].decode(0, as: Int64.self)
+    }
+
+    private static func json(_ headers: [String: String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
     }
 
     /// Returns the parked rows (those the broker kept refusing) to the relay: their attempts start

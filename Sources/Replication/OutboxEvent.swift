@@ -13,9 +13,12 @@ public struct OutboxEvent: Sendable {
     public var data: String
     /// The request id of the request that caused it.
     public var requestId: String?
+    /// AMQP headers the message carries besides the contract's (`traceparent`).
+    public var headers: [String: String]
 
     /// Creates an event with a new random id.
-    public init(eventId: UUID = UUID(), type: String, exchange: String, data: String, requestId: String?) {
+    public init(eventId: UUID = UUID(), type: String, exchange: String, data: String, requestId: String?, headers: [String: String] = [:]) {
+        self.headers = headers
         self.eventId = eventId
         self.type = type
         self.exchange = exchange

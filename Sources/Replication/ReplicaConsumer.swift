@@ -135,6 +135,10 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
                 logger[metadataKey: "event.type"] = "\(event.envelope.type)"
                 if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
+                // The trace of the request that caused the event continues here (W3C trace context).
+                if let trace = delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init) {
+                    logger[metadataKey: "trace.id"] = "\(trace.traceID)"
+                }
                 let change = try handler.prepare(event)
                 items.append(Item(delivery: delivery, prepared: PreparedEvent(event: event, change: change), logger: logger))
             } catch {

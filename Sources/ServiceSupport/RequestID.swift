@@ -10,6 +10,8 @@ public enum RequestID {
 
     /// The header's name.
     public static let headerName = HTTPField.Name("X-Request-ID")!
+    /// W3C trace context's header.
+    public static let traceParentHeader = HTTPField.Name("traceparent")!
 
     /// `value` when it is 1...200 visible ASCII characters, otherwise nil.
     static func accept(_ value: String?) -> String? {

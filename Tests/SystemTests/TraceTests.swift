@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Contract
 import Foundation
+import Replication
 import TestSupport
 import Testing
 
@@ -46,6 +47,27 @@ struct TraceTests {
             let poisonHops = try await Self.trace(poison, system)
             #expect(poisonHops.map { "\($0.service) \($0.step.rawValue)" } == ["order-service dead-lettered"])
             #expect(poisonHops.first?.detail?.hasPrefix("invalid-envelope") == true)
+        }
+    }
+
+    @Test("a request's traceparent is continued: stored with the outbox row and sent as an AMQP header, same trace id, new parent")
+    func traceContext() async throws {
+        try await withSystem { system in
+            let watch = system.names.queue(of: "watch", for: \.customerEvents)
+            try await system.broker.declare(ReplicationTopology.subscriber(exchange: system.names.customerEvents, queue: watch, names: system.names))
+            let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            let created = try await send(
+                .POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Spanned", "email": "spanned@example.com"}"#,
+                headers: [("traceparent", traceparent)])
+            #expect(created.status == 201)
+            #expect(try await eventually { try await system.broker.messageCount(queue: watch) == 1 })
+            let delivery = try #require(try await system.broker.get(queue: watch))
+            let sent = try #require(delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init))
+            #expect(sent.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")
+            #expect(sent.parentID != "00f067aa0ba902b7", "the service's own span is the parent of the publish")
+            try await delivery.ack()
+            _ = try? await system.broker.delete(queue: watch)
+            _ = try? await system.broker.delete(queue: system.names.deadLetterQueue(of: watch))
         }
     }
 
