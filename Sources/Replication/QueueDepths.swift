@@ -1,12 +1,16 @@
 import AMQP
 import Logging
+import ServiceLifecycle
+import Synchronization
 
 /// How many messages wait in a service's queue and in its dead-letter queue, read from the
 /// broker (a passive declare each). The status shows them next to the drain rate, so an operator
-/// sees how long a catch-up will take. The status is read at most once a second, so a short
-/// connection per reading costs little. A broker that does not answer gives no figures, not an
+/// sees how long a catch-up will take. A broker that does not answer gives no figures, not an
 /// error: the rest of the status comes from the database.
-public struct QueueDepths: Sendable {
+///
+/// It keeps one connection for its readings (opened on the first, again after a failure), and
+/// runs in the service group so that the connection is closed at shutdown.
+public final class QueueDepths: Service, Sendable {
     /// The depths.
     public struct Reading: Sendable, Hashable {
         public var queue: Int
@@ -15,6 +19,8 @@ public struct QueueDepths: Sendable {
 
     /// The queues, and how to reach the broker.
     let queues: DeadLetters
+    private let connection = Mutex<AMQPConnection?>(nil)
+    private let closed = Mutex(false)
 
     /// The depths of `queues`' queue and dead-letter queue.
     public init(of queues: DeadLetters) {
@@ -24,20 +30,47 @@ public struct QueueDepths: Sendable {
     /// Both depths, or nil when the broker did not answer.
     public func read() async -> Reading? {
         do {
-            let connection = try await AMQPConnection.connect(queues.amqp, logger: queues.logger)
+            let current = try await open()
             do {
-                let reading = Reading(
-                    queue: try await connection.messageCount(queue: queues.queue),
-                    deadLetters: try await connection.messageCount(queue: queues.deadLetterQueue))
-                await connection.close()
-                return reading
+                return Reading(
+                    queue: try await current.messageCount(queue: queues.queue),
+                    deadLetters: try await current.messageCount(queue: queues.deadLetterQueue))
             } catch {
-                await connection.close()
+                if connection.withLock({ $0 === current ? ($0 = nil, true).1 : false }) { await current.close() }
                 throw error
             }
         } catch {
             queues.logger.debug("queue depths unavailable", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// Waits for the graceful shutdown, then closes the connection.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        closed.withLock { $0 = true }
+        if let current = connection.withLock({ state -> AMQPConnection? in
+            defer { state = nil }
+            return state
+        }) {
+            await current.close()
+        }
+    }
+
+    private func open() async throws -> AMQPConnection {
+        if let current = connection.withLock({ $0 }), current.isOpen { return current }
+        guard !closed.withLock({ $0 }) else { throw AMQPError(.shutdown, "the service is shutting down") }
+        let fresh = try await AMQPConnection.connect(queues.amqp, logger: queues.logger)
+        // Another reading may have connected meanwhile: keep one connection, close the other.
+        let spare = connection.withLock { current -> AMQPConnection? in
+            if let current, current.isOpen { return fresh }
+            current = fresh
+            return nil
+        }
+        if let spare {
+            await spare.close()
+            return try await open()
+        }
+        return fresh
     }
 }

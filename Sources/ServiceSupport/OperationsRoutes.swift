@@ -30,6 +30,8 @@ public struct OperationsRoutes: Sendable {
     public var resync: any ResyncJobs
     /// Its dead-letter queue.
     public var deadLetters: DeadLetters
+    /// The depths of its queue and dead-letter queue, for the status.
+    public var queueDepths: QueueDepths
 
     /// Adds the routes to `router`.
     public func register(on router: Router<BasicRequestContext>) {
@@ -40,8 +42,7 @@ public struct OperationsRoutes: Sendable {
             let readiness = await Readiness.check(database: database, publisher: publisher)
             return EditedResponse(status: readiness.isReady ? .ok : .serviceUnavailable, response: HealthBody(readiness, service: service))
         }
-        let queueDepths = QueueDepths(of: deadLetters)
-        let statusCache = StatusCache { [database, replicaTable, ownTable] in
+        let statusCache = StatusCache { [database, replicaTable, ownTable, queueDepths] in
             async let queues = queueDepths.read()
             var status = try await ReplicationStatus.read(from: database, replicaTable: replicaTable, sourceTable: ownTable)
             status.queues = await queues

@@ -100,14 +100,17 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
                 appID: configuration.relay.appID, userID: configuration.relay.userID),
             database: database, publisher: publisher, logger: logger)
         try await resync.failInterrupted()
+        // The dead-letter queue, managed through the operations endpoints; the status reads both queues' depths.
+        let deadLetters = DeadLetters(
+            queue: names[keyPath: subscription.queue], deadLetterQueue: names.deadLetterQueue(of: names[keyPath: subscription.queue]),
+            amqp: configuration.amqp, logger: logger)
+        let queueDepths = QueueDepths(of: deadLetters)
         // The HTTP API, and the operations endpoints.
         let router = try api(changes, replica, logger)
         OperationsRoutes(
             service: configuration.service.rawValue, database: database, publisher: publisher,
             ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name, resync: resync,
-            deadLetters: DeadLetters(
-                queue: names[keyPath: subscription.queue], deadLetterQueue: names.deadLetterQueue(of: names[keyPath: subscription.queue]),
-                amqp: configuration.amqp, logger: logger)
+            deadLetters: deadLetters, queueDepths: queueDepths
         ).register(on: router)
 
         // The HTTP server runs last in the service group, so on SIGTERM it stops first; then the
@@ -118,7 +121,7 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
                 address: .hostname(configuration.http.host, port: configuration.http.port),
                 serverName: configuration.service.rawValue
             ),
-            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer, retention],
+            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer, retention, queueDepths],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
