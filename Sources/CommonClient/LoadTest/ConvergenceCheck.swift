@@ -21,6 +21,12 @@ struct ConvergenceCheck: Sendable {
                 && customerService.replica.count == orderService.source.count
                 && customerService.replica.digest == orderService.source.digest
         }
+
+        /// Whether both readings were taken after `instant`, given that they were asked for at
+        /// `asked`: a service answers a reading up to a second old (its `ageMs`).
+        func taken(after instant: ContinuousClock.Instant, askedAt asked: ContinuousClock.Instant) -> Bool {
+            asked - .milliseconds(max(customerService.ageMs ?? 0, orderService.ageMs ?? 0)) >= instant
+        }
     }
 
     /// What the record-by-record check found, per operation.
@@ -50,15 +56,17 @@ struct ConvergenceCheck: Sendable {
         return Statuses(customerService: customerStatus ?? .empty, orderService: orderStatus ?? .empty)
     }
 
-    /// Polls both statuses until the replicas match their sources or `timeout` passes;
-    /// returns whether they matched and the last statuses read.
-    func waitForDigests(timeout: Duration) async -> (converged: Bool, statuses: Statuses) {
+    /// Polls both statuses until the replicas match their sources in readings taken after
+    /// `since` (the end of the load: an older reading may predate its last records), or
+    /// `timeout` passes; returns whether they matched and the last statuses read.
+    func waitForDigests(since: ContinuousClock.Instant, timeout: Duration) async -> (converged: Bool, statuses: Statuses) {
         let deadline = ContinuousClock.now + timeout
         var last: Statuses?
         while true {
+            let asked = ContinuousClock.now
             if let statuses = try? await Self.statuses(clients) {
                 last = statuses
-                if statuses.converged { return (true, statuses) }
+                if statuses.converged && statuses.taken(after: since, askedAt: asked) { return (true, statuses) }
             }
             if ContinuousClock.now >= deadline, let last { return (false, last) }
             if ContinuousClock.now >= deadline + .seconds(10) {

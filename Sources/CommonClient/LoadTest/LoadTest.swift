@@ -58,7 +58,7 @@ public struct LoadTest: Sendable {
         let state = recorder.finalState()
         let check = ConvergenceCheck(clients: clients, concurrency: max(1, configuration.concurrency))
         let convergenceStart = clock.now
-        let (converged, after) = await check.waitForDigests(timeout: configuration.convergenceTimeout)
+        let (converged, after) = await check.waitForDigests(since: convergenceStart, timeout: configuration.convergenceTimeout)
         var records = state.records
         let replicas = await check.verify(&records, deadline: convergenceStart + configuration.convergenceTimeout)
 
