@@ -87,11 +87,16 @@ struct LoadTestTests {
                 #expect(record.replicaVersion == (record.deleted ? nil : record.version), "\(record.id)")
             }
 
-            // Lag of creates: of the records never changed.
+            // Lag: the creates of records never changed, and the changes, each direction on its own.
             #expect(report.records.filter { $0.lagMs != nil }.allSatisfy { $0.version == 1 && !$0.deleted })
             for direction in [customers, orders] {
+                let changeLag = try #require(direction.changeLagMs)
+                #expect(changeLag.count > 0 && changeLag.count <= direction.changed)
+                #expect(changeLag.p50 >= 0 && changeLag.max >= changeLag.p50)
                 #expect((direction.lagMs?.count ?? 0) > 0)
             }
+            #expect(report.changes.compactMap(\.lagMs).allSatisfy { $0 >= 0 })
+            #expect(report.text().contains("customer changes → OrderService"))
             #expect(report.passed)
         }
     }

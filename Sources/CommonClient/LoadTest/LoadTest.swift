@@ -16,7 +16,8 @@ import Foundation
 ///
 /// The lag of a create is measured from the timestamps the services record, read back
 /// through the API after the run: the source's `createdAt` and the replica's
-/// `replicatedAt`, both from the database clock, so client delays do not count.
+/// `replicatedAt`, both from the database clock, so client delays do not count. The lag
+/// of a change is measured while the load runs, by ``ChangeLagProbe``.
 public struct LoadTest: Sendable {
     /// What to do.
     public let configuration: LoadTestConfiguration
@@ -32,6 +33,7 @@ public struct LoadTest: Sendable {
     /// What the workers share while the load runs.
     private struct Run: Sendable {
         let recorder: LoadTestRecorder
+        let probe: ChangeLagProbe
         let clock: ContinuousClock
         let start: ContinuousClock.Instant
     }
@@ -46,10 +48,13 @@ public struct LoadTest: Sendable {
         let clock = ContinuousClock()
         let startedAt = Date()
         let run = Run(
-            recorder: LoadTestRecorder(count: configuration.count), clock: clock, start: clock.now
+            recorder: LoadTestRecorder(count: configuration.count),
+            probe: ChangeLagProbe(clients: clients, pollers: configuration.lagProbes),
+            clock: clock, start: clock.now
         )
 
         let progress = Task { await LoadTestProgress(mode: configuration.progress, total: configuration.count).run(run.recorder) }
+        let probing = Task { await run.probe.run() }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, configuration.concurrency) {
                 group.addTask {
@@ -66,13 +71,17 @@ public struct LoadTest: Sendable {
         progress.cancel()
         await progress.value
 
-        let state = run.recorder.finalState()
+        var state = run.recorder.finalState()
         let check = ConvergenceCheck(clients: clients, concurrency: max(1, configuration.concurrency))
         let convergenceStart = clock.now
         let deadline = convergenceStart + configuration.convergenceTimeout
+        run.probe.finish(by: deadline)
         let (converged, after) = await check.waitForDigests(since: convergenceStart, timeout: configuration.convergenceTimeout)
         var records = state.records
         let replicas = await check.verify(&records, deadline: deadline)
+        // The check waited for every record (or the deadline): stop reading; a change not shown by now gets no figure.
+        run.probe.finish(by: clock.now)
+        for (change, lag) in await probing.value { state.changes[change].lag = lag }
 
         return LoadTestReport(
             configuration: configuration, state: state, records: records, replicas: replicas, before: before, after: after,
@@ -143,8 +152,8 @@ public struct LoadTest: Sendable {
         }
     }
 
-    /// Sends change `operation` of record `id` (taken with ``LoadTestRecorder/claimTarget(for:)``)
-    /// and records the answer.
+    /// Sends change `operation` of record `id` (taken with ``LoadTestRecorder/claimTarget(for:)``),
+    /// records the answer, and has the probe watch for it in the peer's replica.
     ///
     /// An update sets a credit limit no other request uses (it ends in 7, a create's is a
     /// multiple of 1000), so it always makes a new version; every fourth also sets a new email.
@@ -164,7 +173,10 @@ public struct LoadTest: Sendable {
             case .createCustomer, .createOrder:
                 preconditionFailure("\(operation) is not a change")
             }
-            run.recorder.changed(operation, id: id, version: version, sentAt: sent - run.start, latency: run.clock.now - sent)
+            let answered = run.clock.now
+            let change = run.recorder.changed(operation, id: id, version: version, sentAt: sent - run.start, latency: answered - sent)
+            run.probe.watch(
+                change: change, id: id, source: operation.source, expected: version.map { .version($0) } ?? .deleted, answeredAt: answered)
         } catch {
             let (kind, message) = Self.classify(error)
             let uncertain = (error as? ClientFailure)?.mayHaveChanged ?? true

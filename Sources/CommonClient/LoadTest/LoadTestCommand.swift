@@ -18,8 +18,8 @@ struct LoadTestCommand: AsyncParsableCommand {
             (count and digest of /replication/status) and checks every record of the run in the \
             peer's replica: at the version its source last answered, or gone when it was deleted.
 
-            Prints requests/s and latency per operation, replication lag per direction and the \
-            convergence check; --json FILE also writes every record's and \
+            Prints requests/s and latency per operation, replication lag of creates and of changes \
+            per direction and the convergence check; --json FILE also writes every record's and \
             change's timestamps. Exits non-zero when a request failed or a record is lost, stale, \
             revived, different or extra.
             """
@@ -82,8 +82,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         configuration.progress = quiet ? .none : (isatty(STDERR_FILENO) != 0 ? .live : .lines(interval: .seconds(5)))
 
         var httpConfiguration = HTTPClient.Configuration()
-        // One connection per worker (and per verification task), to each service.
-        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(concurrency, 8))
+        // One connection per worker (and per verification task), plus the lag probe's, to each service.
+        httpConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(concurrency, 8) + configuration.lagProbes)
         httpConfiguration.timeout = .init(connect: .seconds(5))
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let report: LoadTestReport

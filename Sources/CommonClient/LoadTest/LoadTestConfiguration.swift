@@ -35,6 +35,8 @@ public struct LoadTestConfiguration: Sendable {
     /// How long an order may keep getting 422 unknown-customer (its customer not replicated
     /// yet) before that counts as an error.
     public var unknownCustomerRetryLimit: Duration = .seconds(10)
+    /// Reads of the peer's replica in flight at once that measure the lag of changes (see ``ChangeLagProbe``).
+    public var lagProbes: Int = 2
     /// Progress output.
     public var progress: Progress = .none
     /// Tags the emails of this run's customers (`lt-<runID>-<n>@load.example`), so runs never collide.

@@ -36,6 +36,8 @@ struct RecordedChange: Sendable {
     var sentAt: Duration
     /// How long the request took.
     var latency: Duration
+    /// From the 2xx answer until the peer's replica showed the change (see ``ChangeLagProbe``).
+    var lag: Duration?
 }
 
 /// Everything the workers of a load test record, behind one lock: which request
@@ -155,8 +157,8 @@ final class LoadTestRecorder: Sendable {
     }
 
     /// Records a successful change of record `id` (taken with ``claimTarget(for:)``): the
-    /// version the source answered, or nil for a deletion.
-    func changed(_ operation: LoadTestOperation, id: String, version: Int64?, sentAt: Duration, latency: Duration) {
+    /// version the source answered, or nil for a deletion. Returns the change's index.
+    func changed(_ operation: LoadTestOperation, id: String, version: Int64?, sentAt: Duration, latency: Duration) -> Int {
         state.withLock { state in
             state.recordSuccess(operation, latency: latency)
             state.release(operation, id: id)
@@ -168,6 +170,7 @@ final class LoadTestRecorder: Sendable {
                 }
             }
             state.changes.append(RecordedChange(operation: operation, id: id, version: version, sentAt: sentAt, latency: latency))
+            return state.changes.count - 1
         }
     }
 

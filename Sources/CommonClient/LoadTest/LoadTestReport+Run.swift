@@ -31,10 +31,13 @@ extension LoadTestReport {
                 replicatedAt: record.replicatedAt, lagMs: lagMs.map { max(0, $0) }
             )
         }
+        var changeLag = LagHistograms()
         let reportChanges = state.changes.map { change in
-            Change(
+            let lagMs = change.lag?.milliseconds
+            if let lagMs { changeLag.record(lagMs, for: change.operation.create) }
+            return Change(
                 operation: change.operation, id: change.id, version: change.version, sentAt: change.sentAt.seconds,
-                latencyMs: change.latency.milliseconds
+                latencyMs: change.latency.milliseconds, lagMs: lagMs
             )
         }
         func direction(_ create: LoadTestOperation, source: ClientStatus, replica: ClientStatus, replicaBefore: ClientStatus) -> Replication {
@@ -54,7 +57,8 @@ extension LoadTestReport {
                 replicaDigest: replica.replica.digest,
                 deadLettered: replica.consumer.deadLettered - replicaBefore.consumer.deadLettered,
                 duplicateDeliveries: replica.consumer.duplicates - replicaBefore.consumer.duplicates,
-                lagMs: createLag.percentiles(of: create)
+                lagMs: createLag.percentiles(of: create),
+                changeLagMs: changeLag.percentiles(of: create)
             )
         }
         let succeeded = state.succeeded.values.reduce(0, +)

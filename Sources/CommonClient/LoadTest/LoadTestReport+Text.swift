@@ -2,7 +2,7 @@ import Foundation
 
 extension LoadTestReport {
     /// The report for people: throughput and latency per operation, replication
-    /// lag per direction, convergence, errors and the verdict.
+    /// lag of creates and of changes per direction, convergence, errors and the verdict.
     public func text() -> String {
         var lines: [String] = []
         let rate = targetRate.map { ", target \(format($0, 0)) req/s" } ?? ""
@@ -36,7 +36,10 @@ extension LoadTestReport {
         lines.append(row("replication lag", "records", "", "", "p50 ms", "p90 ms", "p99 ms", "max ms"))
         lines.append(lagRow("customers → OrderService", customersToOrderService.lagMs))
         lines.append(lagRow("orders → CustomerService", ordersToCustomerService.lagMs))
-        lines.append("  (source createdAt → replica replicatedAt, of the records not changed later)")
+        lines.append(lagRow("customer changes → OrderService", customersToOrderService.changeLagMs))
+        lines.append(lagRow("order changes → CustomerService", ordersToCustomerService.changeLagMs))
+        lines.append("  (creates: source createdAt → replica replicatedAt, of the records not changed later;")
+        lines.append("   changes: 2xx answer → the replica showing it, by its replicatedAt or, for a deletion, the read that saw it)")
         lines.append("")
         lines.append(
             converged
@@ -85,7 +88,7 @@ extension LoadTestReport {
     }
 
     private func row(_ columns: String...) -> String {
-        let widths = [26, 8, 7, 9, 9, 9, 9, 9]
+        let widths = [33, 8, 7, 9, 9, 9, 9, 9]
         return zip(columns, widths).enumerated().map { index, pair in
             let (text, width) = pair
             let padding = String(repeating: " ", count: max(0, width - text.count))

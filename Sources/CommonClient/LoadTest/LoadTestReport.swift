@@ -78,6 +78,9 @@ public struct LoadTestReport: Codable, Sendable {
         /// records that were not changed afterwards (the replica row of a changed one carries the
         /// time of its last change).
         public var lagMs: Percentiles?
+        /// Lag of changes: from the 2xx answer until a read of the peer's replica showed the new
+        /// version or the deletion (polled by the client, so at most about a third too high).
+        public var changeLagMs: Percentiles?
 
         /// Every record there once at its last version, every deleted one gone, none extra:
         /// equal counts and digests.
@@ -111,7 +114,7 @@ public struct LoadTestReport: Codable, Sendable {
         public var lagMs: Double?
     }
 
-    /// One change (update, delete, cancel) answered with 2xx, for plotting latency over the run.
+    /// One change (update, delete, cancel) answered with 2xx, for plotting latency and lag over the run.
     public struct Change: Codable, Sendable {
         /// `updateCustomer`, `deleteCustomer` or `cancelOrder`.
         public var operation: LoadTestOperation
@@ -123,6 +126,9 @@ public struct LoadTestReport: Codable, Sendable {
         public var sentAt: Double
         /// The request's latency in milliseconds.
         public var latencyMs: Double
+        /// From the answer until the peer's replica showed the change, in milliseconds; nil when
+        /// it never showed (or a later deletion overtook it).
+        public var lagMs: Double?
     }
 
     /// Identifies the run (its customers' emails contain it).
@@ -173,7 +179,7 @@ public struct LoadTestReport: Codable, Sendable {
     public var passed: Bool
     /// Every record created, with its timestamps.
     public var records: [Record]
-    /// Every change answered with 2xx.
+    /// Every change answered with 2xx, with its lag.
     public var changes: [Change]
 
     /// Whether the run meets what ``passed`` says, from the other fields.
