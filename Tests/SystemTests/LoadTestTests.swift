@@ -95,8 +95,11 @@ struct LoadTestTests {
                 #expect(changeLag.p50 >= 0 && changeLag.max >= changeLag.p50)
                 #expect((direction.lagMs?.count ?? 0) > 0)
             }
+            for operation in [LoadTestOperation.updateCustomer, .deleteCustomer, .cancelOrder] {
+                #expect((report.operations[operation]?.replicationLagMs?.count ?? 0) > 0, "no lag of \(operation.rawValue)")
+            }
             #expect(report.changes.compactMap(\.lagMs).allSatisfy { $0 >= 0 })
-            #expect(report.text().contains("customer changes → OrderService"))
+            #expect(report.text().contains("customer deletes → OrderService"))
             #expect(report.passed)
         }
     }

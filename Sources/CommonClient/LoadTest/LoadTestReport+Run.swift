@@ -10,6 +10,15 @@ extension LoadTestReport {
         converged: Bool, startedAt: Date, duration: Duration, convergence: Duration
     ) {
         let seconds = max(duration.seconds, 1e-9)
+        var changeLag = LagHistograms()
+        let reportChanges = state.changes.map { change in
+            let lagMs = change.lag?.milliseconds
+            if let lagMs { changeLag.record(lagMs, for: change.operation) }
+            return Change(
+                operation: change.operation, id: change.id, version: change.version, sentAt: change.sentAt.seconds,
+                latencyMs: change.latency.milliseconds, lagMs: lagMs
+            )
+        }
         var operations: [LoadTestOperation: Operation] = [:]
         for operation in LoadTestOperation.allCases {
             let succeeded = state.succeeded[operation] ?? 0
@@ -17,7 +26,8 @@ extension LoadTestReport {
                 succeeded: succeeded,
                 failed: state.failed[operation] ?? 0,
                 requestsPerSecond: Double(succeeded) / seconds,
-                latencyMs: .init(microseconds: state.latency[operation] ?? Histogram(highestTrackableValue: 2))
+                latencyMs: .init(microseconds: state.latency[operation] ?? Histogram(highestTrackableValue: 2)),
+                replicationLagMs: operation.isCreate ? nil : changeLag.percentiles(of: [operation])
             )
         }
         var createLag = LagHistograms()
@@ -29,15 +39,6 @@ extension LoadTestReport {
                 operation: record.operation, id: record.id, sentAt: record.sentAt.seconds, latencyMs: record.latency.milliseconds,
                 createdAt: record.createdAt, version: record.version, deleted: record.deleted, replicaVersion: record.replicaVersion,
                 replicatedAt: record.replicatedAt, lagMs: lagMs.map { max(0, $0) }
-            )
-        }
-        var changeLag = LagHistograms()
-        let reportChanges = state.changes.map { change in
-            let lagMs = change.lag?.milliseconds
-            if let lagMs { changeLag.record(lagMs, for: change.operation.create) }
-            return Change(
-                operation: change.operation, id: change.id, version: change.version, sentAt: change.sentAt.seconds,
-                latencyMs: change.latency.milliseconds, lagMs: lagMs
             )
         }
         func direction(_ create: LoadTestOperation, source: ClientStatus, replica: ClientStatus, replicaBefore: ClientStatus) -> Replication {
@@ -57,8 +58,8 @@ extension LoadTestReport {
                 replicaDigest: replica.replica.digest,
                 deadLettered: replica.consumer.deadLettered - replicaBefore.consumer.deadLettered,
                 duplicateDeliveries: replica.consumer.duplicates - replicaBefore.consumer.duplicates,
-                lagMs: createLag.percentiles(of: create),
-                changeLagMs: changeLag.percentiles(of: create)
+                lagMs: createLag.percentiles(of: [create]),
+                changeLagMs: changeLag.percentiles(of: LoadTestOperation.allCases.filter { !$0.isCreate && $0.create == create })
             )
         }
         let succeeded = state.succeeded.values.reduce(0, +)
@@ -96,19 +97,22 @@ extension LoadTestReport {
     }
 }
 
-/// Lags in milliseconds per replication direction (keyed by the create of its records).
+/// Replication lags in milliseconds, by operation.
 private struct LagHistograms {
     private var histograms: [LoadTestOperation: Histogram<UInt64>] = [:]
 
     /// Adds `milliseconds` (a negative one, from clocks apart, as 0).
-    mutating func record(_ milliseconds: Double, for create: LoadTestOperation) {
+    mutating func record(_ milliseconds: Double, for operation: LoadTestOperation) {
         // Microseconds, up to an hour, three significant digits.
-        histograms[create, default: Histogram(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)]
+        histograms[operation, default: Histogram(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)]
             .record(UInt64((max(0, milliseconds) * 1000).rounded()))
     }
 
-    /// The percentiles of one direction; nil when it has no figure.
-    func percentiles(of create: LoadTestOperation) -> LoadTestReport.Percentiles? {
-        histograms[create].map { .init(microseconds: $0) }
+    /// The percentiles of `operations` together; nil when they have no figure.
+    func percentiles(of operations: [LoadTestOperation]) -> LoadTestReport.Percentiles? {
+        let merged = operations.compactMap { histograms[$0] }.reduce(into: Histogram<UInt64>?.none) { merged, histogram in
+            if merged == nil { merged = histogram } else { merged?.add(histogram) }
+        }
+        return merged.map { .init(microseconds: $0) }
     }
 }

@@ -36,10 +36,11 @@ extension LoadTestReport {
         lines.append(row("replication lag", "records", "", "", "p50 ms", "p90 ms", "p99 ms", "max ms"))
         lines.append(lagRow("customers → OrderService", customersToOrderService.lagMs))
         lines.append(lagRow("orders → CustomerService", ordersToCustomerService.lagMs))
-        lines.append(lagRow("customer changes → OrderService", customersToOrderService.changeLagMs))
-        lines.append(lagRow("order changes → CustomerService", ordersToCustomerService.changeLagMs))
-        lines.append("  (creates: source createdAt → replica replicatedAt, of the records not changed later;")
-        lines.append("   changes: 2xx answer → the replica showing it, by its replicatedAt or, for a deletion, the read that saw it)")
+        lines.append(lagRow("customer updates → OrderService", operations[.updateCustomer]?.replicationLagMs))
+        lines.append(lagRow("customer deletes → OrderService", operations[.deleteCustomer]?.replicationLagMs))
+        lines.append(lagRow("order cancels → CustomerService", operations[.cancelOrder]?.replicationLagMs))
+        lines.append("  (creates: source createdAt → replica replicatedAt, of the records not changed later; changes: 2xx answer →")
+        lines.append("   the replica showing it: exact by its replicatedAt, but a delete's up to the read that saw it, a round trip more)")
         lines.append("")
         lines.append(
             converged

@@ -40,6 +40,9 @@ public struct LoadTestReport: Codable, Sendable {
         public var requestsPerSecond: Double
         /// Latency of the successful requests.
         public var latencyMs: Percentiles
+        /// For a change (update, delete, cancel): its replication lag, as in
+        /// ``Replication/changeLagMs``; nil for a create (see ``Replication/lagMs``) and when none was measured.
+        public var replicationLagMs: Percentiles?
     }
 
     /// One direction of replication, checked record by record and by digest.
@@ -78,8 +81,8 @@ public struct LoadTestReport: Codable, Sendable {
         /// records that were not changed afterwards (the replica row of a changed one carries the
         /// time of its last change).
         public var lagMs: Percentiles?
-        /// Lag of changes: from the 2xx answer until a read of the peer's replica showed the new
-        /// version or the deletion (polled by the client, so at most about a third too high).
+        /// Lag of changes: from the 2xx answer until the peer's replica showed the new version
+        /// (exact, from its `replicatedAt`) or the deletion (up to the read that saw it: see ``ChangeLagProbe``).
         public var changeLagMs: Percentiles?
 
         /// Every record there once at its last version, every deleted one gone, none extra:
