@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `common-client`: creates and reads records at both services, shows their
+/// `common-client`: creates, changes and reads records at both services, shows their
 /// replication status, and runs the load test.
 public struct CommonClientCommand: AsyncParsableCommand {
     /// The command's name, help and subcommands.
@@ -13,9 +13,9 @@ public struct CommonClientCommand: AsyncParsableCommand {
             A failure prints one line and exits non-zero.
             """,
         subcommands: [
-            CreateCustomer.self, CreateOrder.self, GetCustomer.self, GetOrder.self,
-            ListCustomers.self, ListOrders.self, Status.self, RetryParked.self, Verify.self, ResyncCommand.self, DeadLettersCommand.self,
-            TraceCommand.self,
+            CreateCustomer.self, CreateOrder.self, UpdateCustomer.self, DeleteCustomer.self, CancelOrder.self,
+            GetCustomer.self, GetOrder.self, ListCustomers.self, ListOrders.self, Status.self, RetryParked.self,
+            Verify.self, ResyncCommand.self, DeadLettersCommand.self, TraceCommand.self,
             LoadTestCommand.self,
         ]
     )

@@ -52,15 +52,7 @@ struct GetCustomer: AsyncParsableCommand {
         let customer = try await clients.customer(id: id)
         let orders = try await clients.customerOrders(customerId: id)
         try Output(json: options.json).show(Result(customer: customer, orders: orders)) {
-            var lines = [
-                "customer \(customer.id)",
-                "  name          \(customer.name)",
-                "  email         \(customer.email)",
-                "  credit limit  \(money(customer.creditLimit))",
-                "  created at    \(Timestamp.format(customer.createdAt))",
-                "  version       \(customer.version), updated at \(Timestamp.format(customer.updatedAt))",
-                "  orders        \(orders.count) (replicated)",
-            ]
+            var lines = customer.text() + ["  orders        \(orders.count) (replicated)"]
             lines += orders.map { "    \($0.value1.id)  \(money($0.value1.amount))  \(Timestamp.format($0.value1.createdAt))" }
             return lines.joined(separator: "\n")
         }
@@ -75,16 +67,7 @@ struct GetOrder: AsyncParsableCommand {
 
     func run() async throws {
         let order = try await options.clients().order(id: id)
-        try Output(json: options.json).show(order) {
-            [
-                "order \(order.id)",
-                "  customer    \(order.customerId)",
-                "  amount      \(money(order.amount))",
-                "  status      \(order.status.rawValue)",
-                "  created at  \(Timestamp.format(order.createdAt))",
-                "  version     \(order.version), updated at \(Timestamp.format(order.updatedAt))",
-            ].joined(separator: "\n")
-        }
+        try Output(json: options.json).show(order) { order.text().joined(separator: "\n") }
     }
 }
 

@@ -17,9 +17,9 @@ extension ServiceClients {
         }
         switch output {
         case .created(let created): return try created.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
-        case .conflict(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
-        case .unprocessableContent(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .badRequest(let problem): throw try problem.failure(.customerService)
+        case .conflict(let problem): throw try problem.failure(.customerService)
+        case .unprocessableContent(let problem): throw try problem.failure(.customerService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
         }
     }
@@ -36,8 +36,8 @@ extension ServiceClients {
         }
         switch output {
         case .created(let created): return try created.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
-        case .unprocessableContent(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .badRequest(let problem): throw try problem.failure(.orderService)
+        case .unprocessableContent(let problem): throw try problem.failure(.orderService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
         }
     }
@@ -46,8 +46,8 @@ extension ServiceClients {
     public func customer(id: String) async throws -> Components.Schemas.Customer {
         switch try await call(.customerService, { try await customers.getCustomer(path: .init(id: id)) }) {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
-        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .badRequest(let problem): throw try problem.failure(.customerService)
+        case .notFound(let problem): throw try problem.failure(.customerService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
         }
     }
@@ -56,8 +56,8 @@ extension ServiceClients {
     public func order(id: String) async throws -> Components.Schemas.Order {
         switch try await call(.orderService, { try await orders.getOrder(path: .init(id: id)) }) {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
-        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .badRequest(let problem): throw try problem.failure(.orderService)
+        case .notFound(let problem): throw try problem.failure(.orderService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
         }
     }
@@ -66,7 +66,7 @@ extension ServiceClients {
     public func customers(limit: Int?, after: String?) async throws -> Components.Schemas.CustomerPage {
         switch try await call(.customerService, { try await customers.listCustomers(query: .init(limit: limit, after: after)) }) {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .badRequest(let problem): throw try problem.failure(.customerService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
         }
     }
@@ -75,7 +75,7 @@ extension ServiceClients {
     public func orders(customerId: String?, limit: Int?, after: String?) async throws -> Components.Schemas.OrderPage {
         switch try await call(.orderService, { try await orders.listOrders(query: .init(customerId: customerId, limit: limit, after: after)) }) {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .badRequest(let problem): throw try problem.failure(.orderService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
         }
     }
@@ -99,8 +99,8 @@ extension ServiceClients {
         }
         switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
-        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .badRequest(let problem): throw try problem.failure(.customerService)
+        case .notFound(let problem): throw try problem.failure(.customerService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
         }
     }
@@ -110,7 +110,7 @@ extension ServiceClients {
         switch try await call(.orderService, { try await orders.getReplicaCustomer(path: .init(id: id)) }) {
         case .ok(let ok): return try ok.body.json
         case .notFound: return nil
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "OrderService")
+        case .badRequest(let problem): throw try problem.failure(.orderService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
         }
     }
@@ -120,7 +120,7 @@ extension ServiceClients {
         switch try await call(.customerService, { try await customers.getReplicaOrder(path: .init(id: id)) }) {
         case .ok(let ok): return try ok.body.json
         case .notFound: return nil
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: "CustomerService")
+        case .badRequest(let problem): throw try problem.failure(.customerService)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
         }
     }
@@ -138,7 +138,7 @@ extension ServiceClients {
     public func replicationStatus(of service: Service) async throws -> Components.Schemas.ReplicationStatus {
         switch try await call(service, { try await client(service).getReplicationStatus() }) {
         case .ok(let ok): return try ok.body.json
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
+        case .serviceUnavailable(let problem): throw try problem.failure(service)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
         }
     }
@@ -179,7 +179,7 @@ extension ServiceClients {
     public func retryParkedOutboxRows(of service: Service) async throws -> Int {
         switch try await call(service, { try await client(service).retryParkedOutboxRows() }) {
         case .ok(let ok): return try ok.body.json.retried
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
+        case .serviceUnavailable(let problem): throw try problem.failure(service)
         case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
         }
     }

@@ -1,19 +1,20 @@
 import AMQP
-import CommonClient
 import Contract
 import Foundation
 import Testing
 
+@testable import CommonClient
+
 /// The load test against both services in this process: a small run must succeed
-/// and converge, every record present once in the peer's replica.
+/// and converge, every record present once in the peer's replica at its last version,
+/// every deleted one gone.
 @Suite("Load test", .timeLimit(.minutes(3)))
 struct LoadTestTests {
     @Test("200 creates, half of them orders, converge with nothing lost, duplicated or extra")
     func smallRunConverges() async throws {
         try await withSystem { system in
-            var configuration = LoadTestConfiguration(count: 200, concurrency: 8, orderRatio: 0.5)
-            configuration.convergenceTimeout = .seconds(30)
-            let report = try await LoadTest(configuration: configuration, clients: system.clients).run()
+            let report = try await run(
+                LoadTestConfiguration(count: 200, concurrency: 8, orderRatio: 0.5, updateRatio: 0, deleteRatio: 0, cancelRatio: 0), on: system)
 
             #expect(report.errors.isEmpty, "\(report.errorExamples)")
             let customers = try #require(report.operations[.createCustomer])
@@ -22,19 +23,83 @@ struct LoadTestTests {
             #expect(orders.succeeded > 0, "the run created no order")
             #expect(report.converged)
             for direction in [report.customersToOrderService, report.ordersToCustomerService] {
-                #expect(direction.missing.isEmpty)
-                #expect(direction.mismatched.isEmpty)
+                expectExact(direction)
                 #expect(direction.present == direction.created)
-                #expect(direction.replicaCount == direction.sourceCount)
-                #expect(direction.replicaDigest == direction.sourceDigest)
-                #expect(direction.deadLettered == 0)
+                #expect(direction.changed == 0)
             }
             // The databases are new: the run's records are all there is.
             #expect(report.customersToOrderService.sourceCount == Int64(customers.succeeded))
             #expect(report.ordersToCustomerService.sourceCount == Int64(orders.succeeded))
             #expect(report.records.count == 200)
+            #expect(report.changes.isEmpty)
             #expect(report.records.allSatisfy { ($0.lagMs ?? -1) >= 0 })
             #expect(report.customersToOrderService.lagMs?.count == customers.succeeded)
+            #expect(report.passed)
+        }
+    }
+
+    @Test("a mix of creates, updates, deletes and cancels converges: nothing lost, stale or revived")
+    func mixedRunConverges() async throws {
+        try await withSystem { system in
+            let report = try await run(
+                LoadTestConfiguration(count: 400, concurrency: 8, orderRatio: 0.5, updateRatio: 0.15, deleteRatio: 0.05, cancelRatio: 0.1),
+                on: system)
+
+            #expect(report.errors.isEmpty, "\(report.errorExamples)")
+            var succeeded: [LoadTestOperation: Int] = [:]
+            for operation in LoadTestOperation.allCases {
+                succeeded[operation] = try #require(report.operations[operation]).succeeded
+                #expect(succeeded[operation, default: 0] > 0, "the run made no \(operation.rawValue)")
+            }
+            // Every request succeeded, but for orders refused because the run had deleted their customer.
+            #expect(succeeded.values.reduce(0, +) + report.ordersForDeletedCustomers == 400)
+            #expect(report.converged)
+            let customers = report.customersToOrderService
+            let orders = report.ordersToCustomerService
+            for direction in [customers, orders] {
+                expectExact(direction)
+                #expect(direction.present + direction.deleted == direction.created)
+            }
+            #expect(customers.deleted == succeeded[.deleteCustomer])
+            #expect(customers.changed == succeeded[.updateCustomer, default: 0] + succeeded[.deleteCustomer, default: 0])
+            #expect(orders.changed == succeeded[.cancelOrder])
+            // The databases are new: the run's records are all there is, the deleted customers gone from the source.
+            #expect(customers.sourceCount == Int64(succeeded[.createCustomer, default: 0] - succeeded[.deleteCustomer, default: 0]))
+            #expect(orders.sourceCount == Int64(succeeded[.createOrder, default: 0]))
+
+            // Each record's last state is what the changes answered, and its replica holds that version.
+            let records = Dictionary(uniqueKeysWithValues: report.records.map { ($0.id, $0) })
+            #expect(report.changes.count == customers.changed + orders.changed)
+            for change in report.changes {
+                let record = try #require(records[change.id], "change of \(change.id), which the run did not create")
+                if let version = change.version {
+                    #expect(record.version >= version)
+                } else {
+                    #expect(record.deleted)
+                }
+            }
+            let cancelled = report.changes.filter { $0.operation == .cancelOrder }
+            #expect(cancelled.allSatisfy { $0.version == 2 }, "each order is cancelled once")
+            #expect(Set(cancelled.map(\.id)).count == cancelled.count)
+            let deletions = report.changes.filter { $0.operation == .deleteCustomer }
+            #expect(Set(deletions.map(\.id)).count == deletions.count, "each customer is deleted once")
+            for record in report.records {
+                #expect(record.replicaVersion == (record.deleted ? nil : record.version), "\(record.id)")
+            }
+
+            // Lag: the creates of records never changed, and the changes, each direction on its own.
+            #expect(report.records.filter { $0.lagMs != nil }.allSatisfy { $0.version == 1 && !$0.deleted })
+            for direction in [customers, orders] {
+                let changeLag = try #require(direction.changeLagMs)
+                #expect(changeLag.count > 0 && changeLag.count <= direction.changed)
+                #expect(changeLag.p50 >= 0 && changeLag.max >= changeLag.p50)
+                #expect((direction.lagMs?.count ?? 0) > 0)
+            }
+            for operation in [LoadTestOperation.updateCustomer, .deleteCustomer, .cancelOrder] {
+                #expect((report.operations[operation]?.replicationLagMs?.count ?? 0) > 0, "no lag of \(operation.rawValue)")
+            }
+            #expect(report.changes.compactMap(\.lagMs).allSatisfy { $0 >= 0 })
+            #expect(report.text().contains("customer deletes → OrderService"))
             #expect(report.passed)
         }
     }
@@ -46,9 +111,9 @@ struct LoadTestTests {
         try await withSystem(configure: { configuration in
             if configuration.service == .orderService { configuration.names = elsewhere }
         }) { system in
-            var configuration = LoadTestConfiguration(count: 20, concurrency: 4, orderRatio: 0)
-            configuration.convergenceTimeout = .seconds(1)
-            let report = try await LoadTest(configuration: configuration, clients: system.clients).run()
+            let report = try await run(
+                LoadTestConfiguration(count: 20, concurrency: 4, orderRatio: 0, updateRatio: 0, deleteRatio: 0, cancelRatio: 0),
+                convergenceTimeout: .seconds(1), on: system)
 
             #expect(report.errors.isEmpty)
             #expect(!report.converged)
@@ -65,5 +130,66 @@ struct LoadTestTests {
                 try? await system.broker.delete(exchange: exchange)
             }
         }
+    }
+
+    /// Runs the load test of `configuration` against `system`, waiting up to `convergenceTimeout` for convergence.
+    private func run(
+        _ configuration: LoadTestConfiguration, convergenceTimeout: Duration = .seconds(30), on system: TestSystem
+    ) async throws -> LoadTestReport {
+        var configuration = configuration
+        configuration.convergenceTimeout = convergenceTimeout
+        return try await LoadTest(configuration: configuration, clients: system.clients).run()
+    }
+
+    /// Nothing lost, stale, revived or different, equal counts and digests, nothing dead-lettered.
+    private func expectExact(_ direction: LoadTestReport.Replication, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(direction.missing.isEmpty, "lost: \(direction.missing.prefix(5))", sourceLocation: sourceLocation)
+        #expect(direction.stale.isEmpty, "stale: \(direction.stale.prefix(5))", sourceLocation: sourceLocation)
+        #expect(direction.revived.isEmpty, "revived: \(direction.revived.prefix(5))", sourceLocation: sourceLocation)
+        #expect(direction.mismatched.isEmpty, "different: \(direction.mismatched.prefix(5))", sourceLocation: sourceLocation)
+        #expect(direction.replicaCount == direction.sourceCount, sourceLocation: sourceLocation)
+        #expect(direction.replicaDigest == direction.sourceDigest, sourceLocation: sourceLocation)
+        #expect(direction.deadLettered == 0, sourceLocation: sourceLocation)
+    }
+}
+
+/// The load test's bookkeeping, without a server: the mix of operations, and how a replica
+/// read compares with what the source last answered.
+@Suite("Load test bookkeeping")
+struct LoadTestBookkeepingTests {
+    @Test("each operation gets its share of the requests, in every stretch of the run")
+    func mixFollowsTheRatios() {
+        let configuration = LoadTestConfiguration(orderRatio: 0.4, updateRatio: 0.1, deleteRatio: 0.02, cancelRatio: 0.05)
+        let shares = Dictionary(uniqueKeysWithValues: configuration.shares.map { ($0.operation, $0.share) })
+        for stretch in [0..<1000, 5000..<6000] {
+            var counts: [LoadTestOperation: Int] = [:]
+            for index in stretch { counts[configuration.operation(at: index), default: 0] += 1 }
+            for operation in LoadTestOperation.allCases {
+                let expected = shares[operation, default: 0] * 1000
+                #expect(abs(Double(counts[operation, default: 0]) - expected) <= 3, "\(operation): \(counts[operation, default: 0])")
+            }
+        }
+        let off = LoadTestConfiguration(orderRatio: 1, updateRatio: 0, deleteRatio: 0.5, cancelRatio: 0)
+        let operations = Set((0..<1000).map(off.operation(at:)))
+        #expect(operations == [.createOrder, .deleteCustomer], "a ratio of 0 turns an operation off")
+    }
+
+    @Test("a replica read is exact, lost, stale, revived or different")
+    func replicaMatches() {
+        let createdAt = Date(timeIntervalSince1970: 1_800_000_000)
+        var record = CreatedRecord(operation: .createCustomer, id: "c", sentAt: .zero, latency: .zero, createdAt: createdAt, version: 3)
+        func read(_ version: Int64, createdAt: Date = createdAt) -> ReplicaState {
+            .present(version: version, createdAt: createdAt, replicatedAt: createdAt)
+        }
+        #expect(ConvergenceCheck.match(record, found: read(3)) == .exact)
+        #expect(ConvergenceCheck.match(record, found: read(2)) == .stale)
+        #expect(ConvergenceCheck.match(record, found: read(4)) == .different)
+        #expect(ConvergenceCheck.match(record, found: read(3, createdAt: createdAt + 1)) == .different)
+        #expect(ConvergenceCheck.match(record, found: .absent) == .lost)
+        #expect(ConvergenceCheck.match(record, found: .unreadable) == .lost)
+        record.deleted = true
+        #expect(ConvergenceCheck.match(record, found: .absent) == .exact)
+        #expect(ConvergenceCheck.match(record, found: read(3)) == .revived)
+        #expect(ConvergenceCheck.match(record, found: read(4)) == .revived)
     }
 }

@@ -7,7 +7,8 @@ typealias ClientStatus = Components.Schemas.ReplicationStatus
 /// Checks that the replicas converged after a load test: first by the digests of
 /// `/replication/status` (the peer's replica equals the source's own table, so
 /// nothing is missing and nothing is extra), then record by record through the
-/// replica endpoints, which also gives each record's `replicatedAt`.
+/// replica endpoints: each record of the run must be there at the version its source
+/// last answered, or gone when it was deleted (which also gives each record's `replicatedAt`).
 struct ConvergenceCheck: Sendable {
     /// Both services' replication status at one moment.
     struct Statuses: Sendable {
@@ -21,13 +22,46 @@ struct ConvergenceCheck: Sendable {
                 && customerService.replica.count == orderService.source.count
                 && customerService.replica.digest == orderService.source.digest
         }
+
+        /// Whether both readings were taken after `instant`, given that they were asked for at
+        /// `asked`: a service answers a reading up to a second old (its `ageMs`).
+        func taken(after instant: ContinuousClock.Instant, askedAt asked: ContinuousClock.Instant) -> Bool {
+            asked - .milliseconds(max(customerService.ageMs ?? 0, orderService.ageMs ?? 0)) >= instant
+        }
     }
 
-    /// What the record-by-record check found, per operation.
+    /// How a record in the peer's replica compares with what its source last answered.
+    enum Match: Sendable, Equatable {
+        /// At the source's last version (same `createdAt`), or gone when it was deleted.
+        case exact
+        /// Not in the replica although the source has it.
+        case lost
+        /// In the replica at a lower version than the source's last.
+        case stale
+        /// In the replica although the source deleted it.
+        case revived
+        /// In the replica with other contents: another `createdAt`, or a higher version than the source answered.
+        case different
+
+        /// Whether a later read may find it as expected (replication may still be on its way).
+        var mayChange: Bool { self == .lost || self == .stale || self == .revived }
+    }
+
+    /// What the record-by-record check found in one direction.
+    struct Tally: Sendable {
+        /// Records at the source's last version.
+        var present = 0
+        /// Deleted records gone from the replica, as they should be.
+        var deleted = 0
+        var lost: [String] = []
+        var stale: [String] = []
+        var revived: [String] = []
+        var different: [String] = []
+    }
+
+    /// What the record-by-record check found, by the create of each kind of record.
     struct Verification: Sendable {
-        var present: [LoadTestOperation: Int] = [:]
-        var missing: [LoadTestOperation: [String]] = [:]
-        var mismatched: [LoadTestOperation: [String]] = [:]
+        var tallies: [LoadTestOperation: Tally] = [:]
     }
 
     let clients: ServiceClients
@@ -50,15 +84,17 @@ struct ConvergenceCheck: Sendable {
         return Statuses(customerService: customerStatus ?? .empty, orderService: orderStatus ?? .empty)
     }
 
-    /// Polls both statuses until the replicas match their sources or `timeout` passes;
-    /// returns whether they matched and the last statuses read.
-    func waitForDigests(timeout: Duration) async -> (converged: Bool, statuses: Statuses) {
+    /// Polls both statuses until the replicas match their sources in readings taken after
+    /// `since` (the end of the load: an older reading may predate its last records), or
+    /// `timeout` passes; returns whether they matched and the last statuses read.
+    func waitForDigests(since: ContinuousClock.Instant, timeout: Duration) async -> (converged: Bool, statuses: Statuses) {
         let deadline = ContinuousClock.now + timeout
         var last: Statuses?
         while true {
+            let asked = ContinuousClock.now
             if let statuses = try? await Self.statuses(clients) {
                 last = statuses
-                if statuses.converged { return (true, statuses) }
+                if statuses.converged && statuses.taken(after: since, askedAt: asked) { return (true, statuses) }
             }
             if ContinuousClock.now >= deadline, let last { return (false, last) }
             if ContinuousClock.now >= deadline + .seconds(10) {
@@ -69,57 +105,81 @@ struct ConvergenceCheck: Sendable {
         }
     }
 
-    /// Fetches every record from the peer's replica, filling in `replicatedAt`; a
-    /// record not there yet is asked for again until `deadline`.
+    /// Reads every record from the peer's replica and compares it with what its source last
+    /// answered, filling in `replicatedAt` and `replicaVersion`; a record that is lost, stale or
+    /// revived is read again until `deadline` (its change may still be on its way).
+    ///
+    /// A record with an ``CreatedRecord/uncertain`` change is first read from its source, whose
+    /// state then counts.
     func verify(_ records: inout [CreatedRecord], deadline: ContinuousClock.Instant) async -> Verification {
-        var verification = Verification()
+        await settleUncertain(&records)
+        var matches: [Match] = Array(repeating: .lost, count: records.count)
         var pending = Array(records.indices)
-        var mismatched: [Int] = []
         while true {
-            var absent: [Int] = []
+            var again: [Int] = []
             let snapshot = records
             await forEach(pending) { index in
-                await Self.fetch(snapshot[index], clients: clients)
-            } result: { index, outcome in
-                switch outcome {
-                case .present(let createdAt, let replicatedAt):
+                await clients.replicaState(of: snapshot[index].id, ownedBy: snapshot[index].operation.source)
+            } result: { index, found in
+                if case .present(let version, _, let replicatedAt) = found {
                     records[index].replicatedAt = replicatedAt
-                    if abs(createdAt.timeIntervalSince(records[index].createdAt)) > 0.0005 { mismatched.append(index) }
-                case .absent:
-                    absent.append(index)
+                    records[index].replicaVersion = version
+                } else {
+                    records[index].replicatedAt = nil
+                    records[index].replicaVersion = nil
                 }
+                matches[index] = Self.match(records[index], found: found)
+                if matches[index].mayChange { again.append(index) }
             }
-            pending = absent
+            pending = again
             if pending.isEmpty || ContinuousClock.now >= deadline { break }
             try? await Task.sleep(for: .milliseconds(200))
         }
-        for record in records where record.replicatedAt != nil {
-            verification.present[record.operation, default: 0] += 1
-        }
-        for index in mismatched {
-            verification.present[records[index].operation, default: 0] -= 1
-            verification.mismatched[records[index].operation, default: []].append(records[index].id)
-        }
-        for index in pending {
-            verification.missing[records[index].operation, default: []].append(records[index].id)
+        var verification = Verification()
+        for (record, match) in zip(records, matches) {
+            var tally = verification.tallies[record.operation, default: Tally()]
+            switch match {
+            case .exact where record.deleted: tally.deleted += 1
+            case .exact: tally.present += 1
+            case .lost: tally.lost.append(record.id)
+            case .stale: tally.stale.append(record.id)
+            case .revived: tally.revived.append(record.id)
+            case .different: tally.different.append(record.id)
+            }
+            verification.tallies[record.operation] = tally
         }
         return verification
     }
 
-    private enum Outcome: Sendable {
-        case present(createdAt: Date, replicatedAt: Date)
-        case absent
+    /// How `found` (one read of the peer's replica) compares with `record` as its source last
+    /// answered; a failed read counts as lost (and is read again).
+    static func match(_ record: CreatedRecord, found: ReplicaState) -> Match {
+        switch found {
+        case .unreadable: return .lost
+        case .absent: return record.deleted ? .exact : .lost
+        case .present(let version, let createdAt, _):
+            if record.deleted { return .revived }
+            if version < record.version { return .stale }
+            if version > record.version || abs(createdAt.timeIntervalSince(record.createdAt)) > 0.0005 { return .different }
+            return .exact
+        }
     }
 
-    /// One record from the peer's replica; a failed call counts as absent (asked again).
-    private static func fetch(_ record: CreatedRecord, clients: ServiceClients) async -> Outcome {
-        switch record.operation {
-        case .createCustomer:
-            guard let replica = try? await clients.replicaCustomer(id: record.id), replica.value1.id == record.id else { return .absent }
-            return .present(createdAt: replica.value1.createdAt, replicatedAt: replica.value2.replicatedAt)
-        case .createOrder:
-            guard let replica = try? await clients.replicaOrder(id: record.id), replica.value1.id == record.id else { return .absent }
-            return .present(createdAt: replica.value1.createdAt, replicatedAt: replica.value2.replicatedAt)
+    /// Reads the source's state of each record whose change may or may not have happened:
+    /// its version now, or deleted when a customer is gone. One it cannot read stays as it is.
+    private func settleUncertain(_ records: inout [CreatedRecord]) async {
+        for index in records.indices where records[index].uncertain {
+            let record = records[index]
+            do {
+                records[index].version =
+                    record.operation == .createCustomer
+                    ? try await clients.customer(id: record.id).version : try await clients.order(id: record.id).version
+                records[index].deleted = false
+            } catch let failure as ClientFailure where failure.status == 404 && record.operation == .createCustomer {
+                records[index].deleted = true
+            } catch {
+                continue
+            }
         }
     }
 

@@ -1,19 +1,23 @@
 import Contract
 import Foundation
-import Histogram
 
-/// The load test: creates customers and orders at the configured concurrency and
-/// rate, then waits until both services' replicas hold every record created, and
-/// checks each one. `common-client load-test` and the system tests both run it.
+/// The load test: creates customers and orders, and changes them (updates, deletes,
+/// cancels), at the configured mix, concurrency and rate; then waits until both services'
+/// replicas converged, and checks every record of the run in its peer's replica.
+/// `common-client load-test` and the system tests both run it.
 ///
-/// Orders go to customers created earlier in the run. OrderService only accepts an
+/// Orders and changes go to records created earlier in the run. OrderService only accepts an
 /// order for a customer its replica already has, so an order that is answered 422
 /// unknown-customer is retried (for up to ``LoadTestConfiguration/unknownCustomerRetryLimit``)
-/// and counted in ``LoadTestReport/notYetReplicated``, not as an error.
+/// and counted in ``LoadTestReport/notYetReplicated``, not as an error; when this run deleted
+/// the customer meanwhile, the 422 is what should happen (``LoadTestReport/ordersForDeletedCustomers``).
+/// A customer is deleted only with no update in flight, and gets no update or order afterwards;
+/// an order is cancelled at most once.
 ///
-/// Replication lag is measured from the timestamps the services record, read back
+/// The lag of a create is measured from the timestamps the services record, read back
 /// through the API after the run: the source's `createdAt` and the replica's
-/// `replicatedAt`, both from the database clock, so client delays do not count.
+/// `replicatedAt`, both from the database clock, so client delays do not count. The lag
+/// of a change is measured while the load runs, by ``ChangeLagProbe``.
 public struct LoadTest: Sendable {
     /// What to do.
     public let configuration: LoadTestConfiguration
@@ -26,6 +30,14 @@ public struct LoadTest: Sendable {
         self.clients = clients
     }
 
+    /// What the workers share while the load runs.
+    private struct Run: Sendable {
+        let recorder: LoadTestRecorder
+        let probe: ChangeLagProbe
+        let clock: ContinuousClock
+        let start: ContinuousClock.Instant
+    }
+
     /// Runs the load, waits for convergence and verifies every record.
     ///
     /// Failed requests, missing or different replica records are in the report
@@ -33,92 +45,142 @@ public struct LoadTest: Sendable {
     /// replication status cannot be read at all (neither service answers).
     public func run() async throws -> LoadTestReport {
         let before = try await ConvergenceCheck.startingStatuses(clients)
-        let recorder = LoadTestRecorder(count: configuration.count)
         let clock = ContinuousClock()
         let startedAt = Date()
-        let start = clock.now
+        let run = Run(
+            recorder: LoadTestRecorder(count: configuration.count),
+            probe: ChangeLagProbe(clients: clients, pollers: configuration.lagProbes),
+            clock: clock, start: clock.now
+        )
 
-        let progress = Task { await LoadTestProgress(mode: configuration.progress, total: configuration.count).run(recorder) }
+        let progress = Task { await LoadTestProgress(mode: configuration.progress, total: configuration.count).run(run.recorder) }
+        let probing = Task { await run.probe.run() }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, configuration.concurrency) {
                 group.addTask {
-                    while let index = recorder.claimIndex() {
+                    while let index = run.recorder.claimIndex() {
                         if let rate = configuration.rate, rate > 0 {
-                            try? await Task.sleep(until: start + .seconds(Double(index) / rate), clock: clock)
+                            try? await Task.sleep(until: run.start + .seconds(Double(index) / rate), clock: clock)
                         }
-                        await send(index, recorder: recorder, clock: clock, start: start)
+                        await send(index, run: run)
                     }
                 }
             }
         }
-        let duration = clock.now - start
+        let duration = clock.now - run.start
         progress.cancel()
         await progress.value
 
-        let state = recorder.finalState()
+        var state = run.recorder.finalState()
         let check = ConvergenceCheck(clients: clients, concurrency: max(1, configuration.concurrency))
         let convergenceStart = clock.now
-        let (converged, after) = await check.waitForDigests(timeout: configuration.convergenceTimeout)
+        let deadline = convergenceStart + configuration.convergenceTimeout
+        run.probe.finish(by: deadline)
+        let (converged, after) = await check.waitForDigests(since: convergenceStart, timeout: configuration.convergenceTimeout)
         var records = state.records
-        let replicas = await check.verify(&records, deadline: convergenceStart + configuration.convergenceTimeout)
+        let replicas = await check.verify(&records, deadline: deadline)
+        // The check waited for every record (or the deadline): stop reading; a change not shown by now gets no figure.
+        run.probe.finish(by: clock.now)
+        for (change, lag) in await probing.value { state.changes[change].lag = lag }
 
-        return report(
-            state: state, records: records, replicas: replicas, before: before, after: after,
-            converged: converged, startedAt: startedAt, duration: duration,
-            convergence: clock.now - convergenceStart
+        return LoadTestReport(
+            configuration: configuration, state: state, records: records, replicas: replicas, before: before, after: after,
+            converged: converged, startedAt: startedAt, duration: duration, convergence: clock.now - convergenceStart
         )
     }
 
-    /// Sends request `index`: an order when it is an order slot and a customer exists, else a customer.
-    private func send(_ index: Int, recorder: LoadTestRecorder, clock: ContinuousClock, start: ContinuousClock.Instant) async {
-        if configuration.isOrderSlot(index), let customerId = recorder.randomCustomer() {
-            await createOrder(index, customerId: customerId, recorder: recorder, clock: clock, start: start)
-        } else {
-            await createCustomer(index, recorder: recorder, clock: clock, start: start)
+    /// Sends request `index`: the operation the mix gives it, or a create when there is nothing
+    /// for it yet (an order needs a customer, a change a record to change).
+    private func send(_ index: Int, run: Run) async {
+        let operation = configuration.operation(at: index)
+        switch operation {
+        case .createCustomer:
+            break
+        case .createOrder:
+            if let customerId = run.recorder.randomCustomer() { return await createOrder(index, customerId: customerId, run: run) }
+        case .updateCustomer, .deleteCustomer, .cancelOrder:
+            if let id = run.recorder.claimTarget(for: operation) { return await change(operation, of: id, index: index, run: run) }
         }
+        await createCustomer(index, run: run)
     }
 
-    private func createCustomer(_ index: Int, recorder: LoadTestRecorder, clock: ContinuousClock, start: ContinuousClock.Instant) async {
-        let sent = clock.now
+    private func createCustomer(_ index: Int, run: Run) async {
+        let sent = run.clock.now
         do {
             let customer = try await clients.createCustomer(
                 name: "Load Test \(index)",
                 email: "lt-\(configuration.runID)-\(index)@load.example",
                 creditLimit: Int64(index % 100) * 1000
             )
-            recorder.created(
+            run.recorder.created(
                 CreatedRecord(
-                    operation: .createCustomer, id: customer.id, sentAt: sent - start, latency: clock.now - sent, createdAt: customer.createdAt
+                    operation: .createCustomer, id: customer.id, sentAt: sent - run.start, latency: run.clock.now - sent,
+                    createdAt: customer.createdAt
                 ))
         } catch {
             let (kind, message) = Self.classify(error)
-            recorder.failed(.createCustomer, kind: kind, message: message)
+            run.recorder.failed(.createCustomer, kind: kind, message: message)
         }
     }
 
-    private func createOrder(
-        _ index: Int, customerId: String, recorder: LoadTestRecorder, clock: ContinuousClock, start: ContinuousClock.Instant
-    ) async {
-        let giveUp = clock.now + configuration.unknownCustomerRetryLimit
+    private func createOrder(_ index: Int, customerId: String, run: Run) async {
+        let giveUp = run.clock.now + configuration.unknownCustomerRetryLimit
         var delay = Duration.milliseconds(2)
         while true {
-            let sent = clock.now
+            let sent = run.clock.now
             do {
                 let order = try await clients.createOrder(customerId: customerId, amount: Int64(index % 10_000) + 1)
-                recorder.created(
+                run.recorder.created(
                     CreatedRecord(
-                        operation: .createOrder, id: order.id, sentAt: sent - start, latency: clock.now - sent, createdAt: order.createdAt
+                        operation: .createOrder, id: order.id, sentAt: sent - run.start, latency: run.clock.now - sent,
+                        createdAt: order.createdAt
                     ))
                 return
-            } catch let failure as ClientFailure where failure.isUnknownCustomer && clock.now < giveUp {
-                recorder.notYetReplicated()
+            } catch let failure as ClientFailure where failure.isUnknownCustomer && run.recorder.deletedCustomer(customerId) {
+                // This run deleted the customer while the order was on its way: refused, as it should be.
+                run.recorder.orderForDeletedCustomer()
+                return
+            } catch let failure as ClientFailure where failure.isUnknownCustomer && run.clock.now < giveUp {
+                run.recorder.notYetReplicated()
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .milliseconds(100))
             } catch {
                 let (kind, message) = Self.classify(error)
-                recorder.failed(.createOrder, kind: kind, message: message)
+                run.recorder.failed(.createOrder, kind: kind, message: message)
                 return
             }
+        }
+    }
+
+    /// Sends change `operation` of record `id` (taken with ``LoadTestRecorder/claimTarget(for:)``),
+    /// records the answer, and has the probe watch for it in the peer's replica.
+    ///
+    /// An update sets a credit limit no other request uses (it ends in 7, a create's is a
+    /// multiple of 1000), so it always makes a new version; every fourth also sets a new email.
+    private func change(_ operation: LoadTestOperation, of id: String, index: Int, run: Run) async {
+        let sent = run.clock.now
+        do {
+            let version: Int64?
+            switch operation {
+            case .updateCustomer:
+                let email = index % 4 == 0 ? "lt-\(configuration.runID)-\(index)-changed@load.example" : nil
+                version = try await clients.updateCustomer(id: id, email: email, creditLimit: Int64(index) * 10 + 7).version
+            case .deleteCustomer:
+                try await clients.deleteCustomer(id: id)
+                version = nil
+            case .cancelOrder:
+                version = try await clients.cancelOrder(id: id).version
+            case .createCustomer, .createOrder:
+                preconditionFailure("\(operation) is not a change")
+            }
+            let answered = run.clock.now
+            let change = run.recorder.changed(operation, id: id, version: version, sentAt: sent - run.start, latency: answered - sent)
+            run.probe.watch(
+                change: change, id: id, source: operation.source, expected: version.map { .version($0) } ?? .deleted, answeredAt: answered)
+        } catch {
+            let (kind, message) = Self.classify(error)
+            let uncertain = (error as? ClientFailure)?.mayHaveChanged ?? true
+            run.recorder.failed(operation, id: id, kind: kind, message: message, uncertain: uncertain)
         }
     }
 
@@ -132,87 +194,17 @@ public struct LoadTest: Sendable {
         let cause = failure.message.components(separatedBy: ": ").dropFirst().last ?? failure.message
         return ("transport: \(cause.prefix(80))", failure.message)
     }
-
-    private func report(
-        state: LoadTestRecorder.State, records: [CreatedRecord], replicas: ConvergenceCheck.Verification,
-        before: ConvergenceCheck.Statuses, after: ConvergenceCheck.Statuses,
-        converged: Bool, startedAt: Date, duration: Duration, convergence: Duration
-    ) -> LoadTestReport {
-        let seconds = max(duration.seconds, 1e-9)
-        var operations: [LoadTestOperation: LoadTestReport.Operation] = [:]
-        for operation in LoadTestOperation.allCases {
-            let succeeded = state.succeeded[operation] ?? 0
-            operations[operation] = LoadTestReport.Operation(
-                succeeded: succeeded,
-                failed: state.failed[operation] ?? 0,
-                requestsPerSecond: Double(succeeded) / seconds,
-                latencyMs: .init(microseconds: state.latency[operation] ?? Histogram(highestTrackableValue: 2))
-            )
-        }
-        var lag: [LoadTestOperation: Histogram<UInt64>] = [:]
-        let reportRecords = records.map { record in
-            let lagMs = record.replicatedAt.map { max(0, $0.timeIntervalSince(record.createdAt) * 1000) }
-            if let lagMs {
-                lag[record.operation, default: Histogram(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)]
-                    .record(UInt64((lagMs * 1000).rounded()))
-            }
-            return LoadTestReport.Record(
-                operation: record.operation, id: record.id, sentAt: record.sentAt.seconds, latencyMs: record.latency.milliseconds,
-                createdAt: record.createdAt, replicatedAt: record.replicatedAt, lagMs: lagMs
-            )
-        }
-        func direction(
-            _ operation: LoadTestOperation, source: ClientStatus, replica: ClientStatus, replicaBefore: ClientStatus
-        ) -> LoadTestReport.Replication {
-            let created = records.filter { $0.operation == operation }.count
-            return LoadTestReport.Replication(
-                created: created,
-                present: replicas.present[operation] ?? 0,
-                missing: replicas.missing[operation] ?? [],
-                mismatched: replicas.mismatched[operation] ?? [],
-                sourceCount: source.source.count,
-                sourceDigest: source.source.digest,
-                replicaCount: replica.replica.count,
-                replicaDigest: replica.replica.digest,
-                deadLettered: replica.consumer.deadLettered - replicaBefore.consumer.deadLettered,
-                duplicateDeliveries: replica.consumer.duplicates - replicaBefore.consumer.duplicates,
-                lagMs: lag[operation].map { .init(microseconds: $0) }
-            )
-        }
-        let succeeded = state.succeeded.values.reduce(0, +)
-        let lastReplicated = records.compactMap(\.replicatedAt).max()
-        let replicatedSeconds = lastReplicated.map { max($0.timeIntervalSince(startedAt), seconds) } ?? seconds
-        var report = LoadTestReport(
-            runID: configuration.runID,
-            startedAt: startedAt,
-            count: configuration.count,
-            concurrency: configuration.concurrency,
-            targetRate: configuration.rate,
-            orderRatio: configuration.orderRatio,
-            durationSeconds: duration.seconds,
-            requestsPerSecond: Double(succeeded) / seconds,
-            replicatedPerSecond: Double(records.filter { $0.replicatedAt != nil }.count) / replicatedSeconds,
-            operations: operations,
-            notYetReplicated: state.notYetReplicated,
-            errors: state.errors,
-            errorExamples: state.errorExamples,
-            converged: converged,
-            convergenceSeconds: convergence.seconds,
-            customersToOrderService: direction(
-                .createCustomer, source: after.customerService, replica: after.orderService, replicaBefore: before.orderService),
-            ordersToCustomerService: direction(
-                .createOrder, source: after.orderService, replica: after.customerService, replicaBefore: before.customerService),
-            passed: false,
-            records: reportRecords
-        )
-        report.passed = report.meetsExpectations
-        return report
-    }
 }
 
 extension ClientFailure {
-    /// OrderService's 422 for a customer its replica does not have (yet).
+    /// OrderService's 422 for a customer its replica does not have (yet), or knows to be deleted.
     var isUnknownCustomer: Bool {
         status == 422 && (type?.hasSuffix("unknown-customer") ?? false)
+    }
+
+    /// Whether the change may have happened although it failed: no answer, or a 5xx (the
+    /// service may have committed before it failed). A 4xx says it did not.
+    var mayHaveChanged: Bool {
+        (status ?? 500) >= 500
     }
 }

@@ -7,22 +7,27 @@ import Foundation
 struct LoadTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load-test",
-        abstract: "Create customers and orders under load, then check that both replicas converged.",
+        abstract: "Create and change customers and orders under load, then check that both replicas converged.",
         discussion: """
-            Sends --count creates (customers, and orders for customers created earlier in the run) \
-            with --concurrency requests in flight, optionally paced to --rate requests per second. \
+            Sends --count requests with --concurrency in flight, optionally paced to --rate requests \
+            per second: --update-ratio of them update a customer created earlier in the run, \
+            --delete-ratio delete one (once; nothing is sent for it afterwards), --cancel-ratio cancel \
+            an order created earlier (once); the rest create customers and orders (--order-ratio of \
+            the creates, for customers created earlier). A ratio of 0 turns that operation off.
             Then waits up to --timeout seconds until each service's replica matches its peer's table \
-            (count and digest of /replication/status) and checks every created record in the peer's replica.
+            (count and digest of /replication/status) and checks every record of the run in the \
+            peer's replica: at the version its source last answered, or gone when it was deleted.
 
-            Prints requests/s and latency per operation, replication lag per direction and the \
-            convergence check; --json FILE also writes every record's timestamps. \
-            Exits non-zero when a request failed or a record is missing, different or extra.
+            Prints requests/s and latency per operation, replication lag of creates and of changes \
+            per direction and the convergence check; --json FILE also writes every record's and \
+            change's timestamps. Exits non-zero when a request failed or a record is lost, stale, \
+            revived, different or extra.
             """
     )
 
     @OptionGroup var services: ServiceURLOptions
 
-    @Option(help: "Create requests in all.")
+    @Option(help: "Requests in all.")
     var count = 1000
 
     @Option(help: "Requests in flight at once.")
@@ -31,8 +36,17 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Target requests per second (default: as fast as the services answer).")
     var rate: Double?
 
-    @Option(help: "Share of requests that create an order (0...1); the rest create customers.")
+    @Option(help: "Share of the creates that create an order (0...1); the rest create customers.")
     var orderRatio = 0.5
+
+    @Option(help: "Share of all requests that update a customer (0...1).")
+    var updateRatio = 0.1
+
+    @Option(help: "Share of all requests that delete a customer (0...1).")
+    var deleteRatio = 0.02
+
+    @Option(help: "Share of all requests that cancel an order (0...1).")
+    var cancelRatio = 0.05
 
     @Option(help: "Seconds to wait after the load for every record to reach the peer's replica.")
     var timeout: Double = 60
@@ -49,19 +63,28 @@ struct LoadTestCommand: AsyncParsableCommand {
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
-        guard (0...1).contains(orderRatio) else { throw ValidationError("--order-ratio must be in 0...1") }
+        for (name, ratio) in [("order", orderRatio), ("update", updateRatio), ("delete", deleteRatio), ("cancel", cancelRatio)] {
+            guard (0...1).contains(ratio) else { throw ValidationError("--\(name)-ratio must be in 0...1") }
+        }
+        guard updateRatio + deleteRatio + cancelRatio <= 1 + 1e-9 else {
+            throw ValidationError("--update-ratio, --delete-ratio and --cancel-ratio must add up to 1 at most")
+        }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         guard timeout >= 0, requestTimeout > 0 else { throw ValidationError("--timeout and --request-timeout must be positive") }
     }
 
     func run() async throws {
-        var configuration = LoadTestConfiguration(count: count, concurrency: concurrency, rate: rate, orderRatio: orderRatio)
+        var configuration = LoadTestConfiguration(
+            count: count, concurrency: concurrency, rate: rate, orderRatio: orderRatio,
+            updateRatio: updateRatio, deleteRatio: deleteRatio, cancelRatio: cancelRatio
+        )
         configuration.convergenceTimeout = .seconds(timeout)
         configuration.progress = quiet ? .none : (isatty(STDERR_FILENO) != 0 ? .live : .lines(interval: .seconds(5)))
 
         var httpConfiguration = HTTPClient.Configuration()
-        // One connection per worker (and per verification task), to each service.
-        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(concurrency, 8))
+        // One connection per worker (and per verification task), plus the lag probe's, to each service.
+        httpConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(concurrency, 8) + configuration.lagProbes)
         httpConfiguration.timeout = .init(connect: .seconds(5))
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let report: LoadTestReport

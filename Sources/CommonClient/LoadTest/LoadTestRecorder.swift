@@ -2,15 +2,8 @@ import Foundation
 import Histogram
 import Synchronization
 
-/// The creates a load test makes.
-public enum LoadTestOperation: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
-    /// `POST /customers` at CustomerService.
-    case createCustomer
-    /// `POST /orders` at OrderService.
-    case createOrder
-}
-
-/// A record the load test created, and what it learned about it afterwards.
+/// A record the load test created, the state the source last answered for it, and what
+/// the check found in the peer's replica afterwards.
 struct CreatedRecord: Sendable {
     var operation: LoadTestOperation
     var id: String
@@ -20,13 +13,36 @@ struct CreatedRecord: Sendable {
     var latency: Duration
     /// The source's `createdAt`.
     var createdAt: Date
-    /// The peer replica's `replicatedAt`, once verified.
+    /// The highest version the source answered (1 from the create, then from each change).
+    var version: Int64 = 1
+    /// Whether the source answered a deletion of it.
+    var deleted = false
+    /// Whether a change of it failed without a definite answer (no answer, or 5xx), so it may
+    /// have happened: the check reads the source's state instead of trusting ``version`` and ``deleted``.
+    var uncertain = false
+    /// The peer replica's `replicatedAt` (of the version it holds), once verified.
     var replicatedAt: Date?
+    /// The version the peer's replica holds, once verified; nil when it has no such record.
+    var replicaVersion: Int64?
+}
+
+/// A change the load test made, answered with 2xx.
+struct RecordedChange: Sendable {
+    var operation: LoadTestOperation
+    var id: String
+    /// The version the source answered; nil for a deletion.
+    var version: Int64?
+    /// When the request was sent, since the load began.
+    var sentAt: Duration
+    /// How long the request took.
+    var latency: Duration
+    /// From the 2xx answer until the peer's replica showed the change (see ``ChangeLagProbe``).
+    var lag: Duration?
 }
 
 /// Everything the workers of a load test record, behind one lock: which request
-/// comes next, the records created, latencies, errors, and the customers that
-/// orders may go to.
+/// comes next, the records created and their last state, the changes, latencies,
+/// errors, and the records that orders and changes may go to.
 ///
 /// One short critical section per request; at a few thousand requests a second
 /// the lock is not contended enough to matter.
@@ -36,8 +52,18 @@ final class LoadTestRecorder: Sendable {
         var succeeded: [LoadTestOperation: Int] = [:]
         var failed: [LoadTestOperation: Int] = [:]
         var notYetReplicated = 0
-        var customerIDs: [String] = []
+        var ordersForDeletedCustomers = 0
+        /// Customers that orders, updates and deletes may go to: not deleted, no deletion in flight.
+        var customers = TargetPool()
+        /// Updates in flight per customer: a customer with one is not deleted meanwhile.
+        var updatesInFlight: [String: Int] = [:]
+        /// Customers this run deleted or is deleting.
+        var deletedCustomers: Set<String> = []
+        /// Orders that may be cancelled: not cancelled, no cancel in flight.
+        var cancellableOrders = TargetPool()
         var records: [CreatedRecord] = []
+        var recordIndex: [String: Int] = [:]
+        var changes: [RecordedChange] = []
         var latency: [LoadTestOperation: Histogram<UInt64>] = [:]
         var errors: [String: Int] = [:]
         var errorExamples: [String: String] = [:]
@@ -74,37 +100,104 @@ final class LoadTestRecorder: Sendable {
         }
     }
 
-    /// A customer created earlier in this run, at random; nil before the first one.
+    /// A customer created earlier in this run and not deleted, at random; nil before the first one.
     func randomCustomer() -> String? {
+        state.withLock { state in state.customers.randomElement(using: &state.generator) }
+    }
+
+    /// A record for `operation` to change, at random, taken so that no other request
+    /// conflicts with it: a customer to update (not deleted while the update is in flight),
+    /// a customer to delete (one with no update in flight; never picked again), an order to
+    /// cancel (never picked again). Nil when there is none; each one taken must be handed
+    /// back to ``changed(_:id:version:sentAt:latency:)`` or ``failed(_:id:kind:message:uncertain:)``.
+    func claimTarget(for operation: LoadTestOperation) -> String? {
         state.withLock { state in
-            state.customerIDs.isEmpty ? nil : state.customerIDs.randomElement(using: &state.generator)
+            switch operation {
+            case .updateCustomer:
+                guard let id = state.customers.randomElement(using: &state.generator) else { return nil }
+                state.updatesInFlight[id, default: 0] += 1
+                return id
+            case .deleteCustomer:
+                // A few tries for one with no update in flight; else none this time.
+                for _ in 0..<8 {
+                    guard let id = state.customers.randomElement(using: &state.generator) else { return nil }
+                    guard state.updatesInFlight[id] == nil else { continue }
+                    state.customers.remove(id)
+                    state.deletedCustomers.insert(id)
+                    return id
+                }
+                return nil
+            case .cancelOrder:
+                guard let id = state.cancellableOrders.randomElement(using: &state.generator) else { return nil }
+                state.cancellableOrders.remove(id)
+                return id
+            case .createCustomer, .createOrder:
+                return nil
+            }
         }
+    }
+
+    /// Whether this run deleted customer `id` (or has a deletion of it in flight).
+    func deletedCustomer(_ id: String) -> Bool {
+        state.withLock { $0.deletedCustomers.contains(id) }
     }
 
     /// Records a successful create.
     func created(_ record: CreatedRecord) {
-        let microseconds = UInt64(max(0, record.latency.microseconds))
         state.withLock { state in
+            state.recordIndex[record.id] = state.records.count
             state.records.append(record)
-            state.succeeded[record.operation, default: 0] += 1
-            _ = state.latency[record.operation]?.record(microseconds)
-            if record.operation == .createCustomer { state.customerIDs.append(record.id) }
+            state.recordSuccess(record.operation, latency: record.latency)
+            switch record.operation {
+            case .createCustomer: state.customers.insert(record.id)
+            case .createOrder: state.cancellableOrders.insert(record.id)
+            default: break
+            }
+        }
+    }
+
+    /// Records a successful change of record `id` (taken with ``claimTarget(for:)``): the
+    /// version the source answered, or nil for a deletion. Returns the change's index.
+    func changed(_ operation: LoadTestOperation, id: String, version: Int64?, sentAt: Duration, latency: Duration) -> Int {
+        state.withLock { state in
+            state.recordSuccess(operation, latency: latency)
+            state.release(operation, id: id)
+            if let index = state.recordIndex[id] {
+                if let version {
+                    state.records[index].version = max(state.records[index].version, version)
+                } else {
+                    state.records[index].deleted = true
+                }
+            }
+            state.changes.append(RecordedChange(operation: operation, id: id, version: version, sentAt: sentAt, latency: latency))
+            return state.changes.count - 1
+        }
+    }
+
+    /// Records a failed change of record `id` (taken with ``claimTarget(for:)``) under its kind;
+    /// `uncertain` when it may have happened all the same (no answer, or 5xx).
+    func failed(_ operation: LoadTestOperation, id: String, kind: String, message: String, uncertain: Bool) {
+        state.withLock { state in
+            state.recordFailure(operation, kind: kind, message: message)
+            state.release(operation, id: id)
+            if operation == .deleteCustomer && !uncertain { state.deletedCustomers.remove(id) }
+            if uncertain, let index = state.recordIndex[id] { state.records[index].uncertain = true }
         }
     }
 
     /// Records a failed create under its kind (`createOrder: HTTP 500 ...`).
     func failed(_ operation: LoadTestOperation, kind: String, message: String) {
-        state.withLock { state in
-            state.failed[operation, default: 0] += 1
-            let key = "\(operation.rawValue): \(kind)"
-            state.errors[key, default: 0] += 1
-            if state.errorExamples[key] == nil { state.errorExamples[key] = message }
-        }
+        state.withLock { $0.recordFailure(operation, kind: kind, message: message) }
     }
 
     /// Counts a 422 unknown-customer that will be retried.
     func notYetReplicated() {
         state.withLock { $0.notYetReplicated += 1 }
+    }
+
+    /// Counts an order answered 422 unknown-customer because this run deleted its customer.
+    func orderForDeletedCustomer() {
+        state.withLock { $0.ordersForDeletedCustomers += 1 }
     }
 
     /// The counters for the progress line.
@@ -121,6 +214,26 @@ final class LoadTestRecorder: Sendable {
     /// Everything recorded; call after the workers finished.
     func finalState() -> State {
         state.withLock { $0 }
+    }
+}
+
+extension LoadTestRecorder.State {
+    fileprivate mutating func recordSuccess(_ operation: LoadTestOperation, latency duration: Duration) {
+        succeeded[operation, default: 0] += 1
+        _ = latency[operation]?.record(UInt64(max(0, duration.microseconds)))
+    }
+
+    fileprivate mutating func recordFailure(_ operation: LoadTestOperation, kind: String, message: String) {
+        failed[operation, default: 0] += 1
+        let key = "\(operation.rawValue): \(kind)"
+        errors[key, default: 0] += 1
+        if errorExamples[key] == nil { errorExamples[key] = message }
+    }
+
+    /// Ends what ``LoadTestRecorder/claimTarget(for:)`` took for an update.
+    fileprivate mutating func release(_ operation: LoadTestOperation, id: String) {
+        guard operation == .updateCustomer, let inFlight = updatesInFlight[id] else { return }
+        updatesInFlight[id] = inFlight > 1 ? inFlight - 1 : nil
     }
 }
 

@@ -2,11 +2,13 @@ import Foundation
 
 extension LoadTestReport {
     /// The report for people: throughput and latency per operation, replication
-    /// lag per direction, convergence, errors and the verdict.
+    /// lag of creates and of changes per direction, convergence, errors and the verdict.
     public func text() -> String {
         var lines: [String] = []
         let rate = targetRate.map { ", target \(format($0, 0)) req/s" } ?? ""
-        lines.append("load test \(runID): \(count) requests, concurrency \(concurrency)\(rate), order ratio \(format(orderRatio, 2))")
+        lines.append(
+            "load test \(runID): \(count) requests, concurrency \(concurrency)\(rate), order ratio \(format(orderRatio, 2)), "
+                + "update \(format(updateRatio, 2)), delete \(format(deleteRatio, 2)), cancel \(format(cancelRatio, 2))")
         lines.append(
             "  \(format(durationSeconds, 2)) s, \(format(requestsPerSecond, 1)) successful req/s, \(format(replicatedPerSecond, 1)) records/s replicated (until the last replica row)"
         )
@@ -25,15 +27,20 @@ extension LoadTestReport {
             lines.append(
                 "  (\(notYetReplicated) order attempts answered 422 unknown-customer before the customer had replicated; retried, not errors)")
         }
+        if ordersForDeletedCustomers > 0 {
+            lines.append(
+                "  (\(ordersForDeletedCustomers) orders answered 422 unknown-customer because this run had deleted their customer; as it should be, not errors)"
+            )
+        }
         lines.append("")
         lines.append(row("replication lag", "records", "", "", "p50 ms", "p90 ms", "p99 ms", "max ms"))
-        for (name, direction) in [("customers → OrderService", customersToOrderService), ("orders → CustomerService", ordersToCustomerService)] {
-            if let lag = direction.lagMs {
-                lines.append(row(name, "\(lag.count)", "", "", format(lag.p50, 1), format(lag.p90, 1), format(lag.p99, 1), format(lag.max, 1)))
-            } else {
-                lines.append(row(name, "0", "", "", "-", "-", "-", "-"))
-            }
-        }
+        lines.append(lagRow("customers → OrderService", customersToOrderService.lagMs))
+        lines.append(lagRow("orders → CustomerService", ordersToCustomerService.lagMs))
+        lines.append(lagRow("customer updates → OrderService", operations[.updateCustomer]?.replicationLagMs))
+        lines.append(lagRow("customer deletes → OrderService", operations[.deleteCustomer]?.replicationLagMs))
+        lines.append(lagRow("order cancels → CustomerService", operations[.cancelOrder]?.replicationLagMs))
+        lines.append("  (creates: source createdAt → replica replicatedAt, of the records not changed later; changes: 2xx answer →")
+        lines.append("   the replica showing it: exact by its replicatedAt, but a delete's up to the read that saw it, a round trip more)")
         lines.append("")
         lines.append(
             converged
@@ -55,24 +62,34 @@ extension LoadTestReport {
         return lines.joined(separator: "\n")
     }
 
+    private func lagRow(_ name: String, _ lag: Percentiles?) -> String {
+        guard let lag else { return row(name, "0", "", "", "-", "-", "-", "-") }
+        return row(name, "\(lag.count)", "", "", format(lag.p50, 1), format(lag.p90, 1), format(lag.p99, 1), format(lag.max, 1))
+    }
+
     private func describe(_ name: String, _ direction: Replication, source: String, replica: String) -> [String] {
         let digests = direction.sourceDigest == direction.replicaDigest && direction.sourceCount == direction.replicaCount
         var lines = [
-            "  \(name): \(direction.present) of \(direction.created) created present once, "
-                + "\(direction.missing.count) missing, \(direction.mismatched.count) different",
+            "  \(name): \(direction.present) of \(direction.created) created present once at their last version, "
+                + "\(direction.deleted) deleted and gone (\(direction.changed) changes); "
+                + "\(direction.missing.count) lost, \(direction.stale.count) stale, \(direction.revived.count) revived, "
+                + "\(direction.mismatched.count) different",
             "    \(source) \(direction.sourceCount) (\(direction.sourceDigest)) "
                 + "\(digests ? "=" : "≠") \(replica) \(direction.replicaCount) (\(direction.replicaDigest))",
         ]
         if direction.deadLettered > 0 || direction.duplicateDeliveries > 0 {
             lines.append("    during the run: \(direction.deadLettered) dead-lettered, \(direction.duplicateDeliveries) duplicate deliveries ignored")
         }
-        for id in direction.missing.prefix(10) { lines.append("    missing \(id)") }
-        for id in direction.mismatched.prefix(10) { lines.append("    different \(id)") }
+        for (label, ids) in [
+            ("lost", direction.missing), ("stale", direction.stale), ("revived", direction.revived), ("different", direction.mismatched),
+        ] {
+            for id in ids.prefix(10) { lines.append("    \(label) \(id)") }
+        }
         return lines
     }
 
     private func row(_ columns: String...) -> String {
-        let widths = [26, 8, 7, 9, 9, 9, 9, 9]
+        let widths = [33, 8, 7, 9, 9, 9, 9, 9]
         return zip(columns, widths).enumerated().map { index, pair in
             let (text, width) = pair
             let padding = String(repeating: " ", count: max(0, width - text.count))

@@ -34,24 +34,37 @@ public struct LoadTestReport: Codable, Sendable {
     public struct Operation: Codable, Sendable {
         /// Successful requests.
         public var succeeded: Int
-        /// Failed requests (422 unknown-customer retries not counted).
+        /// Failed requests (422 unknown-customer retries, and orders refused for a customer the run deleted, not counted).
         public var failed: Int
         /// Successful requests per second of load.
         public var requestsPerSecond: Double
         /// Latency of the successful requests.
         public var latencyMs: Percentiles
+        /// For a change (update, delete, cancel): its replication lag, as in
+        /// ``Replication/changeLagMs``; nil for a create (see ``Replication/lagMs``) and when none was measured.
+        public var replicationLagMs: Percentiles?
     }
 
     /// One direction of replication, checked record by record and by digest.
     public struct Replication: Codable, Sendable {
         /// The records this run created at the source.
         public var created: Int
-        /// Of those, how many the peer's replica holds (with the same `createdAt`).
+        /// Of those, how many the peer's replica holds at the version the source last answered
+        /// (with the same `createdAt`).
         public var present: Int
-        /// Ids missing from the peer's replica after the wait.
+        /// Of those, how many this run deleted and the peer's replica no longer has, as it should.
+        public var deleted: Int
+        /// Ids missing from the peer's replica after the wait (lost).
         public var missing: [String]
-        /// Ids the replica holds with different contents.
+        /// Ids the peer's replica holds at a lower version than the source last answered.
+        public var stale: [String]
+        /// Ids the peer's replica holds although this run deleted them.
+        public var revived: [String]
+        /// Ids the replica holds with different contents (another `createdAt`, or a higher version
+        /// than the source answered).
         public var mismatched: [String]
+        /// Changes of these records (updates, deletes, cancels) the source answered with 2xx.
+        public var changed: Int
         /// The source's own table (count and digest) at the end.
         public var sourceCount: Int64
         /// The source table's digest.
@@ -64,12 +77,18 @@ public struct LoadTestReport: Codable, Sendable {
         public var deadLettered: Int64
         /// Deliveries the peer's consumer found already applied during the run (harmless redeliveries).
         public var duplicateDeliveries: Int64
-        /// Lag from the source's `createdAt` to the replica's `replicatedAt`.
+        /// Lag of creates: from the source's `createdAt` to the replica's `replicatedAt`, of the
+        /// records that were not changed afterwards (the replica row of a changed one carries the
+        /// time of its last change).
         public var lagMs: Percentiles?
+        /// Lag of changes: from the 2xx answer until the peer's replica showed the new version
+        /// (exact, from its `replicatedAt`) or the deletion (up to the read that saw it: see ``ChangeLagProbe``).
+        public var changeLagMs: Percentiles?
 
-        /// Every record there once, none missing, none extra: equal counts and digests.
+        /// Every record there once at its last version, every deleted one gone, none extra:
+        /// equal counts and digests.
         public var isExact: Bool {
-            missing.isEmpty && mismatched.isEmpty && present == created
+            missing.isEmpty && stale.isEmpty && revived.isEmpty && mismatched.isEmpty && present + deleted == created
                 && sourceCount == replicaCount && sourceDigest == replicaDigest
         }
     }
@@ -86,9 +105,32 @@ public struct LoadTestReport: Codable, Sendable {
         public var latencyMs: Double
         /// The source's `createdAt`.
         public var createdAt: Date
-        /// The peer replica's `replicatedAt`; nil when missing.
+        /// The version the source last answered.
+        public var version: Int64
+        /// Whether this run deleted it.
+        public var deleted: Bool
+        /// The version the peer's replica holds; nil when it holds none.
+        public var replicaVersion: Int64?
+        /// The peer replica's `replicatedAt` of the version it holds; nil when it holds none.
         public var replicatedAt: Date?
-        /// `replicatedAt - createdAt` in milliseconds.
+        /// `replicatedAt - createdAt` in milliseconds, for a record the run did not change.
+        public var lagMs: Double?
+    }
+
+    /// One change (update, delete, cancel) answered with 2xx, for plotting latency and lag over the run.
+    public struct Change: Codable, Sendable {
+        /// `updateCustomer`, `deleteCustomer` or `cancelOrder`.
+        public var operation: LoadTestOperation
+        /// The changed record's id.
+        public var id: String
+        /// The version the source answered; nil for a deletion.
+        public var version: Int64?
+        /// Seconds since the load began when the request was sent.
+        public var sentAt: Double
+        /// The request's latency in milliseconds.
+        public var latencyMs: Double
+        /// From the answer until the peer's replica showed the change, in milliseconds; nil when
+        /// it never showed (or a later deletion overtook it).
         public var lagMs: Double?
     }
 
@@ -102,11 +144,17 @@ public struct LoadTestReport: Codable, Sendable {
     public var concurrency: Int
     /// The target rate, when one was set.
     public var targetRate: Double?
-    /// The share of orders asked for.
+    /// The share of the creates that create orders.
     public var orderRatio: Double
+    /// The share of all requests that update a customer.
+    public var updateRatio: Double
+    /// The share of all requests that delete a customer.
+    public var deleteRatio: Double
+    /// The share of all requests that cancel an order.
+    public var cancelRatio: Double
     /// Seconds from the first request to the last answer.
     public var durationSeconds: Double
-    /// Successful requests per second, over both operations.
+    /// Successful requests per second, over all operations.
     public var requestsPerSecond: Double
     /// Records per second from the first request until the last of them was in its peer's
     /// replica: the rate the whole system, replication included, kept up with.
@@ -115,6 +163,8 @@ public struct LoadTestReport: Codable, Sendable {
     public var operations: [LoadTestOperation: Operation]
     /// 422 unknown-customer answers that were retried (the customer had not reached OrderService yet).
     public var notYetReplicated: Int
+    /// Orders answered 422 unknown-customer because this run had deleted their customer (as it should be).
+    public var ordersForDeletedCustomers: Int
     /// Failed requests by kind.
     public var errors: [String: Int]
     /// The first message of each kind of error.
@@ -127,10 +177,13 @@ public struct LoadTestReport: Codable, Sendable {
     public var customersToOrderService: Replication
     /// Orders replicated to CustomerService.
     public var ordersToCustomerService: Replication
-    /// No request failed, both replicas converged, and every created record is in its replica exactly once.
+    /// No request failed, both replicas converged, and every created record is in its replica
+    /// exactly once at its last version, or gone when it was deleted.
     public var passed: Bool
     /// Every record created, with its timestamps.
     public var records: [Record]
+    /// Every change answered with 2xx, with its lag.
+    public var changes: [Change]
 
     /// Whether the run meets what ``passed`` says, from the other fields.
     var meetsExpectations: Bool {

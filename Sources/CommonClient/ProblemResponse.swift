@@ -1,0 +1,35 @@
+import ServiceClient
+
+/// The body of a documented error answer of the contract: a problem (RFC 9457).
+protocol ProblemBody {
+    /// The problem the service answered.
+    var applicationProblemJson: Components.Schemas.Problem { get throws }
+}
+
+/// A documented error answer of the contract (`400`, `404`, `409`, `412`, `422`, `503`).
+protocol ProblemResponse {
+    associatedtype Body: ProblemBody
+    /// The answer's body.
+    var body: Body { get }
+}
+
+extension ProblemResponse {
+    /// The ``ClientFailure`` to throw for this answer of `service`.
+    func failure(_ service: ServiceClients.Service) throws -> ClientFailure {
+        ClientFailure.problem(try body.applicationProblemJson, service: service.displayName)
+    }
+}
+
+extension Components.Responses.BadRequest: ProblemResponse {}
+extension Components.Responses.NotFound: ProblemResponse {}
+extension Components.Responses.Conflict: ProblemResponse {}
+extension Components.Responses.PreconditionFailed: ProblemResponse {}
+extension Components.Responses.Unprocessable: ProblemResponse {}
+extension Components.Responses.Unavailable: ProblemResponse {}
+
+extension Components.Responses.BadRequest.Body: ProblemBody {}
+extension Components.Responses.NotFound.Body: ProblemBody {}
+extension Components.Responses.Conflict.Body: ProblemBody {}
+extension Components.Responses.PreconditionFailed.Body: ProblemBody {}
+extension Components.Responses.Unprocessable.Body: ProblemBody {}
+extension Components.Responses.Unavailable.Body: ProblemBody {}
