@@ -126,6 +126,10 @@ settle() {
     done
     admin_psql -c "CHECKPOINT"
 }
+# The throughput and lag phases create only, so their figures compare with the earlier ones in
+# docs/benchmarks.md; the long run has the load test's default mix of changes (updates, deletes, cancels).
+creates_only="--update-ratio 0 --delete-ratio 0 --cancel-ratio 0"
+
 # load_test NAME ARGS...: one load test; its JSON and text go to $out/NAME.*
 load_test() {
     local name=$1; shift
@@ -195,7 +199,7 @@ cpu_window() {
 settle
 cpu_window &
 cpu_window_pid=$!
-load_test customers-unpaced --count "$count" --order-ratio 0 || true
+load_test customers-unpaced --count "$count" --order-ratio 0 $creates_only || true
 wait "$cpu_window_pid" || true
 creates=$(json_field "$out/customers-unpaced.json" "round(r['operations']['createCustomer']['requestsPerSecond'], 1)")
 replicated=$(json_field "$out/customers-unpaced.json" "round(r['replicatedPerSecond'], 1)")
@@ -207,13 +211,13 @@ fi
 # MARK: 2. max sustained mixed rate, and lag at 80% of it
 
 settle
-load_test mixed-unpaced --count "$count" --order-ratio 0.5 || true
+load_test mixed-unpaced --count "$count" --order-ratio 0.5 $creates_only || true
 # Sustained: what replication kept up with too (records until the last replica row), not just what HTTP accepted.
 max_rate=$(json_field "$out/mixed-unpaced.json" "round(min(r['requestsPerSecond'], r['replicatedPerSecond']), 1)")
 lag_rate=$(python3 -c "print(round(0.8*$max_rate))")
 note "- max sustained mixed create rate R = $max_rate records/s (accepted and replicated); lag run at 0.8 R = $lag_rate req/s"
 settle
-load_test mixed-80pct --count $((lag_rate * lag_seconds)) --rate "$lag_rate" --order-ratio 0.5 || true
+load_test mixed-80pct --count $((lag_rate * lag_seconds)) --rate "$lag_rate" --order-ratio 0.5 $creates_only || true
 for direction in customersToOrderService ordersToCustomerService; do
     note "  - lag $direction: $(json_field "$out/mixed-80pct.json" "'p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms over %d records' % tuple(r['$direction']['lagMs'][k] for k in ['p50','p90','p99','max','count'])")"
 done
@@ -221,7 +225,7 @@ done
 # The lag below 0.8 R: where it starts to grow.
 for rate in ${BENCH_LAG_SWEEP-100 300 500}; do
     settle
-    load_test "lag-at-$rate" --count $((rate * 20)) --rate "$rate" --order-ratio 0.5 || true
+    load_test "lag-at-$rate" --count $((rate * 20)) --rate "$rate" --order-ratio 0.5 $creates_only || true
     note "  - lag at $rate req/s: $(json_field "$out/lag-at-$rate.json" "'; '.join('%s p50 %.1f ms, p99 %.1f ms' % (d, r[d]['lagMs']['p50'], r[d]['lagMs']['p99']) for d in ['customersToOrderService', 'ordersToCustomerService'])")"
 done
 
@@ -241,7 +245,8 @@ settle
 note "  - table sizes before the long run (retention: OUTBOX_RETENTION=${OUTBOX_RETENTION:-7d}, INBOX_RETENTION=${INBOX_RETENTION:-7d}): $(table_sizes)"
 load_test long-run --count "$long_count" --order-ratio 0.5 || true
 note "  - table sizes after it: $(table_sizes)"
-note "  - long run: $(json_field "$out/long-run.json" "'%d customers and %d orders created; missing %d/%d; replica = source: %s/%s; failed requests %d; passed %s' % (r['customersToOrderService']['created'], r['ordersToCustomerService']['created'], len(r['customersToOrderService']['missing']), len(r['ordersToCustomerService']['missing']), r['customersToOrderService']['replicaDigest']==r['customersToOrderService']['sourceDigest'], r['ordersToCustomerService']['replicaDigest']==r['ordersToCustomerService']['sourceDigest'], sum(r['errors'].values()), r['passed'])")"
+note "  - long run: $(json_field "$out/long-run.json" "'%d customers and %d orders created, %d/%d changed; missing %d/%d; stale %d/%d; revived %d/%d; replica = source: %s/%s; failed requests %d; passed %s' % (r['customersToOrderService']['created'], r['ordersToCustomerService']['created'], r['customersToOrderService']['changed'], r['ordersToCustomerService']['changed'], len(r['customersToOrderService']['missing']), len(r['ordersToCustomerService']['missing']), len(r['customersToOrderService']['stale']), len(r['ordersToCustomerService']['stale']), len(r['customersToOrderService']['revived']), len(r['ordersToCustomerService']['revived']), r['customersToOrderService']['replicaDigest']==r['customersToOrderService']['sourceDigest'], r['ordersToCustomerService']['replicaDigest']==r['ordersToCustomerService']['sourceDigest'], sum(r['errors'].values()), r['passed'])")"
+note "  - long run, replication lag p50/p99 ms: customer creates $(json_field "$out/long-run.json" "'%s/%s' % ((r['customersToOrderService']['lagMs'] or {}).get('p50'), (r['customersToOrderService']['lagMs'] or {}).get('p99'))"), customer changes $(json_field "$out/long-run.json" "'%s/%s' % ((r['customersToOrderService']['changeLagMs'] or {}).get('p50'), (r['customersToOrderService']['changeLagMs'] or {}).get('p99'))"), order creates $(json_field "$out/long-run.json" "'%s/%s' % ((r['ordersToCustomerService']['lagMs'] or {}).get('p50'), (r['ordersToCustomerService']['lagMs'] or {}).get('p99'))"), order changes $(json_field "$out/long-run.json" "'%s/%s' % ((r['ordersToCustomerService']['changeLagMs'] or {}).get('p50'), (r['ordersToCustomerService']['changeLagMs'] or {}).get('p99'))")"
 
 # MARK: 4. memory
 

@@ -155,7 +155,9 @@ struct RecordCodingTests {
         #expect(EventType.customerUpdated.rawValue == "customer.updated")
         #expect(EventType.customerDeleted.rawValue == "customer.deleted")
         #expect(EventType.orderCancelled.rawValue == "order.cancelled")
-        #expect(EventType.allCases.count == 5)
+        #expect(EventType.customerSnapshot.rawValue == "customer.snapshot")
+        #expect(EventType.orderSnapshot.rawValue == "order.snapshot")
+        #expect(EventType.allCases.count == 7)
     }
 
     @Test("a tombstone travels as {id, version, deletedAt}, as customer.deleted carries it")
