@@ -34,9 +34,9 @@ struct DeleteCustomer: AsyncParsableCommand {
         discussion: "OrderService refuses new orders for it once the deletion has replicated; a second delete answers 404."
     )
 
+    @OptionGroup var change: ChangeOptions
     @OptionGroup var options: ClientOptions
     @Argument(help: "The customer's id.") var id: String
-    @OptionGroup var change: ChangeOptions
 
     struct Result: Encodable {
         var id: String
@@ -55,8 +55,8 @@ struct CancelOrder: AsyncParsableCommand {
         discussion: "Prints the order with its new version; an order already cancelled answers 409."
     )
 
-    @OptionGroup var options: ClientOptions
     @Argument(help: "The order's id.") var id: String
+    @OptionGroup var options: ClientOptions
     @OptionGroup var change: ChangeOptions
 
     func run() async throws {

@@ -33,3 +33,16 @@ extension Components.Responses.Conflict.Body: ProblemBody {}
 extension Components.Responses.PreconditionFailed.Body: ProblemBody {}
 extension Components.Responses.Unprocessable.Body: ProblemBody {}
 extension Components.Responses.Unavailable.Body: ProblemBody {}
+
+extension ServiceClients.Service {
+    /// The failure for `output`, an answer of this service other than the success the caller
+    /// expected: the problem of a documented error answer, or the status of an undocumented one.
+    /// (Each generated output is an enum whose case holds the answer: read it by reflection, so that
+    /// one line serves every call instead of a case per status.)
+    func failure(answering output: Any) throws -> ClientFailure {
+        let answer = Mirror(reflecting: output).children.first?.value
+        if let response = answer as? any ProblemResponse { return try response.failure(self) }
+        let status = answer.flatMap { Mirror(reflecting: $0).children.first?.value as? Int } ?? 0
+        return ClientFailure.undocumented(status, service: displayName)
+    }
+}

@@ -17,10 +17,7 @@ extension ServiceClients {
         }
         switch output {
         case .created(let created): return try created.body.json
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .conflict(let problem): throw try problem.failure(.customerService)
-        case .unprocessableContent(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
@@ -36,47 +33,43 @@ extension ServiceClients {
         }
         switch output {
         case .created(let created): return try created.body.json
-        case .badRequest(let problem): throw try problem.failure(.orderService)
-        case .unprocessableContent(let problem): throw try problem.failure(.orderService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        default: throw try Service.orderService.failure(answering: output)
         }
     }
 
     /// `GET /customers/{id}`.
     public func customer(id: String) async throws -> Components.Schemas.Customer {
-        switch try await call(.customerService, { try await customers.getCustomer(path: .init(id: id)) }) {
+        let output = try await call(.customerService, { try await customers.getCustomer(path: .init(id: id)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .notFound(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
     /// `GET /orders/{id}`.
     public func order(id: String) async throws -> Components.Schemas.Order {
-        switch try await call(.orderService, { try await orders.getOrder(path: .init(id: id)) }) {
+        let output = try await call(.orderService, { try await orders.getOrder(path: .init(id: id)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.orderService)
-        case .notFound(let problem): throw try problem.failure(.orderService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        default: throw try Service.orderService.failure(answering: output)
         }
     }
 
     /// `GET /customers?limit=&after=`.
     public func customers(limit: Int?, after: String?) async throws -> Components.Schemas.CustomerPage {
-        switch try await call(.customerService, { try await customers.listCustomers(query: .init(limit: limit, after: after)) }) {
+        let output = try await call(.customerService, { try await customers.listCustomers(query: .init(limit: limit, after: after)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
     /// `GET /orders?customerId=&limit=&after=`.
     public func orders(customerId: String?, limit: Int?, after: String?) async throws -> Components.Schemas.OrderPage {
-        switch try await call(.orderService, { try await orders.listOrders(query: .init(customerId: customerId, limit: limit, after: after)) }) {
+        let output = try await call(.orderService, { try await orders.listOrders(query: .init(customerId: customerId, limit: limit, after: after)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.orderService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
+        default: throw try Service.orderService.failure(answering: output)
         }
     }
 
@@ -99,47 +92,44 @@ extension ServiceClients {
         }
         switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .notFound(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
     /// `GET /replica/customers/{id}` at OrderService; nil while it has not arrived.
     public func replicaCustomer(id: String) async throws -> Components.Schemas.ReplicatedCustomer? {
-        switch try await call(.orderService, { try await orders.getReplicaCustomer(path: .init(id: id)) }) {
-        case .ok(let ok): return try ok.body.json
-        case .notFound: return nil
-        case .badRequest(let problem): throw try problem.failure(.orderService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "OrderService")
-        }
+        let output = try await call(.orderService, { try await orders.getReplicaCustomer(path: .init(id: id)) })
+        if case .notFound = output { return nil }
+        guard case .ok(let ok) = output else { throw try Service.orderService.failure(answering: output) }
+        return try ok.body.json
     }
 
     /// `GET /replica/orders/{id}` at CustomerService; nil while it has not arrived.
     public func replicaOrder(id: String) async throws -> Components.Schemas.ReplicatedOrder? {
-        switch try await call(.customerService, { try await customers.getReplicaOrder(path: .init(id: id)) }) {
+        let output = try await call(.customerService, { try await customers.getReplicaOrder(path: .init(id: id)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
         case .notFound: return nil
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: "CustomerService")
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
     /// `GET /health/ready` of one service (200 and 503 both carry the health).
     public func readiness(of service: Service) async throws -> Components.Schemas.Health {
-        switch try await call(service, { try await client(service).getReadiness() }) {
+        let output = try await call(service, { try await client(service).getReadiness() })
+        switch output {
         case .ok(let ok): return try ok.body.json
         case .serviceUnavailable(let unavailable): return try unavailable.body.json
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 
     /// `GET /replication/status` of one service.
     public func replicationStatus(of service: Service) async throws -> Components.Schemas.ReplicationStatus {
-        switch try await call(service, { try await client(service).getReplicationStatus() }) {
+        let output = try await call(service, { try await client(service).getReplicationStatus() })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .serviceUnavailable(let problem): throw try problem.failure(service)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 
@@ -177,10 +167,10 @@ extension ServiceClients {
 extension ServiceClients {
     /// `POST /replication/outbox/retry-parked` of one service; how many rows went back to its relay.
     public func retryParkedOutboxRows(of service: Service) async throws -> Int {
-        switch try await call(service, { try await client(service).retryParkedOutboxRows() }) {
+        let output = try await call(service, { try await client(service).retryParkedOutboxRows() })
+        switch output {
         case .ok(let ok): return try ok.body.json.retried
-        case .serviceUnavailable(let problem): throw try problem.failure(service)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 }

@@ -39,12 +39,7 @@ extension ServiceClients {
         }
         switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .notFound(let problem): throw try problem.failure(.customerService)
-        case .conflict(let problem): throw try problem.failure(.customerService)
-        case .preconditionFailed(let problem): throw try problem.failure(.customerService)
-        case .unprocessableContent(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: Service.customerService.displayName)
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
@@ -58,11 +53,7 @@ extension ServiceClients {
         }
         switch output {
         case .noContent: return
-        case .badRequest(let problem): throw try problem.failure(.customerService)
-        case .notFound(let problem): throw try problem.failure(.customerService)
-        case .preconditionFailed(let problem): throw try problem.failure(.customerService)
-        case .unprocessableContent(let problem): throw try problem.failure(.customerService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: Service.customerService.displayName)
+        default: throw try Service.customerService.failure(answering: output)
         }
     }
 
@@ -76,12 +67,7 @@ extension ServiceClients {
         }
         switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw try problem.failure(.orderService)
-        case .notFound(let problem): throw try problem.failure(.orderService)
-        case .conflict(let problem): throw try problem.failure(.orderService)
-        case .preconditionFailed(let problem): throw try problem.failure(.orderService)
-        case .unprocessableContent(let problem): throw try problem.failure(.orderService)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: Service.orderService.displayName)
+        default: throw try Service.orderService.failure(answering: output)
         }
     }
 }

@@ -40,9 +40,8 @@ enum OrderServiceMigrations {
         Migration(
             version: ReplicationSchema.firstServiceVersion + 2,
             name: "cancelled orders; the replica keeps tombstones",
-            sql: """
-                ALTER TABLE orders ADD CONSTRAINT orders_status CHECK (status IN ('created', 'cancelled'));
-                """ + ReplicationSchema.addTombstones(replicaTable: "replica_customers", of: CustomerRecord.self)
+            sql: ReplicationSchema.addTombstones(replicaTable: "replica_customers", of: CustomerRecord.self)
+                + "ALTER TABLE orders ADD CONSTRAINT orders_status CHECK (status IN ('created', 'cancelled'));"
         ),
     ]
 }

@@ -36,7 +36,12 @@ public final class QueueDepths: Service, Sendable {
                     queue: try await current.messageCount(queue: queues.queue),
                     deadLetters: try await current.messageCount(queue: queues.deadLetterQueue))
             } catch {
-                if connection.withLock({ $0 === current ? ($0 = nil, true).1 : false }) { await current.close() }
+                let dropped = connection.withLock { kept -> Bool in
+                    guard kept === current else { return false }
+                    kept = nil
+                    return true
+                }
+                if dropped { await current.close() }
                 throw error
             }
         } catch {

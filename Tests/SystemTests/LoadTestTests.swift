@@ -1,6 +1,7 @@
 import AMQP
 import Contract
 import Foundation
+import ServiceClient
 import Testing
 
 @testable import CommonClient
@@ -12,9 +13,9 @@ import Testing
 struct LoadTestTests {
     @Test("200 creates, half of them orders, converge with nothing lost, duplicated or extra")
     func smallRunConverges() async throws {
+        let creates = LoadTestConfiguration(count: 200, concurrency: 8, orderRatio: 0.5, updateRatio: 0, deleteRatio: 0, cancelRatio: 0)
         try await withSystem { system in
-            let report = try await run(
-                LoadTestConfiguration(count: 200, concurrency: 8, orderRatio: 0.5, updateRatio: 0, deleteRatio: 0, cancelRatio: 0), on: system)
+            let report = try await run(creates, on: system)
 
             #expect(report.errors.isEmpty, "\(report.errorExamples)")
             let customers = try #require(report.operations[.createCustomer])
@@ -191,5 +192,23 @@ struct LoadTestBookkeepingTests {
         #expect(ConvergenceCheck.match(record, found: .absent) == .exact)
         #expect(ConvergenceCheck.match(record, found: read(3)) == .revived)
         #expect(ConvergenceCheck.match(record, found: read(4)) == .revived)
+    }
+}
+
+/// How the client turns an answer other than the expected success into a failure.
+@Suite("Client failures")
+struct ClientFailureTests {
+    @Test("a documented error answer is its problem; an undocumented one is its status")
+    func answers() throws {
+        let notFound = Operations.GetCustomer.Output.notFound(
+            .init(body: .applicationProblemJson(.init(_type: "/problems/not-found", title: "No such record", status: 404, detail: "no customer x"))))
+        let failure = try ServiceClients.Service.customerService.failure(answering: notFound)
+        #expect(failure.status == 404)
+        #expect(failure.type == "/problems/not-found")
+        #expect(failure.message == "CustomerService answered 404 No such record: no customer x")
+        let undocumented = Operations.GetOrder.Output.undocumented(statusCode: 502, .init())
+        let other = try ServiceClients.Service.orderService.failure(answering: undocumented)
+        #expect(other.status == 502)
+        #expect(other.message == "OrderService answered with an unexpected status 502")
     }
 }

@@ -27,35 +27,16 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @OptionGroup var services: ServiceURLOptions
 
-    @Option(help: "Requests in all.")
-    var count = 1000
-
-    @Option(help: "Requests in flight at once.")
-    var concurrency = 16
-
-    @Option(help: "Target requests per second (default: as fast as the services answer).")
-    var rate: Double?
-
-    @Option(help: "Share of the creates that create an order (0...1); the rest create customers.")
-    var orderRatio = 0.5
-
-    @Option(help: "Share of all requests that update a customer (0...1).")
-    var updateRatio = 0.1
-
-    @Option(help: "Share of all requests that delete a customer (0...1).")
-    var deleteRatio = 0.02
-
-    @Option(help: "Share of all requests that cancel an order (0...1).")
-    var cancelRatio = 0.05
-
-    @Option(help: "Seconds to wait after the load for every record to reach the peer's replica.")
-    var timeout: Double = 60
-
-    @Option(help: "Seconds to wait for each HTTP call.")
-    var requestTimeout: Double = 10
-
-    @Option(help: "Also write the full report, with every record's timestamps, as JSON to this file.")
-    var json: String?
+    @Option(help: "Requests in all.") var count = 1000
+    @Option(help: "Requests in flight at once.") var concurrency = 16
+    @Option(help: "Target requests per second (default: as fast as the services answer).") var rate: Double?
+    @Option(help: "Share of the creates that create an order (0...1); the rest create customers.") var orderRatio = 0.5
+    @Option(help: "Share of all requests that update a customer (0...1).") var updateRatio = 0.1
+    @Option(help: "Share of all requests that delete a customer (0...1).") var deleteRatio = 0.02
+    @Option(help: "Share of all requests that cancel an order (0...1).") var cancelRatio = 0.05
+    @Option(help: "Seconds to wait after the load for every record to reach the peer's replica.") var timeout: Double = 60
+    @Option(help: "Seconds to wait for each HTTP call.") var requestTimeout: Double = 10
+    @Option(help: "Also write the full report, with every record's timestamps, as JSON to this file.") var json: String?
 
     @Flag(help: "No progress line on stderr.")
     var quiet = false

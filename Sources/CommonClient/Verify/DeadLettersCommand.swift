@@ -104,29 +104,26 @@ struct DeadLettersCommand: AsyncParsableCommand {
 extension ServiceClients {
     /// `GET /replication/dead-letters` of one service.
     func deadLetters(of service: Service, limit: Int) async throws -> Components.Schemas.DeadLetterList {
-        switch try await call(service, { try await client(service).listDeadLetters(query: .init(limit: limit)) }) {
+        let output = try await call(service, { try await client(service).listDeadLetters(query: .init(limit: limit)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 
     /// `POST /replication/dead-letters/replay` (or `…/discard`) of one service; how many.
     func settleDeadLetters(of service: Service, _ selection: Components.Schemas.DeadLetterSelection, replay: Bool) async throws -> Int {
         if replay {
-            switch try await call(service, { try await client(service).replayDeadLetters(body: .json(selection)) }) {
+            let output = try await call(service, { try await client(service).replayDeadLetters(body: .json(selection)) })
+            switch output {
             case .ok(let ok): return try ok.body.json.replayed
-            case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-            case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-            case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+            default: throw try service.failure(answering: output)
             }
         }
-        switch try await call(service, { try await client(service).discardDeadLetters(body: .json(selection)) }) {
+        let output = try await call(service, { try await client(service).discardDeadLetters(body: .json(selection)) })
+        switch output {
         case .ok(let ok): return try ok.body.json.discarded
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 }

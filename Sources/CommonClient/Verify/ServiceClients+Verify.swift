@@ -15,9 +15,7 @@ extension ServiceClients {
         }
         switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 
@@ -31,13 +29,8 @@ extension ServiceClients {
                 try await client(service).listRecordVersions(
                     query: .init(table: table, buckets: bucketCount, bucket: bucket, limit: 1000, after: after))
             }
-            let page: Components.Schemas.RecordVersionPage
-            switch output {
-            case .ok(let ok): page = try ok.body.json
-            case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-            case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-            case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
-            }
+            guard case .ok(let ok) = output else { throw try service.failure(answering: output) }
+            let page = try ok.body.json
             records += page.items.map { VersionedID(id: $0.id, version: $0.version, deleted: $0.deleted) }
             after = page.next
         } while after != nil
@@ -60,21 +53,16 @@ extension ServiceClients {
         }
         switch output {
         case .accepted(let accepted): return try accepted.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
-        case .conflict(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: source.displayName)
+        default: throw try source.failure(answering: output)
         }
     }
 
     /// `GET /replication/resync/{id}` at `source`.
     func resync(at source: Service, id: String) async throws -> Components.Schemas.ResyncJob {
-        switch try await call(source, { try await client(source).getResync(path: .init(id: id)) }) {
+        let output = try await call(source, { try await client(source).getResync(path: .init(id: id)) })
+        switch output {
         case .ok(let ok): return try ok.body.json
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
-        case .notFound(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: source.displayName)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: source.displayName)
+        default: throw try source.failure(answering: output)
         }
     }
 

@@ -93,11 +93,10 @@ struct TraceCommand: AsyncParsableCommand {
 extension ServiceClients {
     /// `GET /trace/{requestId}` of one service: its hops.
     func trace(_ requestId: String, at service: Service) async throws -> [Components.Schemas.Trace.HopsPayloadPayload] {
-        switch try await call(service, { try await client(service).getTrace(path: .init(requestId: requestId)) }) {
+        let output = try await call(service, { try await client(service).getTrace(path: .init(requestId: requestId)) })
+        switch output {
         case .ok(let ok): return try ok.body.json.hops
-        case .badRequest(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .serviceUnavailable(let problem): throw ClientFailure.problem(try problem.body.applicationProblemJson, service: service.displayName)
-        case .undocumented(let status, _): throw ClientFailure.undocumented(status, service: service.displayName)
+        default: throw try service.failure(answering: output)
         }
     }
 }
