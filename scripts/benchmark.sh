@@ -146,13 +146,14 @@ json_field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); prin
 
 cat >"$out/create-customer.sql" <<'SQL'
 BEGIN;
-INSERT INTO customers (id, name, email, credit_limit, request_id)
-VALUES (gen_random_uuid(), 'pgbench', 'pgbench-' || gen_random_uuid() || '@load.example', 0, 'pgbench')
+INSERT INTO customers (id, name, email, credit_limit, request_id, created_at, updated_at)
+SELECT gen_random_uuid(), 'pgbench', 'pgbench-' || gen_random_uuid() || '@load.example', 0, 'pgbench', now.at, now.at
+FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS at) AS now
 RETURNING created_at;
-INSERT INTO outbox (event_id, event_type, exchange, payload, request_id)
+INSERT INTO outbox (event_id, event_type, exchange, payload, request_id, headers)
 VALUES (gen_random_uuid(), 'customer.created', 'customer.events',
-        '{"createdAt":"2026-11-21T18:00:00.123Z","creditLimit":0,"email":"pgbench@load.example","id":"00000000-0000-0000-0000-000000000000","name":"pgbench"}',
-        'pgbench')
+        '{"createdAt":"2026-11-21T18:00:00.123Z","creditLimit":0,"email":"pgbench@load.example","id":"00000000-0000-0000-0000-000000000000","name":"pgbench","version":1,"updatedAt":"2026-11-21T18:00:00.123Z"}',
+        'pgbench', '{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}'::jsonb)
 RETURNING sequence;
 COMMIT;
 SQL
