@@ -15,8 +15,8 @@ struct DeadLetterRoutes: Sendable {
 
         var selection: DeadLetterSelection? {
             switch (eventIds, reason, all) {
-            case (let ids?, nil, nil) where !ids.isEmpty && ids.count <= 10_000: .eventIds(Set(ids.map { $0.lowercased() }))
-            case (nil, let reason?, nil) where !reason.isEmpty: .reason(reason)
+            case (let ids?, nil, nil) where !ids.isEmpty && ids.count <= 1000: .eventIds(Set(ids.map { $0.lowercased() }))
+            case (nil, let reason?, nil) where !reason.isEmpty && reason.count <= 100: .reason(reason)
             case (nil, nil, true): .all
             default: nil
             }
@@ -42,7 +42,7 @@ struct DeadLetterRoutes: Sendable {
         guard let selection = body?.selection else {
             throw Problem.validation([
                 InvalidParameter(
-                    name: "body", reason: #"must be one of {"eventIds": [1 to 10000 ids]}, {"reason": "<code>"}, {"all": true}"#)
+                    name: "body", reason: #"must be one of {"eventIds": [1 to 1000 ids]}, {"reason": "<code>"}, {"all": true}"#)
             ])
         }
         return selection

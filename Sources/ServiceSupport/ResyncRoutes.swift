@@ -31,7 +31,7 @@ struct ResyncRoutes: Sendable {
                     return id
                 }
                 if texts.isEmpty { invalidIds.append(InvalidParameter(name: "ids", reason: "must name at least one id, or be left out for all")) }
-                if texts.count > 100_000 { invalidIds.append(InvalidParameter(name: "ids", reason: "at most 100000 ids")) }
+                if texts.count > 1000 { invalidIds.append(InvalidParameter(name: "ids", reason: "at most 1000 ids a job")) }
             }
             guard invalid.isEmpty, invalidIds.isEmpty else { throw Problem.validation(invalid + invalidIds) }
             let job: ResyncJob

@@ -66,11 +66,19 @@ extension ServiceClients {
         }
     }
 
-    /// Runs a resync at `source` to `subscriber` until it ends, calling `progress` with each reading.
-    /// Throws when the job fails.
+    /// Runs a resync at `source` to `subscriber` until it ends, calling `progress` with each reading;
+    /// more than 1000 ids run as one job per 1000, one after the other (the last job is returned).
+    /// Throws when a job fails.
     func runResync(
         at source: Service, to subscriber: String, ids: [String]?, progress: (Components.Schemas.ResyncJob) -> Void = { _ in }
     ) async throws -> Components.Schemas.ResyncJob {
+        if let ids, ids.count > 1000 {
+            var last: Components.Schemas.ResyncJob?
+            for start in stride(from: 0, to: ids.count, by: 1000) {
+                last = try await runResync(at: source, to: subscriber, ids: Array(ids[start..<min(start + 1000, ids.count)]), progress: progress)
+            }
+            return last!
+        }
         var job = try await startResync(at: source, to: subscriber, ids: ids)
         while job.state == .running {
             progress(job)
