@@ -6,7 +6,7 @@ protocol ProblemBody {
     var applicationProblemJson: Components.Schemas.Problem { get throws }
 }
 
-/// A documented error answer of the contract (`400`, `404`, `409`, `412`, `422`, `503`).
+/// A documented error answer of the contract (`400`, `404`, `409`, `412`, `413`, `422`, `503`).
 protocol ProblemResponse {
     associatedtype Body: ProblemBody
     /// The answer's body.
@@ -26,6 +26,7 @@ extension Components.Responses.Conflict: ProblemResponse {}
 extension Components.Responses.PreconditionFailed: ProblemResponse {}
 extension Components.Responses.Unprocessable: ProblemResponse {}
 extension Components.Responses.Unavailable: ProblemResponse {}
+extension Components.Responses.BodyTooLarge: ProblemResponse {}
 
 extension Components.Responses.BadRequest.Body: ProblemBody {}
 extension Components.Responses.NotFound.Body: ProblemBody {}
@@ -33,6 +34,7 @@ extension Components.Responses.Conflict.Body: ProblemBody {}
 extension Components.Responses.PreconditionFailed.Body: ProblemBody {}
 extension Components.Responses.Unprocessable.Body: ProblemBody {}
 extension Components.Responses.Unavailable.Body: ProblemBody {}
+extension Components.Responses.BodyTooLarge.Body: ProblemBody {}
 
 extension ServiceClients.Service {
     /// The failure for `output`, an answer of this service other than the success the caller
