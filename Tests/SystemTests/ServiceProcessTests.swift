@@ -29,7 +29,7 @@ struct ServiceProcessTests {
             let clients = ServiceClients(customerServiceURL: customerURL, orderServiceURL: system.orderServiceURL, timeout: .seconds(5))
 
             let first = try ServiceProcess.start("customer-service", environment: environment)
-            #expect(await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
+            #expect(await eventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok })
             let created = Collector<String>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<8 {
@@ -54,9 +54,10 @@ struct ServiceProcessTests {
             let ids = created.all
             #expect(!ids.isEmpty)
 
+            // A process start among dozens of parallel tests can take a while on 2 cores: the waits are generous.
             let second = try ServiceProcess.start("customer-service", environment: environment)
             defer { second.terminate() }
-            #expect(await eventually { (try? await clients.readiness(of: .customerService).status) == .ok })
+            #expect(await eventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok })
             #expect(
                 try await eventually(timeout: .seconds(30)) {
                     try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
