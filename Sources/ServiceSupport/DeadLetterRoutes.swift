@@ -25,7 +25,7 @@ struct DeadLetterRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/replication/dead-letters") { request, _ in
-            let limit = try Parameters.limit(request.uri.queryParameters.get("limit", as: Int.self))
+            let limit = try Parameters.limit(try Parameters.integer("limit", of: request))
             let (letters, total) = try await deadLetters.list(limit: limit)
             return DeadLettersBody(total: total, items: letters.map(DeadLettersBody.Item.init))
         }

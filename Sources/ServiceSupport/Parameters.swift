@@ -1,5 +1,6 @@
 import Contract
 import Foundation
+import Hummingbird
 
 /// Checks the common query and path parameters, throwing a 400 that names the parameter.
 public enum Parameters {
@@ -17,6 +18,13 @@ public enum Parameters {
             throw Problem.validation([InvalidParameter(name: "after", reason: "must be the `next` cursor of a previous page")])
         }
         return cursor
+    }
+
+    /// The integer query parameter `name` of `request`, nil when absent; a 400 naming it when it is not an integer.
+    public static func integer(_ name: String, of request: Request) throws -> Int? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let value = Int(text) else { throw Problem.validation([InvalidParameter(name: name, reason: "must be an integer")]) }
+        return value
     }
 
     /// A page size in 1...1000 (default 50).

@@ -21,9 +21,9 @@ struct RecordVersionsRoutes: Sendable {
         router.get("/replication/records") { request, _ in
             let (_, records) = try table(request)
             let buckets = try Self.buckets(request)
-            let bucket = request.uri.queryParameters.get("bucket", as: Int.self) ?? 0
+            let bucket = try Parameters.integer("bucket", of: request) ?? 0
             guard (0..<buckets).contains(bucket) else { throw Self.invalid("bucket", "must be in 0..<buckets") }
-            let limit = try Parameters.limit(request.uri.queryParameters.get("limit", as: Int.self))
+            let limit = try Parameters.limit(try Parameters.integer("limit", of: request))
             let after = try request.uri.queryParameters.get("after").map { try Parameters.id(String($0), name: "after") }
             let page = try await records.records(bucket: bucket, of: buckets, after: after, limit: limit + 1, in: database)
             return RecordsBody(
@@ -39,7 +39,7 @@ struct RecordVersionsRoutes: Sendable {
     }
 
     private static func buckets(_ request: Request) throws -> Int {
-        let buckets = request.uri.queryParameters.get("buckets", as: Int.self) ?? 256
+        let buckets = try Parameters.integer("buckets", of: request) ?? 256
         guard RecordVersions.isValid(buckets: buckets) else { throw invalid("buckets", "must be a power of two in 1...4096") }
         return buckets
     }

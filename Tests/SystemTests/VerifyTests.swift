@@ -135,6 +135,8 @@ struct VerifyTests {
             for path in [
                 "/replication/digest", "/replication/digest?table=other", "/replication/digest?table=own&buckets=3",
                 "/replication/records?table=own&buckets=4&bucket=4", "/replication/records?table=replica&after=nope",
+                "/replication/digest?table=own&buckets=many", "/replication/records?table=own&bucket=first",
+                "/replication/records?table=own&limit=lots",
             ] {
                 let response = try await send(.GET, system.customerServiceURL, path: path)
                 #expect(response.status == 400, "\(path)")
