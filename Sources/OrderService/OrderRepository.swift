@@ -22,7 +22,7 @@ struct OrderRepository: OrderStore {
                 INSERT INTO orders (id, customer_id, amount, request_id, created_at, updated_at)
                 SELECT $1, $2, $3, $4, now.at, now.at
                 FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS at) AS now
-                WHERE EXISTS (SELECT 1 FROM replica_customers WHERE id = $2 AND deleted_at IS NULL)
+                WHERE EXISTS (SELECT 1 FROM replica_customers WHERE id = $2 AND \(ReplicationSchema.liveReplicaRows))
                 RETURNING created_at
                 """,
                 [id, order.customerId, order.amount, requestId]

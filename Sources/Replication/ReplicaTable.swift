@@ -18,8 +18,6 @@ import Postgres
 public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
     /// The table's name (a trusted constant: a name cannot be a bound parameter).
     public let name: String
-    /// The rows that are records, not tombstones (a trusted SQL condition).
-    public static var live: String { "deleted_at IS NULL" }
     private let upsert: String
     private let select: String
 
@@ -70,7 +68,7 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
 
     /// The replicated record `id`; nil until it has arrived, and after it was deleted.
     public func record(id: UUID, in database: PostgresClient) async throws -> Replicated<Record>? {
-        try await database.query("\(select) WHERE id = $1 AND \(Self.live)", [id]).first.map(Replicated<Record>.init(row:))
+        try await database.query("\(select) WHERE id = $1 AND \(ReplicationSchema.liveReplicaRows)", [id]).first.map(Replicated<Record>.init(row:))
     }
 
     /// The tombstone of record `id`, if the replica knows it was deleted.
@@ -89,7 +87,7 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         try await database.query(
             """
             \(select)
-            WHERE \(column) = $1 AND \(Self.live) AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+            WHERE \(column) = $1 AND \(ReplicationSchema.liveReplicaRows) AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
             ORDER BY created_at, id
             LIMIT $4
             """,

@@ -23,6 +23,9 @@ public enum ReplicationSchema {
         """
     }
 
+    /// The rows of a replica that are records, not tombstones (a trusted SQL condition).
+    public static let liveReplicaRows = "deleted_at IS NULL"
+
     /// The SQL that lets `replicaTable`, the replica of `Record`s, keep tombstones (DESIGN §7): a
     /// `deleted_at` column, and the record's columns that a tombstone does not have made
     /// nullable (a tombstone's row has NULL there). `replicaTable` is a trusted constant.

@@ -39,7 +39,7 @@ public struct ReplicationStatus: Sendable, Hashable {
                 duplicates: try row.decode(1, as: Int64.self) + row.decode(2, as: Int64.self),
                 deadLettered: try row.decode(3),
                 // Tombstones are not records: the digest is of the records the replica holds.
-                replica: try await TableDigest.read(table: replicaTable, where: "deleted_at IS NULL", on: connection),
+                replica: try await TableDigest.read(table: replicaTable, where: ReplicationSchema.liveReplicaRows, on: connection),
                 source: try await TableDigest.read(table: sourceTable, on: connection)
             )
         }
