@@ -33,10 +33,13 @@ public struct ChangeLog: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ChangeTransaction) async throws -> T
     ) async throws -> T {
-        let (value, appended) = try await database.withTransaction { connection in
-            let transaction = ChangeTransaction(connection: connection, exchange: exchange)
-            let value = try await body(transaction)
-            return (value, transaction.appended)
+        // The span of the transaction is what its outbox rows' `traceparent` names.
+        let (value, appended) = try await Spans.withCurrentSpan("transaction") {
+            try await database.withTransaction { connection in
+                let transaction = ChangeTransaction(connection: connection, exchange: exchange)
+                let value = try await body(transaction)
+                return (value, transaction.appended)
+            }
         }
         if appended > 0 { relay.wake() }
         return value

@@ -6,6 +6,7 @@ import Metrics
 import Postgres
 import Retry
 import ServiceLifecycle
+import Tracing
 
 /// Publishes the outbox: reads unpublished rows in sequence order, publishes
 /// them with publisher confirms, and marks them published only after the broker
@@ -76,6 +77,7 @@ public final class OutboxRelay: Service, Sendable {
     /// every worker is busy count as one more drain.
     private let wakeUps = BatchQueue<Void>()
     private let metrics = RelayMetrics()
+    private let spansRecorded = Spans.areRecorded
 
     /// Creates a relay that publishes `database`'s outbox through `publisher`.
     public init(configuration: Configuration, database: PostgresClient, publisher: AMQPPublisher, logger: Logger) {
@@ -182,7 +184,10 @@ public final class OutboxRelay: Service, Sendable {
             )
             guard !rows.isEmpty else { return BatchOutcome(rows: 0, refused: 0) }
             let sequences = try rows.map { try $0.decode(0, as: Int64.self) }
-            let messages = try rows.map { try OutboxMessage(row: $0).amqpMessage(appID: configuration.appID, userID: configuration.userID) }
+            let outboxMessages = try rows.map(OutboxMessage.init(row:))
+            let messages = try outboxMessages.map { try $0.amqpMessage(appID: configuration.appID, userID: configuration.userID) }
+            let span = spansRecorded ? publishSpan(outboxMessages) : nil
+            defer { span?.end() }
             let started = ContinuousClock.now
             var published = sequences
             var refusals: [(sequence: Int64, error: AMQPError)] = []
@@ -218,6 +223,23 @@ public final class OutboxRelay: Service, Sendable {
             )
             return BatchOutcome(rows: rows.count, refused: refusals.count)
         }
+    }
+
+    /// The span of one batch's publish: a batch carries events of many requests, so it links
+    /// to each one's transaction span (OpenTelemetry's messaging conventions for a batch).
+    private func publishSpan(_ messages: [OutboxMessage]) -> any Span {
+        let span = startSpan("\(messages.first?.exchange ?? "outbox") publish", context: .topLevel, ofKind: .producer)
+        span.updateAttributes { attributes in
+            attributes["messaging.system"] = "rabbitmq"
+            attributes["messaging.operation.type"] = "send"
+            attributes["messaging.destination.name"] = messages.first?.exchange
+            attributes["messaging.batch.message_count"] = messages.count
+        }
+        for message in messages {
+            guard let trace = message.headers["traceparent"].flatMap(TraceParent.init) else { continue }
+            span.addLink(SpanLink(context: Spans.context(continuing: trace), attributes: ["messaging.message.id": "\(message.eventId)"]))
+        }
+        return span
     }
 
     /// Counts a refusal on each row, with the broker's reason; parks those refused too often.

@@ -6,6 +6,7 @@ import Metrics
 import Postgres
 import Retry
 import ServiceLifecycle
+import Tracing
 
 /// The idempotent consumer: applies each event of a subscriber queue to the
 /// local replica exactly once in effect.
@@ -38,6 +39,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         var delivery: AMQPDelivery
         var prepared: PreparedEvent<Handler.Change>
         var logger: Logger
+        /// The `traceparent` the event came with: the transaction span that appended it.
+        var trace: TraceParent?
     }
 
     private let configuration: Configuration
@@ -47,6 +50,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     private let handler: Handler
     private let logger: Logger
     private let metrics: ConsumerMetrics
+    private let spansRecorded = Spans.areRecorded
 
     /// Creates a consumer of `configuration.queue` that writes through `handler`
     /// into `database`, and dead-letters through `publisher`.
@@ -136,11 +140,10 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 logger[metadataKey: "event.type"] = "\(event.envelope.type)"
                 if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
                 // The trace of the request that caused the event continues here (W3C trace context).
-                if let trace = delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init) {
-                    logger[metadataKey: "trace.id"] = "\(trace.traceID)"
-                }
+                let trace = delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init)
+                if let trace { logger[metadataKey: "trace.id"] = "\(trace.traceID)" }
                 let change = try handler.prepare(event)
-                items.append(Item(delivery: delivery, prepared: PreparedEvent(event: event, change: change), logger: logger))
+                items.append(Item(delivery: delivery, prepared: PreparedEvent(event: event, change: change), logger: logger, trace: trace))
             } catch {
                 await deadLetter(delivery, because: error, logger: logger)
             }
@@ -161,6 +164,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         let logger = items.count == 1 ? items[0].logger : logger
         var backoff = configuration.retry
         var attempts = 0
+        let started = DefaultTracerClock.now
         while true {
             do {
                 let outcomes = try await apply(items.map(\.prepared))
@@ -169,6 +173,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     item.logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
                 }
                 await settle(items, logger: logger) { try await AMQPDelivery.ack($0) }
+                if spansRecorded { recordApplySpans(items, outcomes: outcomes, startedAt: started) }
                 return
             } catch let error as PostgresError where error.isTransient {
                 // Transient: the same batch will succeed later. Retry until it does; never drop it.
@@ -285,6 +290,25 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
 
     /// Publishes the delivery, with the reason, to the dead-letter exchange; after the
     /// broker confirmed it, counts it and acks the original.
+    /// One span per event, a child of the transaction that appended it, from the batch's first
+    /// attempt to its ack: the events of a batch share their transaction, so their spans do too.
+    private func recordApplySpans(_ items: [Item], outcomes: [ConsumeOutcome], startedAt started: DefaultTracerClock.Instant) {
+        for (item, outcome) in zip(items, outcomes) {
+            let envelope = item.prepared.event.envelope
+            let context = item.trace.map(Spans.context(continuing:)) ?? .topLevel
+            let span = startSpan("\(envelope.type) apply", context: context, ofKind: .consumer, at: started)
+            span.updateAttributes { attributes in
+                attributes["messaging.system"] = "rabbitmq"
+                attributes["messaging.operation.type"] = "process"
+                attributes["messaging.destination.name"] = configuration.queue
+                attributes["messaging.message.id"] = "\(envelope.eventId.lowercased)"
+                attributes["replication.outcome"] = outcome.rawValue
+                if let requestId = envelope.requestId { attributes["request.id"] = requestId }
+            }
+            span.end()
+        }
+    }
+
     private func deadLetter(_ delivery: AMQPDelivery, because error: any Error, logger: Logger) async {
         let poison = error as? PoisonMessage ?? PoisonMessage(.processingFailed, "\(error)")
         var properties = delivery.properties

@@ -45,6 +45,7 @@ import Retry
 /// | `RETENTION_INTERVAL_MS` | `10000` | how often the pruning runs (in batches of 1,000 rows) |
 /// | `LOG_LEVEL` | `info` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` |
 /// | `BROKER_NAME_PREFIX` | empty | a prefix for every broker name (tests) |
+/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset | spans exported by OTLP/HTTP to this collector (``SpanExport``); the other `OTEL_*` variables apply |
 public struct ServiceConfiguration: Sendable {
     /// Where the HTTP server listens.
     public struct HTTP: Sendable {

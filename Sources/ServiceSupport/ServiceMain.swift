@@ -2,6 +2,7 @@ import Contract
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// What a service's `main` does: logs to standard error, reads the configuration of `service`
 /// from the environment, builds the application with `build` and runs it until SIGTERM or
@@ -20,7 +21,22 @@ public func runServiceMain<App: ApplicationProtocol>(
     }
     let logger = configuration.makeLogger()
     do {
-        try await build(configuration, logger).runService()
+        // Before the build: the relay and the consumers look once at which tracer there is.
+        let spanExport = try SpanExport.bootstrap(for: service, environment: ProcessInfo.processInfo.environment, logger: logger)
+        let app = try await build(configuration, logger)
+        if let spanExport {
+            // The exporter stops last (a group stops in reverse order), flushing the last spans.
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: spanExport), .init(service: app)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
+            try await group.run()
+        } else {
+            try await app.runService()
+        }
     } catch {
         logger.critical("service failed", metadata: ["service": "\(service.rawValue)", "error": "\(error)"])
         exit(1)

@@ -36,7 +36,7 @@ struct VerifyTests {
                 try await database.query("DELETE FROM replica_customers WHERE id = $1::uuid", [deleted])
             }
             try await system.withDatabase(.customerService) { database in
-                try await database.query("DELETE FROM replica_orders WHERE id = $1::uuid", [order.id])
+                _ = try await database.query("DELETE FROM replica_orders WHERE id = $1::uuid", [order.id])
             }
             let quick = ReplicaVerifier(clients: system.clients, buckets: 16, settle: .milliseconds(600))
             let customerReport = try await quick.verify(ReplicaVerifier.Direction.both[0])
