@@ -12,9 +12,12 @@ import Logging
 public final class AMQPConnection: Sendable {
     let loop: AMQPConnectionLoop
     private let logger: Logger
+    /// The position of ``endpoint`` in ``AMQPConfiguration/endpoints``.
+    public let endpointIndex: Int
 
-    private init(loop: AMQPConnectionLoop, logger: Logger) {
+    private init(loop: AMQPConnectionLoop, endpointIndex: Int, logger: Logger) {
         self.loop = loop
+        self.endpointIndex = endpointIndex
         self.logger = logger
     }
 
@@ -23,15 +26,51 @@ public final class AMQPConnection: Sendable {
         loop.requestClose()
     }
 
-    /// Connects, logs in, opens a channel and enables publisher confirms.
+    /// Connects to the first node that answers, logs in, opens a channel and enables publisher confirms.
     ///
+    /// Tries the configuration's ``AMQPConfiguration/endpoints`` once each, in order, starting at
+    /// `firstEndpoint` and wrapping around (one round); it does not wait between them, and stops
+    /// early when the task is cancelled. Each node gets its own ``AMQPConfiguration/connectTimeout``.
+    ///
+    /// - Parameter firstEndpoint: the position in ``AMQPConfiguration/endpoints`` to start at
+    ///   (reduced modulo their count): 0 at first, the node after the lost one to reconnect.
     /// - Throws: ``AMQPError`` with `.connectionRefused`, `.timeout` (``AMQPConfiguration/connectTimeout``),
-    ///   `.authenticationFailed`, `.accessRefused` (unknown vhost or no permission; the broker's text is in the message).
-    public static func connect(_ configuration: AMQPConfiguration, logger: Logger) async throws -> AMQPConnection {
-        let loop = try AMQPConnectionLoop(configuration: configuration, logger: logger)
-        try await loop.start()
-        return AMQPConnection(loop: loop, logger: loop.logger)
+    ///   `.authenticationFailed`, `.accessRefused` (unknown vhost or no permission; the broker's text is in the message),
+    ///   `.invalidConfiguration` (no endpoints). With several nodes: the code of the last node's
+    ///   failure, and every node's failure in the message.
+    public static func connect(_ configuration: AMQPConfiguration, startingAt firstEndpoint: Int = 0, logger: Logger) async throws -> AMQPConnection {
+        let endpoints = configuration.endpoints
+        guard !endpoints.isEmpty else {
+            throw AMQPError(.invalidConfiguration, "no broker node configured (the endpoint list is empty)")
+        }
+        var failures: [AMQPError] = []
+        for offset in 0..<endpoints.count {
+            let index = ((firstEndpoint + offset) % endpoints.count + endpoints.count) % endpoints.count
+            do {
+                let loop = try AMQPConnectionLoop(configuration: configuration, endpoint: endpoints[index], logger: logger)
+                try await loop.start()
+                return AMQPConnection(loop: loop, endpointIndex: index, logger: loop.logger)
+            } catch {
+                let failure = error as? AMQPError ?? AMQPError(.protocolError, "\(error)")
+                failures.append(failure)
+                if endpoints.count > 1 {
+                    logger.debug(
+                        "AMQP node did not answer",
+                        metadata: ["amqp.endpoint": "\(configuration.description(of: endpoints[index]))", "amqp.error": "\(failure)"])
+                }
+                if Task.isCancelled { break }
+            }
+        }
+        guard failures.count > 1, let last = failures.last else { throw failures[0] }
+        let all = failures.map(\.message).joined(separator: "; ")
+        throw AMQPError(last.code, "none of the \(endpoints.count) broker nodes answered: \(all)", replyCode: last.replyCode)
     }
+
+    /// The node this connection goes to.
+    public var endpoint: AMQPConfiguration.Endpoint { loop.endpoint }
+
+    /// `host:port/vhost` of ``endpoint``, for logs (the `amqp.endpoint` metadata).
+    public var endpointDescription: String { loop.configuration.description(of: loop.endpoint) }
 
     /// Whether the connection is still usable (false once it failed or was closed).
     public var isOpen: Bool { loop.isOpen }

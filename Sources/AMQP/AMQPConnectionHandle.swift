@@ -31,6 +31,8 @@ final class AMQPConnectionHandle: @unchecked Sendable {
     static let channel: amqp_channel_t = 1
 
     let configuration: AMQPConfiguration
+    /// The node this connection goes to (one of the configuration's endpoints).
+    let endpoint: AMQPConfiguration.Endpoint
     let logger: Logger
     /// Scratch memory for the C structures of one call.
     let scratch = AMQPScratchPool()
@@ -43,8 +45,9 @@ final class AMQPConnectionHandle: @unchecked Sendable {
     /// Set when the broker closed the channel; the loop takes it, fails what depended on the channel and reopens it.
     var channelCloseError: AMQPError?
 
-    init(configuration: AMQPConfiguration, logger: Logger) {
+    init(configuration: AMQPConfiguration, endpoint: AMQPConfiguration.Endpoint, logger: Logger) {
         self.configuration = configuration
+        self.endpoint = endpoint
         self.logger = logger
     }
 
@@ -54,7 +57,7 @@ final class AMQPConnectionHandle: @unchecked Sendable {
 
     // MARK: Opening and closing
 
-    /// Connects the socket, logs in, opens channel 1 and enables publisher confirms on it.
+    /// Connects the socket to ``endpoint``, logs in, opens channel 1 and enables publisher confirms on it.
     ///
     /// - Throws: ``AMQPError`` `.connectionRefused` (nothing listens), `.timeout`,
     ///   `.authenticationFailed` (403 at login), `.accessRefused` (530: unknown vhost or no permission).
@@ -66,9 +69,8 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         guard let socket = amqp_tcp_socket_new(state) else {
             throw AMQPError(.protocolError, "amqp_tcp_socket_new failed (out of memory)")
         }
-        let endpoint = "\(configuration.host):\(configuration.port)"
         var connectTimeout = timeval(configuration.connectTimeout)
-        let status = configuration.host.withCString { amqp_socket_open_noblock(socket, $0, Int32(configuration.port), &connectTimeout) }
+        let status = endpoint.host.withCString { amqp_socket_open_noblock(socket, $0, Int32(endpoint.port), &connectTimeout) }
         if status == AMQP_STATUS_TIMEOUT.rawValue {
             throw AMQPError(.timeout, "connecting to \(endpoint) timed out after \(configuration.connectTimeout)")
         } else if status != AMQP_STATUS_OK.rawValue {

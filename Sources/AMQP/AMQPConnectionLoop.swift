@@ -83,6 +83,8 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     }
 
     let configuration: AMQPConfiguration
+    /// The node this connection goes to.
+    let endpoint: AMQPConfiguration.Endpoint
     let logger: Logger
     private let shared = Mutex(Shared())
     private let wakeRead: Int32
@@ -100,12 +102,14 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     /// Increases whenever channel 1 is reopened; deliveries remember theirs so an ack never reaches a newer channel.
     private(set) var channelGeneration: UInt64 = 0
 
-    init(configuration: AMQPConfiguration, logger: Logger) throws {
+    /// Prepares a connection to `endpoint` (one of the configuration's); ``start()`` connects.
+    init(configuration: AMQPConfiguration, endpoint: AMQPConfiguration.Endpoint, logger: Logger) throws {
         self.configuration = configuration
+        self.endpoint = endpoint
         var logger = logger
-        logger[metadataKey: "amqp.endpoint"] = "\(configuration.endpointDescription)"
+        logger[metadataKey: "amqp.endpoint"] = "\(configuration.description(of: endpoint))"
         self.logger = logger
-        self.handle = AMQPConnectionHandle(configuration: configuration, logger: logger)
+        self.handle = AMQPConnectionHandle(configuration: configuration, endpoint: endpoint, logger: logger)
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else {
             throw AMQPError(.protocolError, "pipe() failed: \(String(cString: strerror(errno)))")

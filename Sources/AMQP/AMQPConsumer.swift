@@ -4,7 +4,9 @@ import Retry
 /// A reconnecting consumer: an `AsyncSequence` of deliveries from one queue that survives broker restarts.
 ///
 /// Iterating connects, declares ``AMQPTopology``, sets the prefetch and consumes with manual
-/// acknowledgement. When the connection is lost it reconnects with capped exponential backoff
+/// acknowledgement. When the connection is lost it reconnects at once, to the next of the
+/// configuration's ``AMQPConfiguration/endpoints`` that answers (round-robin from the node it lost,
+/// each node once); when none does, it tries again after a capped exponential backoff
 /// (``AMQPConfiguration/reconnectInitialDelay`` doubling up to ``AMQPConfiguration/reconnectMaximumDelay``,
 /// with jitter) and goes on in the same iteration. The sequence ends when the iterating task is
 /// cancelled (the connection is then closed and unacknowledged messages go back to the queue).
@@ -64,7 +66,10 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
         let backoff: Backoff
         var connection: AMQPConnection?
         var events: AsyncStream<AMQPConsumerEvent>.AsyncIterator?
+        /// Failed connection rounds in a row (each tried every node once).
         var failures = 0
+        /// Where the next connect starts in the endpoint list: the node after the last one connected to.
+        var nextEndpoint = 0
 
         init(consumer: AMQPConsumer) {
             self.consumer = consumer
@@ -102,18 +107,17 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
                 case .closed(let error)?:
                     consumer.logger.warning("AMQP consumer lost its connection; reconnecting", metadata: ["amqp.error": "\(error)"])
                     await disconnect()
-                    failures = 1
                 case nil:
                     await disconnect()
                     if Task.isCancelled { return nil }
-                    failures = 1
                 }
             }
         }
 
         private func connect() async {
             do {
-                let connection = try await AMQPConnection.connect(consumer.configuration, logger: consumer.logger)
+                let connection = try await AMQPConnection.connect(consumer.configuration, startingAt: nextEndpoint, logger: consumer.logger)
+                nextEndpoint = connection.endpointIndex + 1
                 do {
                     try await connection.declare(consumer.topology)
                     let stream = try await connection.consume(queue: consumer.queue, prefetch: consumer.prefetch)
@@ -124,7 +128,7 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
                     throw error
                 }
                 failures = 0
-                consumer.logger.info("AMQP consumer connected")
+                consumer.logger.info("AMQP consumer connected", metadata: ["amqp.endpoint": "\(connection.endpointDescription)"])
                 consumer.onConnectionChange?(true)
             } catch {
                 failures += 1

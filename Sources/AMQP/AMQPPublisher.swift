@@ -7,10 +7,15 @@ import Synchronization
 /// backoff and declares its topology on every (re)connect. Run it in a `ServiceGroup` (after the
 /// services that publish through it, so it closes last).
 ///
+/// With several broker nodes (``AMQPConfiguration/endpoints``) it connects to the first that
+/// answers; after losing a connection it tries the next node at once, then the others in turn,
+/// and backs off only when none answered.
+///
 /// ``publish(_:)`` never waits for the broker to come back: while it is unreachable, a call
-/// fails within about ``AMQPConfiguration/connectTimeout`` (plus ``AMQPConfiguration/confirmTimeout``
+/// fails within about ``AMQPConfiguration/connectTimeout`` per node (plus ``AMQPConfiguration/confirmTimeout``
 /// when the connection dies mid-publish), and calls inside the backoff delay fail at once with
-/// the last error. Callers (the outbox relay) retry later.
+/// the last error. Messages that awaited their confirm when the connection was lost fail with
+/// it (they may or may not have arrived); callers (the outbox relay) publish them again later.
 public final class AMQPPublisher: Service, Sendable {
     private struct State {
         var connection: AMQPConnection?
@@ -19,6 +24,8 @@ public final class AMQPPublisher: Service, Sendable {
         var retryAt: ContinuousClock.Instant?
         var lastError: AMQPError?
         var shutdown = false
+        /// Where the next connect starts in the endpoint list: the node after the last one connected to.
+        var nextEndpoint = 0
     }
 
     private enum Next {
@@ -111,7 +118,9 @@ public final class AMQPPublisher: Service, Sendable {
     /// Connects and declares the topology; records the outcome for the backoff. Runs in the `connecting` task.
     private func connect() async throws -> AMQPConnection {
         do {
-            let connection = try await AMQPConnection.connect(configuration, logger: logger)
+            let firstEndpoint = state.withLock { $0.nextEndpoint }
+            let connection = try await AMQPConnection.connect(configuration, startingAt: firstEndpoint, logger: logger)
+            state.withLock { $0.nextEndpoint = connection.endpointIndex + 1 }
             do {
                 try await connection.declare(topology)
             } catch {
@@ -132,7 +141,7 @@ public final class AMQPPublisher: Service, Sendable {
                 await connection.close()
                 throw AMQPError(.shutdown, "the publisher is shut down")
             }
-            logger.info("AMQP publisher connected")
+            logger.info("AMQP publisher connected", metadata: ["amqp.endpoint": "\(connection.endpointDescription)"])
             return connection
         } catch {
             let amqpError = error as? AMQPError ?? AMQPError(.protocolError, "\(error)")

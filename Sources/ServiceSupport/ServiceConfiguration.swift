@@ -21,7 +21,7 @@ import Retry
 /// | `DATABASE_TCP_USER_TIMEOUT_MS` | `15000` | a connection whose sent data stays unacknowledged this long is dead (`tcp_user_timeout`, keepalives) |
 /// | `DATABASE_STARTUP_WAIT_MS` | `30000` | how long start-up waits for an unreachable database |
 /// | `DATABASE_MIGRATION_LOCK_KEY` | `8243113893085045108` | the advisory lock that serialises migrations |
-/// | `AMQP_URL` | `amqp://<service>:<service>@127.0.0.1:5672/%2F` | the broker, as the service's own user |
+/// | `AMQP_URL` | `amqp://<service>:<service>@127.0.0.1:5672/%2F` | the broker, as the service's own user; for a cluster, one URL per node, comma-separated (same user, password and vhost): the first that answers, the next one after a loss |
 /// | `AMQP_HEARTBEAT_MS` | `30000` | heartbeat (whole seconds); 0 disables |
 /// | `AMQP_CONNECT_TIMEOUT_MS` | `5000` | the bound on the TCP connect and on the AMQP handshake |
 /// | `AMQP_CONFIRM_TIMEOUT_MS` | `10000` | how long a publish waits for its confirm |

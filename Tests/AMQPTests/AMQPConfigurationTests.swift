@@ -13,8 +13,7 @@ import Testing
     )
     func parsesTheURL(url: String, host: String, port: Int, user: String, password: String, virtualHost: String) throws {
         let configuration = try AMQPConfiguration(url: url)
-        #expect(configuration.host == host)
-        #expect(configuration.port == port)
+        #expect(configuration.endpoints == [.init(host: host, port: port)])
         #expect(configuration.user == user)
         #expect(configuration.password == password)
         #expect(configuration.virtualHost == virtualHost)
@@ -46,6 +45,113 @@ import Testing
 
     @Test func errorMessagesDoNotLeakThePassword() {
         #expect(AMQPConfiguration.redacted("amqp://u:topsecret@h/") == "amqp://u:***@h/")
+    }
+
+    // MARK: A list of nodes
+
+    @Test("a comma-separated list becomes the endpoints in order; whitespace around the commas is ignored")
+    func parsesAListOfNodes() throws {
+        let configuration = try AMQPConfiguration(
+            url: "amqp://u:p%2Cw@127.0.0.1:5672/%2F, amqp://u:p%2Cw@127.0.0.1:5682/%2F ,\tamqp://u:p%2Cw@node3/%2F")
+        #expect(
+            configuration.endpoints == [
+                .init(host: "127.0.0.1", port: 5672), .init(host: "127.0.0.1", port: 5682), .init(host: "node3", port: 5672),
+            ])
+        #expect(configuration.user == "u")
+        #expect(configuration.password == "p,w", "a comma inside a URL is written %2C")
+        #expect(configuration.virtualHost == "/")
+    }
+
+    @Test("URLs that leave out the same parts agree: the defaults count")
+    func defaultsCountWhenComparingNodes() throws {
+        let configuration = try AMQPConfiguration(url: "amqp://a,amqp://guest:guest@b:5673/%2F")
+        #expect(configuration.endpoints == [.init(host: "a"), .init(host: "b", port: 5673)])
+    }
+
+    @Test(
+        "a list with an empty element is refused, naming its position",
+        arguments: [
+            ("amqp://u:p@a/,,amqp://u:p@b/", "node 2 of 3"),
+            ("amqp://u:p@a/,amqp://u:p@b/,", "node 3 of 3"),
+            (",amqp://u:p@a/", "node 1 of 2"),
+            ("amqp://u:p@a/, ,amqp://u:p@b/", "node 2 of 3"),
+        ])
+    func refusesEmptyElements(url: String, position: String) {
+        let error = invalidConfiguration(url)
+        #expect(error?.message.contains("\(position) in the URL list is empty") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("amqp://u:***@a/") == true, "the list is shown redacted: \(String(describing: error))")
+        #expect(error?.message.contains(":p@") == false)
+    }
+
+    @Test(
+        "a malformed element is refused, naming its position and showing it redacted",
+        arguments: [
+            ("amqp://u:secret@a/,amqps://u:secret@b/", "node 2 of 2", "amqps://u:***@b/"),
+            ("amqp://u:secret@a:99999/,amqp://u:secret@b/", "node 1 of 2", "amqp://u:***@a:99999/"),
+            ("amqp://u:secret@a/,amqp://u:secret@b/x/y", "node 2 of 2", "amqp://u:***@b/x/y"),
+            ("amqp://u:secret@a/,b:5672", "node 2 of 2", "b:5672"),
+        ])
+    func refusesMalformedElements(url: String, position: String, shown: String) {
+        let error = invalidConfiguration(url)
+        #expect(error?.message.contains(position) == true, "\(String(describing: error))")
+        #expect(error?.message.contains(shown) == true, "\(String(describing: error))")
+        #expect(error?.message.contains("secret") == false, "\(String(describing: error))")
+    }
+
+    @Test("a password with a raw comma splits the URL: the error says to write %2C and shows neither half of the password")
+    func rawCommaInAPassword() {
+        let error = invalidConfiguration("amqp://u:first,half@a/")
+        #expect(error?.message.contains("%2C") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("first") == false, "\(String(describing: error))")
+        #expect(error?.message.contains("half") == false, "\(String(describing: error))")
+    }
+
+    @Test(
+        "every URL of a list must share user, password and vhost; the error names what differs, never a password",
+        arguments: [
+            ("amqp://u:secret@a/%2F,amqp://v:secret@b/%2F", "user ('v', not 'u')"),
+            ("amqp://u:secret@a/%2F,amqp://u:other@b/%2F", "password"),
+            ("amqp://u:secret@a/%2F,amqp://u:secret@b/prod", "vhost ('prod', not '/')"),
+            ("amqp://u:secret@a/%2F,amqp://u:secret@b/%2F,amqp://u:secret@c/staging", "vhost ('staging', not '/')"),
+        ])
+    func refusesNodesThatDisagree(url: String, difference: String) {
+        let error = invalidConfiguration(url)
+        #expect(error?.message.contains("differs from node 1 in its \(difference)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("secret") == false, "\(String(describing: error))")
+        #expect(error?.message.contains("other") == false, "\(String(describing: error))")
+    }
+
+    @Test("a node listed twice is refused (it would only be tried twice per round)")
+    func refusesDuplicateNodes() {
+        let error = invalidConfiguration("amqp://u:p@Broker:5672/,amqp://u:p@b2/,amqp://u:p@broker/")
+        #expect(error?.message.contains("node 3 of 3 in the URL list (broker:5672) repeats node 1") == true, "\(String(describing: error))")
+    }
+
+    @Test(
+        "redacted hides every password of a list, and the halves of one that held a raw comma",
+        arguments: [
+            ("amqp://u:p1@a:1/%2F, amqp://u:p2@b:2/%2F", "amqp://u:***@a:1/%2F, amqp://u:***@b:2/%2F"),
+            ("amqp://a:5672,amqp://u:p2@b/", "amqp://a:5672,amqp://u:***@b/"),
+            ("amqp://u:first,half@a/", "amqp://u:***,***@a/"),
+            ("amqp://u:p@a/,,", "amqp://u:***@a/,,"),
+        ])
+    func redactsAList(url: String, redacted: String) {
+        #expect(AMQPConfiguration.redacted(url) == redacted)
+    }
+
+    /// The `.invalidConfiguration` error `url` is refused with, or `nil` (a recorded failure) when it is accepted.
+    private func invalidConfiguration(_ url: String, sourceLocation: SourceLocation = #_sourceLocation) -> AMQPError? {
+        do {
+            let configuration = try AMQPConfiguration(url: url)
+            Issue.record("accepted \(configuration.endpoints)", sourceLocation: sourceLocation)
+            return nil
+        } catch let error as AMQPError {
+            #expect(error.code == .invalidConfiguration, sourceLocation: sourceLocation)
+            return error
+        } catch {
+            Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+            return nil
+        }
     }
 
     @Test func backoffDoublesUpToTheCapWithJitter() {

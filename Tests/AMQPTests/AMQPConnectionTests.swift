@@ -10,8 +10,9 @@ struct AMQPConnectionTests {
 
     @Test func refusedPortIsConnectionRefused() async throws {
         var configuration = try TestEnvironment.amqpConfiguration()
-        configuration.port = try freePort()
-        await expectConnectFailure(configuration) { $0.code == .connectionRefused && $0.message.contains("\(configuration.port)") }
+        let port = try freePort()
+        configuration.endpoints = [.init(host: "127.0.0.1", port: port)]
+        await expectConnectFailure(configuration) { $0.code == .connectionRefused && $0.message.contains("\(port)") }
     }
 
     @Test func wrongPasswordIsAuthenticationFailed() async throws {

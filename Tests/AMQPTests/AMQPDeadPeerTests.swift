@@ -13,11 +13,10 @@ struct AMQPDeadPeerTests {
         heartbeat: Duration, confirmTimeout: Duration = .seconds(5), _ body: (AMQPConnection, FreezableProxy, AMQPConfiguration) async throws -> Void
     ) async throws {
         let direct = try TestEnvironment.amqpConfiguration()
-        let proxy = try FreezableProxy(targetHost: direct.host, targetPort: direct.port)
+        let proxy = try FreezableProxy(targetHost: direct.endpoints[0].host, targetPort: direct.endpoints[0].port)
         defer { proxy.stop() }
         var configuration = direct
-        configuration.host = "127.0.0.1"
-        configuration.port = proxy.port
+        configuration.endpoints = [.init(host: "127.0.0.1", port: proxy.port)]
         configuration.heartbeat = heartbeat
         configuration.confirmTimeout = confirmTimeout
         try await withConnection(configuration) { connection in

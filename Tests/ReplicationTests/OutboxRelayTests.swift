@@ -101,7 +101,7 @@ struct OutboxRelayTests {
         let watch = names.prefix + "watch"
         let amqp = try TestEnvironment.amqpConfiguration()
         var unreachable = amqp
-        unreachable.port = try freePort()
+        unreachable.endpoints = [.init(host: "127.0.0.1", port: try freePort())]
         unreachable.reconnectInitialDelay = .milliseconds(20)
         try await withTestDatabase { database, _ in
             try await withBroker(names, extraQueues: [watch]) { connection in

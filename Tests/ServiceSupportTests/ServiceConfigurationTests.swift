@@ -16,8 +16,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.http.port == 8081)
         #expect(configuration.database.url == "postgres://customer_service:customer_service@127.0.0.1:5432/customer_service")
         #expect(configuration.database.postgres.poolSize == 10)
-        #expect(configuration.amqp.host == "127.0.0.1")
-        #expect(configuration.amqp.port == 5672)
+        #expect(configuration.amqp.endpoints == [.init(host: "127.0.0.1", port: 5672)])
         #expect(configuration.amqp.user == "customer-service", "each service is its own broker user")
         #expect(configuration.amqp.password == "customer-service")
         #expect(configuration.relay.userID == "customer-service", "its events carry that user_id")
@@ -40,7 +39,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.http.port == 8082)
         #expect(configuration.database.url == "postgres://order_service:order_service@127.0.0.1:5432/order_service")
         #expect(configuration.database.postgres.poolSize == 10)
-        #expect(configuration.amqp.port == 5672)
+        #expect(configuration.amqp.endpoints == [.init(host: "127.0.0.1", port: 5672)])
         #expect(configuration.logLevel == .info)
     }
 
@@ -68,8 +67,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.http.port == 0)
         #expect(configuration.database.url == "postgres://u:p@db:6543/orders")
         #expect(configuration.database.postgres.poolSize == 3)
-        #expect(configuration.amqp.host == "broker")
-        #expect(configuration.amqp.port == 5673)
+        #expect(configuration.amqp.endpoints == [.init(host: "broker", port: 5673)])
         #expect(configuration.amqp.user == "alice")
         #expect(configuration.amqp.virtualHost == "prod")
         #expect(configuration.logLevel == .debug)
@@ -115,7 +113,10 @@ struct ServiceConfigurationTests {
 
     @Test(
         "a bad AMQP_URL is a one-line error naming the variable",
-        arguments: ["http://broker:5672/", "amqps://broker/", "amqp://broker:99999/", "amqp:///vhost", "amqp://broker/a/b"])
+        arguments: [
+            "http://broker:5672/", "amqps://broker/", "amqp://broker:99999/", "amqp:///vhost", "amqp://broker/a/b", "amqp://b1/,,amqp://b2/",
+            "amqp://b1/,amqp://b2/prod",
+        ])
     func badAMQPURL(value: String) throws {
         let error = try error(["AMQP_URL": value])
         #expect(error.variable == "AMQP_URL")
@@ -136,6 +137,23 @@ struct ServiceConfigurationTests {
         let error = try error([variable: value])
         #expect(error.variable == variable)
         #expect(error.description.hasPrefix("invalid \(variable)=\"\(value)\": must be an integer in "))
+    }
+
+    @Test("AMQP_URL may list the nodes of a cluster, comma-separated")
+    func amqpURLList() throws {
+        let configuration = try ServiceConfiguration(
+            service: .orderService, environment: ["AMQP_URL": "amqp://alice:secret@n1:5672/prod, amqp://alice:secret@n2:5682/prod"])
+        #expect(configuration.amqp.endpoints == [.init(host: "n1", port: 5672), .init(host: "n2", port: 5682)])
+        #expect(configuration.amqp.user == "alice")
+        #expect(configuration.amqp.virtualHost == "prod")
+    }
+
+    @Test("an AMQP_URL list whose nodes disagree names the problem and prints no password")
+    func amqpURLListDisagreeing() throws {
+        let error = try error(["AMQP_URL": "amqp://alice:s3cr3t-pw@n1/,amqp://alice:0ther-pw@n2/"])
+        #expect(error.variable == "AMQP_URL")
+        #expect(error.description.contains("differs from node 1 in its password"), "\(error)")
+        #expect(!error.description.contains("s3cr3t-pw") && !error.description.contains("0ther-pw"), "\(error)")
     }
 
     @Test("a malformed AMQP_URL's error does not print its password")
