@@ -130,10 +130,21 @@ compose_files() {
     find "$COMPOSE_DIR" -maxdepth 1 -type f \( -name 'docker-compose*.yml' -o -name 'compose*.yml' -o -name 'docker-compose*.yaml' -o -name 'compose*.yaml' \) | sort
 }
 
+# is_compose_override FILE: true for docker-compose.<name>.yml, an override
+# used on top of docker-compose.yml (docker-compose.cluster.yml).
+is_compose_override() {
+    case "$(basename "$1")" in
+        docker-compose.*.yml | docker-compose.*.yaml) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+
 # MARK: Debian base image
 
 # debian_mirror: the Debian archive that apt on this host uses for bookworm
 # (from /etc/apt/sources.list and sources.list.d, one-line or deb822 form).
+# Fails, saying where it looked, when apt names none: the stand-ins are built
+# from the archive this host is known to reach, never from a guessed one.
 debian_mirror() {
     local mirror
     mirror=$(
@@ -149,7 +160,12 @@ debian_mirror() {
                 END { if (suite ~ /(^| )bookworm( |$)/ && uri != "" && uri !~ /security/) print uri }' | head -1
         )
     fi
-    echo "${mirror:-http://deb.debian.org/debian}"
+    if [ -z "$mirror" ]; then
+        log "no Debian bookworm archive in apt's sources (/etc/apt/sources.list, /etc/apt/sources.list.d/*.list, *.sources):"
+        log "add the mirror this host uses for bookworm there (as apt-get update would need it)"
+        return 1
+    fi
+    echo "$mirror"
 }
 
 # image_label IMAGE LABEL: the value of LABEL on IMAGE, empty when absent.
@@ -172,7 +188,7 @@ build_base_rootfs() {
     [ -s "$BASE_ROOTFS_TAR" ] && return 0
     ensure_apt_packages debootstrap
     local mirror root=$DOCKER_CACHE_DIR/rootfs.tmp
-    mirror=$(debian_mirror)
+    mirror=$(debian_mirror) || die "cannot build the Debian base image: no mirror to debootstrap from"
     log "debootstrapping a minimal Debian bookworm from $mirror (about a minute, once)"
     rm -rf "$root"
     mkdir -p "$DOCKER_CACHE_DIR"

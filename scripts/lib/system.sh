@@ -52,15 +52,17 @@ build_binaries() {
 
 service_running() { [ -f "$PID_DIR/$1.pid" ] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
 
-# start_service NAME PORT BIN_DIR: starts customer-service or order-service in the background.
+# start_service NAME PORT BIN_DIR [DATABASE_URL]: starts customer-service or order-service in the
+# background, on its database in the local cluster unless DATABASE_URL names another.
 start_service() {
     local name=$1 port=$2 bin=$3
     local database=${name//-/_}
     service_running "$name" && return 0
     source "$RUN_DIR/ports.env"
+    local database_url=${4:-postgres://$database:$database@127.0.0.1:$PG_PORT/$database}
     mkdir -p "$PID_DIR" "$LOG_DIR"
     log "starting $name on 127.0.0.1:$port (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
-    DATABASE_URL="postgres://$database:$database@127.0.0.1:$PG_PORT/$database" \
+    DATABASE_URL=$database_url \
     AMQP_URL="amqp://$name:$name@127.0.0.1:$AMQP_PORT/%2F" \
     HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
         nohup "$bin/$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
@@ -82,13 +84,20 @@ stop_service() {
     rm -f "$PID_DIR/$name.pid"
 }
 
-# system_up: servers, databases, both services. Sets BIN_DIR.
+# system_up: servers, databases, both services. Sets BIN_DIR: REPLICATION_BIN_DIR when set (the
+# binaries of an earlier build, say of another checkout; nothing is built), else build_binaries.
 system_up() {
     ensure_apt_packages librabbitmq-dev libpq-dev rabbitmq-server postgresql curl
     "$REPO_ROOT/scripts/local-servers" start
     create_service_database customer_service
     create_service_database order_service
-    BIN_DIR=$(build_binaries)
+    if [ -n "${REPLICATION_BIN_DIR:-}" ]; then
+        BIN_DIR=$REPLICATION_BIN_DIR
+        [ -x "$BIN_DIR/customer-service" ] && [ -x "$BIN_DIR/order-service" ] && [ -x "$BIN_DIR/common-client" ] \
+            || die "REPLICATION_BIN_DIR=$BIN_DIR lacks customer-service, order-service or common-client"
+    else
+        BIN_DIR=$(build_binaries)
+    fi
     start_service customer-service "$CUSTOMER_PORT" "$BIN_DIR"
     start_service order-service "$ORDER_PORT" "$BIN_DIR"
 }
