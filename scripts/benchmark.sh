@@ -18,9 +18,11 @@
 #    rates in BENCH_LAG_SWEEP (default "100 300 500", 20 s each); a long
 #    mixed run (BENCH_LONG_COUNT, default 100000) that must lose and duplicate nothing;
 #    before each, VACUUM ANALYZE and CHECKPOINT (the previous phase's debt is not counted);
+#    a resync of BENCH_RESYNC_COUNT (default 100000) customers new to OrderService while a
+#    mixed load runs at 100 req/s (records/s, and the live lag during it);
 # 5. each service's peak RSS (VmHWM) after all of it; then stops its services.
 #
-# Knobs: BENCH_CONCURRENCY (16), BENCH_COUNT (20000), BENCH_LONG_COUNT (100000), BENCH_LAG_SWEEP,
+# Knobs: BENCH_CONCURRENCY (16), BENCH_COUNT (20000), BENCH_LONG_COUNT (100000), BENCH_LAG_SWEEP, BENCH_RESYNC_COUNT,
 # BENCH_PGBENCH_SECONDS (20), BENCH_LAG_SECONDS (30), BENCH_BIN_DIR (use these
 # binaries, do not build); DATABASE_POOL_SIZE etc. are passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
 # The machine should be otherwise idle: the summary records the load average.
@@ -249,7 +251,39 @@ note "  - table sizes after it: $(table_sizes)"
 note "  - long run: $(json_field "$out/long-run.json" "'%d customers and %d orders created, %d/%d changed; missing %d/%d; stale %d/%d; revived %d/%d; replica = source: %s/%s; failed requests %d; passed %s' % (r['customersToOrderService']['created'], r['ordersToCustomerService']['created'], r['customersToOrderService']['changed'], r['ordersToCustomerService']['changed'], len(r['customersToOrderService']['missing']), len(r['ordersToCustomerService']['missing']), len(r['customersToOrderService']['stale']), len(r['ordersToCustomerService']['stale']), len(r['customersToOrderService']['revived']), len(r['ordersToCustomerService']['revived']), r['customersToOrderService']['replicaDigest']==r['customersToOrderService']['sourceDigest'], r['ordersToCustomerService']['replicaDigest']==r['ordersToCustomerService']['sourceDigest'], sum(r['errors'].values()), r['passed'])")"
 note "  - long run, replication lag p50/p99 ms: customer creates $(json_field "$out/long-run.json" "'%s/%s' % ((r['customersToOrderService']['lagMs'] or {}).get('p50'), (r['customersToOrderService']['lagMs'] or {}).get('p99'))"), customer changes $(json_field "$out/long-run.json" "'%s/%s' % ((r['customersToOrderService']['changeLagMs'] or {}).get('p50'), (r['customersToOrderService']['changeLagMs'] or {}).get('p99'))"), order creates $(json_field "$out/long-run.json" "'%s/%s' % ((r['ordersToCustomerService']['lagMs'] or {}).get('p50'), (r['ordersToCustomerService']['lagMs'] or {}).get('p99'))"), order changes $(json_field "$out/long-run.json" "'%s/%s' % ((r['ordersToCustomerService']['changeLagMs'] or {}).get('p50'), (r['ordersToCustomerService']['changeLagMs'] or {}).get('p99'))")"
 
-# MARK: 4. memory
+# MARK: 4. a resync under live load
+
+# BENCH_RESYNC_COUNT customers that OrderService never heard of (inserted by SQL, with no
+# event: a new subscriber's situation) are resynced to it while a paced mixed load runs;
+# the load's lag is the live replication's lag during the resync, beside lag-at-100 without.
+resync_count=${BENCH_RESYNC_COUNT:-100000}
+if [ "$resync_count" -gt 0 ]; then
+    settle
+    log "resync: $resync_count customers inserted by SQL, unknown to OrderService"
+    PGPASSWORD=postgres psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d bench_customer_service -c \
+        "INSERT INTO customers (id, name, email, credit_limit, request_id, created_at, updated_at)
+         SELECT gen_random_uuid(), 'resync ' || n, 'resync-' || n || '-' || gen_random_uuid() || '@load.example', n, 'bench-resync',
+                date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', clock_timestamp())
+         FROM generate_series(1, $resync_count) AS n" >/dev/null
+    settle
+    live() { PGPASSWORD=postgres psql -X -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$1" -c "$2"; }
+    load_test resync-live-load --count 6000 --rate 100 --order-ratio 0.5 >/dev/null &
+    load_pid=$!
+    sleep 3
+    started=$(date +%s.%N)
+    "$client" resync --to order-service --json >"$out/resync.json"
+    sent_at=$(date +%s.%N)
+    # Applied: every inserted customer is in OrderService's replica.
+    wait_for 600 "OrderService's replica to hold the resynced customers" bash -c \
+        "[ \$(PGPASSWORD=postgres psql -X -qAt -h 127.0.0.1 -p $PG_PORT -U postgres -d bench_order_service -c \"SELECT count(*) FROM replica_customers WHERE name LIKE 'resync %'\") -ge $resync_count ]"
+    applied_at=$(date +%s.%N)
+    wait "$load_pid" || true
+    total=$(json_field "$out/resync.json" "r['total']")
+    note "- resync of $total customers to order-service (all of bench_customer_service; $resync_count of them new to it) during a mixed load at 100 req/s: sent in $(python3 -c "print(round($sent_at - $started, 1))") s ($(python3 -c "print(round($total / ($sent_at - $started)))") records/s), applied in $(python3 -c "print(round($applied_at - $started, 1))") s ($(python3 -c "print(round($total / ($applied_at - $started)))") records/s)"
+    note "  - live lag during it: $(json_field "$out/resync-live-load.json" "'; '.join('%s p50 %.1f ms, p99 %.1f ms, max %.1f ms' % (d, r[d]['lagMs']['p50'], r[d]['lagMs']['p99'], r[d]['lagMs']['max']) for d in ['customersToOrderService', 'ordersToCustomerService'])"); missing $(json_field "$out/resync-live-load.json" "len(r['customersToOrderService']['missing']) + len(r['ordersToCustomerService']['missing'])"), passed $(json_field "$out/resync-live-load.json" "r['passed']")"
+fi
+
+# MARK: 5. memory
 
 for name in customer-service order-service; do
     pid=$(cat "$bench_pids/$name.pid")

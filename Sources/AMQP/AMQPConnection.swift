@@ -125,7 +125,14 @@ public final class AMQPConnection: Sendable {
     ///
     /// - Throws: ``AMQPError`` `.channelClosed` with reply code 404 when the queue does not exist.
     public func messageCount(queue: String) async throws -> Int {
-        try await loop.execute { try $0.connectionHandle.messageCount(queue: queue) }
+        try await counts(queue: queue).messages
+    }
+
+    /// The ready messages and the consumers of a queue (a passive declare).
+    ///
+    /// - Throws: ``AMQPError`` `.channelClosed` with reply code 404 when the queue does not exist.
+    public func counts(queue: String) async throws -> AMQPQueueCounts {
+        try await loop.execute { try $0.connectionHandle.counts(queue: queue) }
     }
 
     /// Removes all ready messages from a queue; returns how many were removed.
@@ -172,4 +179,12 @@ public final class AMQPConnection: Sendable {
         loop.requestClose()
         _ = await loop.waitUntilClosed()
     }
+}
+
+/// What a passive `queue.declare` tells of a queue.
+public struct AMQPQueueCounts: Sendable, Hashable {
+    /// Messages ready for delivery (not those delivered and not yet acknowledged).
+    public var messages: Int
+    /// Consumers attached.
+    public var consumers: Int
 }

@@ -216,12 +216,12 @@ final class AMQPConnectionHandle: @unchecked Sendable {
         }
     }
 
-    /// The number of ready messages in a queue (passive declare; 404 when it does not exist).
-    func messageCount(queue: String) throws -> Int {
+    /// The ready messages and the consumers of a queue (passive declare; 404 when it does not exist).
+    func counts(queue: String) throws -> AMQPQueueCounts {
         let ok = try rpc("queue.declare (passive) '\(queue)'") { state in
             amqp_queue_declare(state, Self.channel, try scratch.bytes(queue), 1, 0, 0, 0, amqp_empty_table)
         }
-        return Int(ok.message_count)
+        return AMQPQueueCounts(messages: Int(ok.message_count), consumers: Int(ok.consumer_count))
     }
 
     /// Removes all ready messages from a queue; returns how many.

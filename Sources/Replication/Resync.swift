@@ -76,10 +76,15 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         /// The `app_id` and `user_id` of the messages, as the relay sends them.
         public var appID: String
         public var userID: String?
+        /// While the subscriber consumes, a page is sent only when its queue holds at most this many
+        /// messages: live events share that queue, and wait behind no more snapshots than these.
+        public var maxQueued: Int
+        /// How often the queue's depth is read while it is above ``maxQueued``.
+        public var pollInterval: Duration
 
         public init(
             table: String, tombstones: String?, queue: @escaping @Sendable (String) -> String, pageSize: Int = 200, appID: String,
-            userID: String?
+            userID: String?, maxQueued: Int = 400, pollInterval: Duration = .milliseconds(20)
         ) {
             self.table = table
             self.tombstones = tombstones
@@ -87,18 +92,23 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
             self.pageSize = pageSize
             self.appID = appID
             self.userID = userID
+            self.maxQueued = maxQueued
+            self.pollInterval = pollInterval
         }
     }
 
     let configuration: Configuration
     let database: PostgresClient
     let publisher: AMQPPublisher
+    /// The broker, for the connection that reads the subscriber's queue depth.
+    let amqp: AMQPConfiguration
     let logger: Logger
 
-    public init(configuration: Configuration, database: PostgresClient, publisher: AMQPPublisher, logger: Logger) {
+    public init(configuration: Configuration, database: PostgresClient, publisher: AMQPPublisher, amqp: AMQPConfiguration, logger: Logger) {
         self.configuration = configuration
         self.database = database
         self.publisher = publisher
+        self.amqp = amqp
         self.logger = logger
     }
 
@@ -143,8 +153,11 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
     private func run(_ job: ResyncJob, ids: [UUID]?) async {
         let queue = configuration.queue(job.subscriber)
         var after: UUID?
+        var depths: AMQPConnection?
         do {
+            depths = try await AMQPConnection.connect(amqp, logger: logger)
             while true {
+                try await waitForRoom(in: queue, reading: depths)
                 let page = try await snapshots(after: after, ids: ids)
                 let messages = try page.map { try message($0, to: queue, job: job.id) }
                 if !messages.isEmpty { try await publisher.publish(messages) }
@@ -157,7 +170,9 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
                 after = page.last?.id
             }
             logger.info("resync done", metadata: ["resync.id": "\(job.id.lowercased)", "subscriber": "\(job.subscriber)"])
+            await depths?.close()
         } catch {
+            await depths?.close()
             logger.error("resync failed", metadata: ["resync.id": "\(job.id.lowercased)", "error": "\(error)"])
             _ = try? await database.query(
                 """
@@ -165,6 +180,19 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
                 WHERE id = $1 AND state = 'running'
                 """,
                 [job.id, "\(error)"])
+        }
+    }
+
+    /// Waits while `queue` has consumers and holds more than ``Configuration/maxQueued`` ready
+    /// messages: a subscriber that applies them keeps pace with the job, and its live events
+    /// never queue behind more than that many snapshots. Without consumers (a subscriber not
+    /// started yet) nothing drains the queue, live events included, so the job does not wait.
+    private func waitForRoom(in queue: String, reading depths: AMQPConnection?) async throws {
+        guard let depths else { return }
+        while true {
+            let counts = try await depths.counts(queue: queue)
+            if counts.consumers == 0 || counts.messages <= configuration.maxQueued { return }
+            try await Task.sleep(for: configuration.pollInterval)
         }
     }
 

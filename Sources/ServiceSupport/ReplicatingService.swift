@@ -98,7 +98,7 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
             configuration: .init(
                 table: ownTable, tombstones: tombstoneTable, queue: { names.queue(of: $0, forExchangeNamed: exchangeName) },
                 appID: configuration.relay.appID, userID: configuration.relay.userID),
-            database: database, publisher: publisher, logger: logger)
+            database: database, publisher: publisher, amqp: configuration.amqp, logger: logger)
         try await resync.failInterrupted()
         // The dead-letter queue, managed through the operations endpoints; the status reads both queues' depths.
         let deadLetters = DeadLetters(
