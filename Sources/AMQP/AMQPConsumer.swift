@@ -70,6 +70,8 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
         var failures = 0
         /// Where the next connect starts in the endpoint list: the node after the last one connected to.
         var nextEndpoint = 0
+        /// When the current (or last) connection was made.
+        var connectedAt: ContinuousClock.Instant?
 
         init(consumer: AMQPConsumer) {
             self.consumer = consumer
@@ -107,9 +109,11 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
                 case .closed(let error)?:
                     consumer.logger.warning("AMQP consumer lost its connection; reconnecting", metadata: ["amqp.error": "\(error)"])
                     await disconnect()
+                    backOffIfShortLived()
                 case nil:
                     await disconnect()
                     if Task.isCancelled { return nil }
+                    backOffIfShortLived()
                 }
             }
         }
@@ -128,12 +132,20 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
                     throw error
                 }
                 failures = 0
+                connectedAt = .now
                 consumer.logger.info("AMQP consumer connected", metadata: ["amqp.endpoint": "\(connection.endpointDescription)"])
                 consumer.onConnectionChange?(true)
             } catch {
                 failures += 1
                 consumer.logger.warning("AMQP consumer cannot connect", metadata: ["amqp.error": "\(error)", "amqp.attempt": "\(failures)"])
             }
+        }
+
+        /// A connection lost within a second of its start counts as a failure, so the next
+        /// connect waits a backoff step: a broker that closes every connection at once must not
+        /// be hammered in a tight loop. A longer-lived one reconnects at once (a node's loss).
+        private func backOffIfShortLived() {
+            if let connectedAt, ContinuousClock.now - connectedAt < .seconds(1) { failures = 1 }
         }
 
         private func disconnect() async {
