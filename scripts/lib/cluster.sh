@@ -101,14 +101,17 @@ print(" ".join(q["name"] + "=" + q["leader"] for q in queues if q["type"] == "qu
 }
 
 # quorum_leaders_to I: moves the leader of every quorum queue to node I (a Raft leadership
-# transfer, as maintenance mode does), so a drill knows which node holds them.
+# transfer, as maintenance mode does), so a drill knows which node holds them. A transfer can be
+# refused while a member catches up after a restart: asked again each second, for up to 30 s.
+# Fails when some leader is elsewhere after that.
 quorum_leaders_to() {
-    local node
+    local node deadline=$((SECONDS + 30))
     node=$(node_name_of "$1")
-    cluster_ctl eval "[rabbit_quorum_queue:transfer_leadership(Q, '$node') || Q <- rabbit_amqqueue:list(<<\"/\">>), amqqueue:get_type(Q) =:= rabbit_quorum_queue]." >/dev/null \
-        || die "could not move the quorum queues' leaders to $node"
-    wait_for 20 "the quorum queues' leaders on $node" quorum_leaders_all_on "$node" \
-        || die "the quorum queues' leaders did not move to $node: $(quorum_leaders)"
+    until quorum_leaders_all_on "$node"; do
+        [ $SECONDS -lt $deadline ] || { log "the quorum queues' leaders did not all move to $node: $(quorum_leaders)"; return 1; }
+        cluster_ctl eval "[rabbit_quorum_queue:transfer_leadership(Q, '$node') || Q <- rabbit_amqqueue:list(<<\"/\">>), amqqueue:get_type(Q) =:= rabbit_quorum_queue]." >/dev/null || true
+        sleep 1
+    done
 }
 quorum_leaders_all_on() {
     local leaders
