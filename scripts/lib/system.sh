@@ -2,6 +2,9 @@
 # scripts/demo and scripts/load-test.sh. Source after common.sh.
 
 PID_DIR=$RUN_DIR/pids
+# The run directory of the local servers the services use (scripts/local-servers with
+# REPLICATION_RUN_DIR): RUN_DIR's, unless a caller points it elsewhere (the cluster drills).
+SERVERS_DIR=${SERVERS_DIR:-$RUN_DIR}
 CUSTOMER_PORT=${CUSTOMER_SERVICE_PORT:-8081}
 ORDER_PORT=${ORDER_SERVICE_PORT:-8082}
 export CUSTOMER_SERVICE_URL=${CUSTOMER_SERVICE_URL:-http://127.0.0.1:$CUSTOMER_PORT}
@@ -9,7 +12,7 @@ export ORDER_SERVICE_URL=${ORDER_SERVICE_URL:-http://127.0.0.1:$ORDER_PORT}
 
 # admin_psql SQL...: runs SQL as the local cluster's superuser.
 admin_psql() {
-    source "$RUN_DIR/ports.env"
+    source "$SERVERS_DIR/ports.env"
     PGPASSWORD=postgres psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"
 }
 
@@ -52,18 +55,20 @@ build_binaries() {
 
 service_running() { [ -f "$PID_DIR/$1.pid" ] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
 
-# start_service NAME PORT BIN_DIR [DATABASE_URL]: starts customer-service or order-service in the
-# background, on its database in the local cluster unless DATABASE_URL names another.
+# start_service NAME PORT BIN_DIR [DATABASE_URL [AMQP_URL]]: starts customer-service or
+# order-service in the background, on its database in the local cluster and on the local
+# broker's first node (as NAME) unless DATABASE_URL or AMQP_URL (empty: the default) name others.
 start_service() {
     local name=$1 port=$2 bin=$3
     local database=${name//-/_}
     service_running "$name" && return 0
-    source "$RUN_DIR/ports.env"
+    source "$SERVERS_DIR/ports.env"
     local database_url=${4:-postgres://$database:$database@127.0.0.1:$PG_PORT/$database}
+    local amqp_url=${5:-amqp://$name:$name@127.0.0.1:$AMQP_PORT/%2F}
     mkdir -p "$PID_DIR" "$LOG_DIR"
     log "starting $name on 127.0.0.1:$port (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
     DATABASE_URL=$database_url \
-    AMQP_URL="amqp://$name:$name@127.0.0.1:$AMQP_PORT/%2F" \
+    AMQP_URL=$amqp_url \
     HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
         nohup "$bin/$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$PID_DIR/$name.pid"
@@ -84,13 +89,9 @@ stop_service() {
     rm -f "$PID_DIR/$name.pid"
 }
 
-# system_up: servers, databases, both services. Sets BIN_DIR: REPLICATION_BIN_DIR when set (the
-# binaries of an earlier build, say of another checkout; nothing is built), else build_binaries.
-system_up() {
-    ensure_apt_packages librabbitmq-dev libpq-dev rabbitmq-server postgresql curl
-    "$REPO_ROOT/scripts/local-servers" start
-    create_service_database customer_service
-    create_service_database order_service
+# choose_binaries: sets BIN_DIR: REPLICATION_BIN_DIR when set (the binaries of an earlier build,
+# say of another checkout; nothing is built), else build_binaries.
+choose_binaries() {
     if [ -n "${REPLICATION_BIN_DIR:-}" ]; then
         BIN_DIR=$REPLICATION_BIN_DIR
         [ -x "$BIN_DIR/customer-service" ] && [ -x "$BIN_DIR/order-service" ] && [ -x "$BIN_DIR/common-client" ] \
@@ -98,6 +99,15 @@ system_up() {
     else
         BIN_DIR=$(build_binaries)
     fi
+}
+
+# system_up: servers, databases, both services. Sets BIN_DIR (choose_binaries).
+system_up() {
+    ensure_apt_packages librabbitmq-dev libpq-dev rabbitmq-server postgresql curl
+    "$REPO_ROOT/scripts/local-servers" start
+    create_service_database customer_service
+    create_service_database order_service
+    choose_binaries
     start_service customer-service "$CUSTOMER_PORT" "$BIN_DIR"
     start_service order-service "$ORDER_PORT" "$BIN_DIR"
 }
