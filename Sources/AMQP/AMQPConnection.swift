@@ -12,12 +12,9 @@ import Logging
 public final class AMQPConnection: Sendable {
     let loop: AMQPConnectionLoop
     private let logger: Logger
-    /// The position of ``endpoint`` in ``AMQPConfiguration/endpoints``.
-    public let endpointIndex: Int
 
-    private init(loop: AMQPConnectionLoop, endpointIndex: Int, logger: Logger) {
+    private init(loop: AMQPConnectionLoop, logger: Logger) {
         self.loop = loop
-        self.endpointIndex = endpointIndex
         self.logger = logger
     }
 
@@ -49,7 +46,7 @@ public final class AMQPConnection: Sendable {
             do {
                 let loop = try AMQPConnectionLoop(configuration: configuration, endpoint: endpoints[index], logger: logger)
                 try await loop.start()
-                return AMQPConnection(loop: loop, endpointIndex: index, logger: loop.logger)
+                return AMQPConnection(loop: loop, logger: loop.logger)
             } catch {
                 let failure = error as? AMQPError ?? AMQPError(.protocolError, "\(error)")
                 failures.append(failure)
@@ -68,6 +65,9 @@ public final class AMQPConnection: Sendable {
 
     /// The node this connection goes to.
     public var endpoint: AMQPConfiguration.Endpoint { loop.endpoint }
+
+    /// The position of ``endpoint`` in ``AMQPConfiguration/endpoints`` (a node is listed once).
+    public var endpointIndex: Int { loop.configuration.endpoints.firstIndex(of: loop.endpoint) ?? 0 }
 
     /// `host:port/vhost` of ``endpoint``, for logs (the `amqp.endpoint` metadata).
     public var endpointDescription: String { loop.configuration.description(of: loop.endpoint) }

@@ -20,28 +20,15 @@ final class FreezableProxy: Sendable {
     private let state = Mutex(State())
 
     init(targetHost: String, targetPort: Int) throws {
-        let listenSocket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (listenSocket, port) = try LoopbackSockets.listen(backlog: 4)
         listener = listenSocket
-        var address = Self.address(host: "127.0.0.1", port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(listenSocket, socketAddress, length) == 0 && listen(listenSocket, 4) == 0
-                    && getsockname(listenSocket, socketAddress, &length) == 0
-            }
-        }
-        guard listening else { throw ProxyError(message: "cannot listen: \(String(cString: strerror(errno)))") }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         state.withLock { $0.sockets.append(listenSocket) }
 
         let thread = Thread { [self] in
             let client = accept(listenSocket, nil, nil)
             guard client >= 0 else { return }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var target = Self.address(host: targetHost == "localhost" ? "127.0.0.1" : targetHost, port: targetPort)
-            let connected = withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
+            let (upstream, connected) = LoopbackSockets.connect(host: targetHost, port: targetPort)
             state.withLock { $0.sockets += [client, upstream] }
             guard connected else { return }
             let back = Thread { [self] in pump(from: upstream, to: client) }
@@ -89,17 +76,5 @@ final class FreezableProxy: Sendable {
                 written += result
             }
         }
-    }
-
-    private static func address(host: String, port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr(host)
-        address.sin_port = UInt16(port).bigEndian
-        return address
-    }
-
-    struct ProxyError: Error {
-        var message: String
     }
 }

@@ -38,23 +38,11 @@ final class TCPForwarder: Sendable {
     private let state = Mutex(State())
 
     init(targetHost: String, targetPort: Int) throws {
-        self.targetHost = targetHost == "localhost" ? "127.0.0.1" : targetHost
+        self.targetHost = targetHost
         self.targetPort = targetPort
-        let listenSocket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.address(host: "127.0.0.1", port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(listenSocket, socketAddress, length) == 0 && listen(listenSocket, 16) == 0
-                    && getsockname(listenSocket, socketAddress, &length) == 0
-            }
-        }
-        guard listening else {
-            close(listenSocket)
-            throw FreezableProxy.ProxyError(message: "cannot listen: \(String(cString: strerror(errno)))")
-        }
+        let (listenSocket, port) = try LoopbackSockets.listen(backlog: 16)
         listener = listenSocket
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -89,11 +77,7 @@ final class TCPForwarder: Sendable {
             guard poll(&descriptor, 1, 50) > 0 else { continue }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var target = Self.address(host: targetHost, port: targetPort)
-            let connected = withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
+            let (upstream, connected) = LoopbackSockets.connect(host: targetHost, port: targetPort)
             let pair = Pair(client: client, upstream: upstream)
             let admitted = state.withLock { state in
                 guard connected, !state.stopped else { return false }
@@ -138,13 +122,5 @@ final class TCPForwarder: Sendable {
                 close(pair.upstream)
             }
         }
-    }
-
-    private static func address(host: String, port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr(host)
-        address.sin_port = UInt16(port).bigEndian
-        return address
     }
 }
