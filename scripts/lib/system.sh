@@ -64,7 +64,11 @@ start_service() {
     service_running "$name" && return 0
     source "$SERVERS_DIR/ports.env"
     local database_url=${4:-postgres://$database:$database@127.0.0.1:$PG_PORT/$database}
-    local amqp_url=${5:-amqp://$name:$name@127.0.0.1:$AMQP_PORT/%2F}
+    # Every node of a local cluster (scripts/local-servers start --rabbitmq-nodes 3), else the one.
+    local node_port node_urls=()
+    for node_port in ${MQ_NODE_PORTS:-$AMQP_PORT}; do node_urls+=("amqp://$name:$name@127.0.0.1:$node_port/%2F"); done
+    local amqp_url
+    amqp_url=${5:-$(IFS=,; echo "${node_urls[*]}")}
     mkdir -p "$PID_DIR" "$LOG_DIR"
     log "starting $name on 127.0.0.1:$port (log: ${LOG_DIR#"$REPO_ROOT"/}/$name.log)"
     DATABASE_URL=$database_url \
