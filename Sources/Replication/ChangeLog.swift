@@ -19,6 +19,8 @@ public struct ChangeLog: Sendable {
     /// The fanout exchange the service's events go to.
     public let exchange: String
     private let relay: OutboxRelay
+    /// Whether a tracer is bootstrapped, read once: every change asks.
+    private let spansRecorded = Spans.areRecorded
 
     /// Records changes in `database` whose events `relay` publishes to `exchange`.
     public init(database: PostgresClient, exchange: String, relay: OutboxRelay) {
@@ -34,7 +36,7 @@ public struct ChangeLog: Sendable {
         _ body: (ChangeTransaction) async throws -> T
     ) async throws -> T {
         // The span of the transaction is what its outbox rows' `traceparent` names.
-        let (value, appended) = try await Spans.withCurrentSpan("transaction") {
+        let (value, appended) = try await Spans.withCurrentSpan("transaction", recorded: spansRecorded) {
             try await database.withTransaction { connection in
                 let transaction = ChangeTransaction(connection: connection, exchange: exchange)
                 let value = try await body(transaction)

@@ -151,28 +151,17 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
     }
 
     private func run(_ job: ResyncJob, ids: [UUID]?) async {
-        let queue = configuration.queue(job.subscriber)
-        var after: UUID?
-        var depths: AMQPConnection?
         do {
-            depths = try await AMQPConnection.connect(amqp, logger: logger)
-            while true {
-                try await waitForRoom(in: queue, reading: depths)
-                let page = try await snapshots(after: after, ids: ids)
-                let messages = try page.map { try message($0, to: queue, job: job.id) }
-                if !messages.isEmpty { try await publisher.publish(messages) }
-                // With given ids, the ones that do not exist at all count as sent when the job ends.
-                guard try await progress(job.id, sent: page.count, finished: page.count < configuration.pageSize, fillTotal: ids != nil) else {
-                    logger.warning("resync stopped: its job is no longer running", metadata: ["resync.id": "\(job.id.lowercased)"])
-                    return
-                }
-                if page.count < configuration.pageSize { break }
-                after = page.last?.id
+            // Its own connection for reading the subscriber's queue depth, closed however the job ends.
+            let depths = try await AMQPConnection.connect(amqp, logger: logger)
+            do {
+                try await send(job, ids: ids, reading: depths)
+            } catch {
+                await depths.close()
+                throw error
             }
-            logger.info("resync done", metadata: ["resync.id": "\(job.id.lowercased)", "subscriber": "\(job.subscriber)"])
-            await depths?.close()
+            await depths.close()
         } catch {
-            await depths?.close()
             logger.error("resync failed", metadata: ["resync.id": "\(job.id.lowercased)", "error": "\(error)"])
             _ = try? await database.query(
                 """
@@ -183,12 +172,31 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         }
     }
 
+    /// Sends the job's pages in id order, each once the subscriber's queue has room.
+    private func send(_ job: ResyncJob, ids: [UUID]?, reading depths: AMQPConnection) async throws {
+        let queue = configuration.queue(job.subscriber)
+        var after: UUID?
+        while true {
+            try await waitForRoom(in: queue, reading: depths)
+            let page = try await snapshots(after: after, ids: ids)
+            let messages = try page.map { try message($0, to: queue, job: job.id) }
+            if !messages.isEmpty { try await publisher.publish(messages) }
+            // With given ids, the ones that do not exist at all count as sent when the job ends.
+            guard try await progress(job.id, sent: page.count, finished: page.count < configuration.pageSize, fillTotal: ids != nil) else {
+                logger.warning("resync stopped: its job is no longer running", metadata: ["resync.id": "\(job.id.lowercased)"])
+                return
+            }
+            if page.count < configuration.pageSize { break }
+            after = page.last?.id
+        }
+        logger.info("resync done", metadata: ["resync.id": "\(job.id.lowercased)", "subscriber": "\(job.subscriber)"])
+    }
+
     /// Waits while `queue` has consumers and holds more than ``Configuration/maxQueued`` ready
     /// messages: a subscriber that applies them keeps pace with the job, and its live events
     /// never queue behind more than that many snapshots. Without consumers (a subscriber not
     /// started yet) nothing drains the queue, live events included, so the job does not wait.
-    private func waitForRoom(in queue: String, reading depths: AMQPConnection?) async throws {
-        guard let depths else { return }
+    private func waitForRoom(in queue: String, reading depths: AMQPConnection) async throws {
         while true {
             let counts = try await depths.counts(queue: queue)
             if counts.consumers == 0 || counts.messages <= configuration.maxQueued { return }

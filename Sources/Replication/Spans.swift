@@ -27,11 +27,12 @@ public enum Spans {
     }
 
     /// Runs `body` in a span named `name`, with ``TraceParent/current`` set to that span, so
-    /// that the outbox rows `body` appends name it. Without a tracer, just runs `body`.
+    /// that the outbox rows `body` appends name it. Unless `recorded` (the caller's reading of
+    /// ``areRecorded``, taken once), just runs `body`.
     static func withCurrentSpan<T>(
-        _ name: String, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
+        _ name: String, recorded: Bool, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
     ) async throws -> T {
-        guard areRecorded else { return try await body() }
+        guard recorded else { return try await body() }
         return try await withSpan(name, ofKind: .internal, isolation: isolation) { span in
             try await TraceParent.$current.withValue(traceParent(of: span.context) ?? TraceParent.current) {
                 try await body()
