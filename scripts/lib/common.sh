@@ -58,6 +58,26 @@ ensure_apt_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# local_servers_running: true when the local PostgreSQL and RabbitMQ both run
+# (scripts/local-servers status); a script that finds them down starts them and
+# stops them again at its end.
+local_servers_running() {
+    local status
+    status=$("$REPO_ROOT/scripts/local-servers" status)
+    grep -q 'postgres: running' <<<"$status" && grep -q 'rabbitmq: running' <<<"$status"
+}
+
+# ensure_venv_package NAME SPEC: pip-installs SPEC (e.g. 'schemathesis>=4,<5') into
+# .run/venv, created on first use, unless the package NAME is there already.
+VENV=$RUN_DIR/venv
+ensure_venv_package() {
+    local name=$1 spec=$2
+    [ -x "$VENV/bin/pip" ] && "$VENV/bin/pip" show -q "$name" >/dev/null 2>&1 && return 0
+    ensure_apt_packages python3-venv
+    run_logged "$LOG_DIR/$name-install.log" "installing $name into ${VENV#"$REPO_ROOT"/}" \
+        bash -c "{ [ -x '$VENV/bin/pip' ] || python3 -m venv '$VENV'; } && '$VENV/bin/pip' install -q '$spec'"
+}
+
 # port_is_free PORT: true when nothing listens on 127.0.0.1:PORT.
 port_is_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
