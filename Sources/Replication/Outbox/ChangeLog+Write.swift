@@ -1,7 +1,6 @@
 import Contract
 import Foundation
 import Postgres
-import Replication
 
 /// What a write to a service's own table did.
 public enum Written<Record: Sendable>: Sendable {

@@ -1,10 +1,4 @@
-/// Why an ``IdempotentRequest`` cannot be served.
-public enum IdempotencyError: Error, Sendable, Hashable {
-    /// The key was first used with another request (another body or operation).
-    case reused
-    /// The first request with this key has not finished yet.
-    case inProgress
-}
+import Replication
 
 extension IdempotencyError: ProblemConvertible {
     /// 422 for a reused key, 409 while the first request is in progress.
