@@ -2,6 +2,7 @@ import Contract
 import CustomerAPI
 import Foundation
 import Logging
+import Replication
 import ServiceSupport
 
 /// CustomerService's HTTP operations (the `customer-service` tag of openapi.yaml): checks

@@ -2,6 +2,7 @@ import Contract
 import Foundation
 import Logging
 import OrderAPI
+import Replication
 import ServiceSupport
 
 /// OrderService's HTTP operations (the `order-service` tag of openapi.yaml): checks the

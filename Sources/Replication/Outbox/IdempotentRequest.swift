@@ -26,14 +26,6 @@ public struct IdempotentRequest: Sendable {
         self.fingerprint = fingerprint
     }
 
-    /// The request to change record `id` (a PATCH, a DELETE, an action such as cancel), or nil
-    /// when there is no key: its fingerprint is the record, the `If-Match` precondition and the
-    /// canonical form of the body.
-    public init?(key: String?, operation: String, changing id: UUID, ifMatch: IfMatch?, body: String = "") {
-        let precondition = ifMatch.map { $0.versions.map { $0.map(String.init).joined(separator: ",") } ?? "*" } ?? "-"
-        self.init(key: key, operation: operation, fingerprint: [id.lowercased, precondition, body].joined(separator: "\u{1f}"))
-    }
-
     /// Claims the key on `connection` (inside the caller's transaction). Returns the
     /// stored response body when the key was used before with the same request;
     /// nil when the caller is first and must do the work and then ``complete(status:body:on:)``.
