@@ -135,6 +135,11 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(
+            name: "OperationsAPI",
+            dependencies: ["Contract", .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+        .target(
             name: "ServiceClient",
             dependencies: [
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -148,6 +153,7 @@ let package = Package(
             name: "ServiceSupport",
             dependencies: [
                 "Contract",
+                "OperationsAPI",
                 "Retry",
                 "Replication",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -157,6 +163,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

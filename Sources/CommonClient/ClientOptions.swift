@@ -16,7 +16,6 @@ public struct ClientOptions: ParsableArguments {
 
     /// The clients, from the flags, then the environment, then the defaults.
     func clients() throws -> ServiceClients {
-        let urls = try services.urls()
-        return ServiceClients(customerServiceURL: urls.customerService, orderServiceURL: urls.orderService, timeout: .seconds(timeout))
+        try services.clients(timeout: .seconds(timeout))
     }
 }

@@ -10,6 +10,10 @@ public struct CommonClientCommand: AsyncParsableCommand {
         discussion: """
             Service URLs come from --customer-service-url / --order-service-url, else from
             CUSTOMER_SERVICE_URL / ORDER_SERVICE_URL, else http://127.0.0.1:8081 and :8082.
+            The operations (status, verify, resync, dead-letters, trace, retry-parked) go to the
+            admin listeners: --customer-service-admin-url / --order-service-admin-url, else
+            CUSTOMER_SERVICE_ADMIN_URL / ORDER_SERVICE_ADMIN_URL, else http://127.0.0.1:9081 and
+            :9082, with the operations token from --token-file, else OPERATIONS_TOKEN.
             A failure prints one line and exits non-zero.
             """,
         subcommands: [

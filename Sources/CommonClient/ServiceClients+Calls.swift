@@ -126,7 +126,7 @@ extension ServiceClients {
 
     /// `GET /replication/status` of one service.
     public func replicationStatus(of service: Service) async throws -> Components.Schemas.ReplicationStatus {
-        let output = try await call(service, { try await client(service).getReplicationStatus() })
+        let output = try await callOperation(service) { try await $0.getReplicationStatus() }
         switch output {
         case .ok(let ok): return try ok.body.json
         default: throw try service.failure(answering: output)
@@ -149,9 +149,19 @@ extension ServiceClients {
         service == .customerService ? customers : orders
     }
 
+    /// The generated client of `service`'s admin listener (the operations, with the token).
+    public func operations(_ service: Service) -> Client {
+        service == .customerService ? customerOperations : orderOperations
+    }
+
     /// The base URL of `service`.
     public func url(_ service: Service) -> URL {
         service == .customerService ? customerServiceURL : orderServiceURL
+    }
+
+    /// The base URL of `service`'s admin listener.
+    public func adminURL(_ service: Service) -> URL {
+        service == .customerService ? customerServiceAdminURL : orderServiceAdminURL
     }
 
     /// Runs `body`, turning transport failures into "cannot reach ..." failures.
@@ -162,12 +172,27 @@ extension ServiceClients {
             throw ClientFailure.unreachable(error, service: service.displayName, url: url(service))
         }
     }
+
+    /// ``call(_:_:)`` for an operation on `service`'s admin listener; without a token, says so
+    /// before calling.
+    func callOperation<Output>(_ service: Service, _ body: (Client) async throws -> Output) async throws -> Output {
+        guard hasToken else {
+            throw ClientFailure(
+                status: nil, type: nil,
+                message: "the operations need \(service.displayName)'s operations token: set OPERATIONS_TOKEN or pass --token-file")
+        }
+        do {
+            return try await body(operations(service))
+        } catch {
+            throw ClientFailure.unreachable(error, service: "\(service.displayName)'s admin listener", url: adminURL(service))
+        }
+    }
 }
 
 extension ServiceClients {
     /// `POST /replication/outbox/retry-parked` of one service; how many rows went back to its relay.
     public func retryParkedOutboxRows(of service: Service) async throws -> Int {
-        let output = try await call(service, { try await client(service).retryParkedOutboxRows() })
+        let output = try await callOperation(service) { try await $0.retryParkedOutboxRows() }
         switch output {
         case .ok(let ok): return try ok.body.json.retried
         default: throw try service.failure(answering: output)

@@ -1,29 +1,67 @@
 import AsyncHTTPClient
 import Contract
 import Foundation
+import HTTPTypes
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 import ServiceClient
 
-/// The generated clients of CustomerService and OrderService, over one HTTP client.
+/// The generated clients of CustomerService and OrderService, over one HTTP client: each
+/// service's public listener (the domain API) and its admin listener (the operations, with the
+/// operations token).
 public struct ServiceClients: Sendable {
     /// CustomerService's base URL.
     public let customerServiceURL: URL
     /// OrderService's base URL.
     public let orderServiceURL: URL
+    /// CustomerService's admin listener.
+    public let customerServiceAdminURL: URL
+    /// OrderService's admin listener.
+    public let orderServiceAdminURL: URL
+    /// Whether the operations calls carry a token.
+    public let hasToken: Bool
     /// Calls CustomerService.
     public let customers: Client
     /// Calls OrderService.
     public let orders: Client
+    /// Calls CustomerService's admin listener.
+    public let customerOperations: Client
+    /// Calls OrderService's admin listener.
+    public let orderOperations: Client
 
-    /// Clients of the two services over `httpClient`, with a per-request `timeout`.
-    public init(customerServiceURL: URL, orderServiceURL: URL, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+    /// Clients of the two services over `httpClient`, with a per-request `timeout`; the operations
+    /// go to the admin URLs (by default the public host on port 9081 / 9082) with `token`.
+    public init(
+        customerServiceURL: URL, orderServiceURL: URL, customerServiceAdminURL: URL? = nil, orderServiceAdminURL: URL? = nil,
+        token: String? = nil, httpClient: HTTPClient = .shared, timeout: Duration = .seconds(10)
+    ) {
         self.customerServiceURL = customerServiceURL
         self.orderServiceURL = orderServiceURL
+        self.customerServiceAdminURL = customerServiceAdminURL ?? URL(string: "http://127.0.0.1:9081")!
+        self.orderServiceAdminURL = orderServiceAdminURL ?? URL(string: "http://127.0.0.1:9082")!
+        hasToken = token != nil
         let transport = AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: .nanoseconds(timeout.nanoseconds)))
         let configuration = Configuration(dateTranscoder: Timestamp.transcoder)
         customers = Client(serverURL: customerServiceURL, configuration: configuration, transport: transport)
         orders = Client(serverURL: orderServiceURL, configuration: configuration, transport: transport)
+        let middlewares: [any ClientMiddleware] = token.map { [BearerToken(token: $0)] } ?? []
+        customerOperations = Client(
+            serverURL: self.customerServiceAdminURL, configuration: configuration, transport: transport, middlewares: middlewares)
+        orderOperations = Client(serverURL: self.orderServiceAdminURL, configuration: configuration, transport: transport, middlewares: middlewares)
+    }
+}
+
+/// Sends `Authorization: Bearer <token>` with every call.
+struct BearerToken: ClientMiddleware {
+    let token: String
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        request.headerFields[.authorization] = "Bearer \(token)"
+        return try await next(request, body, baseURL)
     }
 }
 
@@ -52,6 +90,7 @@ public struct ClientFailure: Error, CustomStringConvertible, LocalizedError, Sen
     static func problem(_ problem: Components.Schemas.Problem, service: String) -> ClientFailure {
         var message = "\(service) answered \(problem.status) \(problem.title)"
         if let detail = problem.detail { message += ": \(detail)" }
+        if problem.status == 401 { message += " (the operations token comes from OPERATIONS_TOKEN or --token-file)" }
         return ClientFailure(status: problem.status, type: problem._type, message: message)
     }
 

@@ -1,14 +1,25 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 
-/// `--customer-service-url` and `--order-service-url`, shared by the record commands
-/// (through ``ClientOptions``) and `load-test`.
+/// Where the services are (`--customer-service-url`, `--order-service-url`, their admin
+/// listeners) and the operations token, shared by every command (through ``ClientOptions``)
+/// and `load-test`.
 struct ServiceURLOptions: ParsableArguments {
     @Option(name: .long, help: "CustomerService's base URL (default: $CUSTOMER_SERVICE_URL or http://127.0.0.1:8081).")
     var customerServiceURL: String?
 
     @Option(name: .long, help: "OrderService's base URL (default: $ORDER_SERVICE_URL or http://127.0.0.1:8082).")
     var orderServiceURL: String?
+
+    @Option(name: .long, help: "CustomerService's admin listener (default: $CUSTOMER_SERVICE_ADMIN_URL or http://127.0.0.1:9081).")
+    var customerServiceAdminURL: String?
+
+    @Option(name: .long, help: "OrderService's admin listener (default: $ORDER_SERVICE_ADMIN_URL or http://127.0.0.1:9082).")
+    var orderServiceAdminURL: String?
+
+    @Option(name: .long, help: "A file holding the operations token (default: $OPERATIONS_TOKEN).")
+    var tokenFile: String?
 
     /// The base URLs, from the flags, then the environment, then the defaults; a
     /// `ValidationError` for one that is not an http(s) URL.
@@ -17,6 +28,34 @@ struct ServiceURLOptions: ParsableArguments {
         let customer = customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081"
         let order = orderServiceURL ?? environment["ORDER_SERVICE_URL"] ?? "http://127.0.0.1:8082"
         return (try Self.url(customer, name: "CustomerService"), try Self.url(order, name: "OrderService"))
+    }
+
+    /// The admin listeners' URLs, from the flags, then the environment, then the defaults.
+    func adminURLs() throws -> (customerService: URL, orderService: URL) {
+        let environment = ProcessInfo.processInfo.environment
+        let customer = customerServiceAdminURL ?? environment["CUSTOMER_SERVICE_ADMIN_URL"] ?? "http://127.0.0.1:9081"
+        let order = orderServiceAdminURL ?? environment["ORDER_SERVICE_ADMIN_URL"] ?? "http://127.0.0.1:9082"
+        return (try Self.url(customer, name: "CustomerService's admin"), try Self.url(order, name: "OrderService's admin"))
+    }
+
+    /// The operations token: the contents of `--token-file`, else `$OPERATIONS_TOKEN`; nil when neither.
+    func token() throws -> String? {
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw ValidationError("cannot read the token file \(tokenFile)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let token = ProcessInfo.processInfo.environment["OPERATIONS_TOKEN"] ?? ""
+        return token.isEmpty ? nil : token
+    }
+
+    /// The clients of both services with these URLs and token.
+    func clients(httpClient: HTTPClient = .shared, timeout: Duration) throws -> ServiceClients {
+        let (urls, admin) = (try urls(), try adminURLs())
+        return ServiceClients(
+            customerServiceURL: urls.customerService, orderServiceURL: urls.orderService, customerServiceAdminURL: admin.customerService,
+            orderServiceAdminURL: admin.orderService, token: try token(), httpClient: httpClient, timeout: timeout)
     }
 
     private static func url(_ text: String, name: String) throws -> URL {

@@ -11,12 +11,14 @@ import ServiceSupport
 ///
 /// - Parameters:
 ///   - logger: the service's logger; by default made from the configuration (`LOG_LEVEL`).
-///   - onServerRunning: called with the bound port once the server listens
+///   - onServerRunning: called with the bound port once the public server listens
 ///     (tests pass `HTTP_PORT=0` and learn the port here).
+///   - onAdminRunning: the same for the admin listener (`ADMIN_ADDRESS=127.0.0.1:0`).
 public func buildCustomerService(
     configuration: ServiceConfiguration,
     logger: Logger? = nil,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let service = ReplicatingService(
         migrations: CustomerServiceMigrations.all,
@@ -29,7 +31,8 @@ public func buildCustomerService(
     ) { changes, replicaOrders, logger in
         try buildCustomerRouter(customers: CustomerRepository(changes: changes, replicaOrders: replicaOrders), logger: logger)
     }
-    return try await service.build(configuration: configuration, logger: logger, onServerRunning: onServerRunning)
+    return try await service.build(
+        configuration: configuration, logger: logger, onServerRunning: onServerRunning, onAdminRunning: onAdminRunning)
 }
 
 /// The router of CustomerService's API over `customers`, with the shared middleware

@@ -6,7 +6,7 @@ import Testing
 struct RetentionConfigurationTests {
     @Test("the defaults keep published outbox rows and inbox rows 7 days, idempotency keys 24 hours")
     func defaults() throws {
-        let retention = try ServiceConfiguration(service: .customerService, environment: [:]).retention
+        let retention = try ServiceConfiguration(service: .customerService, environment: withToken([:])).retention
         #expect(retention.outbox == .seconds(7 * 86_400))
         #expect(retention.inbox == .seconds(7 * 86_400))
         #expect(retention.idempotencyKeys == .seconds(86_400))
@@ -17,19 +17,23 @@ struct RetentionConfigurationTests {
     func units() throws {
         let retention = try ServiceConfiguration(
             service: .orderService,
-            environment: ["OUTBOX_RETENTION": "90s", "INBOX_RETENTION": "off", "IDEMPOTENCY_KEY_RETENTION": "1.5h", "RETENTION_INTERVAL_MS": "250"]
+            environment: withToken([
+                "OUTBOX_RETENTION": "90s", "INBOX_RETENTION": "off", "IDEMPOTENCY_KEY_RETENTION": "1.5h", "RETENTION_INTERVAL_MS": "250",
+            ])
         ).retention
         #expect(retention.outbox == .seconds(90))
         #expect(retention.inbox == nil)
         #expect(retention.idempotencyKeys == .seconds(5400))
         #expect(retention.interval == .milliseconds(250))
-        #expect(try ServiceConfiguration(service: .orderService, environment: ["INBOX_RETENTION": "500ms"]).retention.inbox == .milliseconds(500))
+        #expect(
+            try ServiceConfiguration(service: .orderService, environment: withToken(["INBOX_RETENTION": "500ms"])).retention.inbox
+                == .milliseconds(500))
     }
 
     @Test("anything else is a one-line error naming the variable", arguments: ["7 days", "7", "-1d", "d", "1w"])
     func invalid(value: String) {
         #expect(throws: ConfigurationError.self) {
-            try ServiceConfiguration(service: .customerService, environment: ["OUTBOX_RETENTION": value])
+            try ServiceConfiguration(service: .customerService, environment: withToken(["OUTBOX_RETENTION": value]))
         }
     }
 }

@@ -1,5 +1,6 @@
 import AMQP
 import Contract
+import Foundation
 import Logging
 import ServiceSupport
 import Testing
@@ -10,7 +11,7 @@ import Testing
 struct ServiceConfigurationTests {
     @Test("CustomerService's defaults")
     func customerDefaults() throws {
-        let configuration = try ServiceConfiguration(service: .customerService, environment: [:])
+        let configuration = try ServiceConfiguration(service: .customerService, environment: withToken([:]))
         #expect(configuration.service == .customerService)
         #expect(configuration.http.host == "127.0.0.1")
         #expect(configuration.http.port == 8081)
@@ -34,7 +35,7 @@ struct ServiceConfigurationTests {
 
     @Test("OrderService's defaults differ only in port and database")
     func orderDefaults() throws {
-        let configuration = try ServiceConfiguration(service: .orderService, environment: [:])
+        let configuration = try ServiceConfiguration(service: .orderService, environment: withToken([:]))
         #expect(configuration.service == .orderService)
         #expect(configuration.http.port == 8082)
         #expect(configuration.database.url == "postgres://order_service:order_service@127.0.0.1:5432/order_service")
@@ -47,7 +48,7 @@ struct ServiceConfigurationTests {
     func overrides() throws {
         let configuration = try ServiceConfiguration(
             service: .orderService,
-            environment: [
+            environment: withToken([
                 "HTTP_HOST": "0.0.0.0",
                 "HTTP_PORT": "0",
                 "DATABASE_URL": "postgres://u:p@db:6543/orders",
@@ -61,7 +62,7 @@ struct ServiceConfigurationTests {
                 "OUTBOX_CONCURRENCY": "3",
                 "OUTBOX_POLL_INTERVAL_MS": "20",
                 "UNRELATED": "ignored",
-            ]
+            ])
         )
         #expect(configuration.http.host == "0.0.0.0")
         #expect(configuration.http.port == 0)
@@ -78,14 +79,14 @@ struct ServiceConfigurationTests {
         #expect(configuration.relay.concurrency == 3)
         #expect(configuration.relay.pollInterval == .milliseconds(20))
 
-        let empty = try ServiceConfiguration(service: .customerService, environment: ["HTTP_PORT": "", "LOG_LEVEL": ""])
+        let empty = try ServiceConfiguration(service: .customerService, environment: withToken(["HTTP_PORT": "", "LOG_LEVEL": ""]))
         #expect(empty.http.port == 8081)
         #expect(empty.logLevel == .info)
     }
 
     func error(_ environment: [String: String]) throws -> ConfigurationError {
         try #require(throws: ConfigurationError.self) {
-            try ServiceConfiguration(service: .customerService, environment: environment)
+            try ServiceConfiguration(service: .customerService, environment: withToken(environment))
         }
     }
 
@@ -142,7 +143,7 @@ struct ServiceConfigurationTests {
     @Test("AMQP_URL may list the nodes of a cluster, comma-separated")
     func amqpURLList() throws {
         let configuration = try ServiceConfiguration(
-            service: .orderService, environment: ["AMQP_URL": "amqp://alice:secret@n1:5672/prod, amqp://alice:secret@n2:5682/prod"])
+            service: .orderService, environment: withToken(["AMQP_URL": "amqp://alice:secret@n1:5672/prod, amqp://alice:secret@n2:5682/prod"]))
         #expect(configuration.amqp.endpoints == [.init(host: "n1", port: 5672), .init(host: "n2", port: 5682)])
         #expect(configuration.amqp.user == "alice")
         #expect(configuration.amqp.virtualHost == "prod")
@@ -166,7 +167,7 @@ struct ServiceConfigurationTests {
 
     @Test("the settings that were constants have documented defaults, and can be set")
     func formerConstants() throws {
-        let defaults = try ServiceConfiguration(service: .orderService, environment: [:])
+        let defaults = try ServiceConfiguration(service: .orderService, environment: withToken([:]))
         #expect(defaults.database.startupWait == .seconds(30))
         #expect(defaults.database.migrationLockKey == 0x7265_706c_6963_6174)
         #expect(defaults.database.postgres.connectTimeout == .seconds(5))
@@ -187,11 +188,11 @@ struct ServiceConfigurationTests {
 
         let set = try ServiceConfiguration(
             service: .orderService,
-            environment: [
+            environment: withToken([
                 "DATABASE_STARTUP_WAIT_MS": "1500", "DATABASE_MIGRATION_LOCK_KEY": "-7", "CONSUMER_MAX_ATTEMPTS": "9",
                 "CONSUMER_DELIVERY_LIMIT": "3", "AMQP_HEARTBEAT_MS": "0", "AMQP_CONFIRM_TIMEOUT_MS": "2500", "RETRY_MAX_MS": "800",
                 "OUTBOX_MAX_ATTEMPTS": "3", "DATABASE_ACQUIRE_TIMEOUT_MS": "250", "DATABASE_STATEMENT_TIMEOUT_MS": "0",
-            ])
+            ]))
         #expect(set.relay.maxAttempts == 3)
         #expect(set.database.postgres.acquireTimeout == .milliseconds(250))
         #expect(set.database.postgres.statementTimeout == .zero)
@@ -208,8 +209,69 @@ struct ServiceConfigurationTests {
 
     @Test("the logger is made with LOG_LEVEL")
     func logger() throws {
-        let configuration = try ServiceConfiguration(service: .customerService, environment: ["LOG_LEVEL": "WARNING"])
+        let configuration = try ServiceConfiguration(service: .customerService, environment: withToken(["LOG_LEVEL": "WARNING"]))
         #expect(configuration.makeLogger().logLevel == .warning)
         #expect(configuration.makeLogger().label == "customer-service")
     }
+
+    @Test("a service without an operations token does not start: one line names the variable")
+    func tokenRequired() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServiceConfiguration(service: .customerService, environment: [:])
+        }
+        #expect(error.variable == "OPERATIONS_TOKEN")
+        #expect(!"\(error)".contains("\n"))
+        #expect("\(error)".contains("OPERATIONS_TOKEN_FILE"))
+    }
+
+    @Test("a short operations token is refused without printing it")
+    func shortToken() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServiceConfiguration(service: .customerService, environment: ["OPERATIONS_TOKEN": "secret"])
+        }
+        #expect(error.variable == "OPERATIONS_TOKEN")
+        #expect(!"\(error)".contains("secret"))
+    }
+
+    @Test("OPERATIONS_TOKEN_FILE is read and trimmed; an unreadable one is an error naming it")
+    func tokenFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        try "0123456789abcdef-from-a-file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configuration = try ServiceConfiguration(service: .orderService, environment: ["OPERATIONS_TOKEN_FILE": path])
+        #expect(configuration.admin.token == "0123456789abcdef-from-a-file")
+        let error = try #require(throws: ConfigurationError.self) {
+            try ServiceConfiguration(service: .orderService, environment: ["OPERATIONS_TOKEN_FILE": path + ".missing"])
+        }
+        #expect(error.variable == "OPERATIONS_TOKEN_FILE")
+    }
+
+    @Test("the admin listener defaults to loopback on 9081 / 9082; ADMIN_ADDRESS sets it")
+    func adminAddress() throws {
+        let customer = try ServiceConfiguration(service: .customerService, environment: withToken([:]))
+        #expect((customer.admin.host, customer.admin.port) == ("127.0.0.1", 9081))
+        let order = try ServiceConfiguration(service: .orderService, environment: withToken([:]))
+        #expect((order.admin.host, order.admin.port) == ("127.0.0.1", 9082))
+        let set = try ServiceConfiguration(service: .orderService, environment: withToken(["ADMIN_ADDRESS": "[::1]:0"]))
+        #expect((set.admin.host, set.admin.port) == ("::1", 0))
+        for bad in ["9082", "host:", ":9082", "host:99999", "host:port"] {
+            let error = try #require(throws: ConfigurationError.self) {
+                try ServiceConfiguration(service: .orderService, environment: withToken(["ADMIN_ADDRESS": bad]))
+            }
+            #expect(error.variable == "ADMIN_ADDRESS", "\(bad)")
+        }
+    }
+
+    @Test("a resync goes to the peer unless RESYNC_SUBSCRIBERS lists others")
+    func resyncSubscribers() throws {
+        #expect(try ServiceConfiguration(service: .customerService, environment: withToken([:])).resyncSubscribers == ["order-service"])
+        let listed = try ServiceConfiguration(
+            service: .orderService, environment: withToken(["RESYNC_SUBSCRIBERS": "customer-service, billing ,"]))
+        #expect(listed.resyncSubscribers == ["customer-service", "billing"])
+    }
+}
+
+/// `environment` with an operations token, which every service needs to start.
+func withToken(_ environment: [String: String]) -> [String: String] {
+    environment.merging(["OPERATIONS_TOKEN": "a-token-long-enough-for-tests"]) { given, _ in given }
 }

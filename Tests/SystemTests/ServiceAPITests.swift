@@ -1,6 +1,7 @@
 import CommonClient
 import Contract
 import Foundation
+import NIOHTTP1
 import Postgres
 import TestSupport
 import Testing
@@ -110,21 +111,52 @@ struct ServiceAPITests {
         }
     }
 
-    @Test("health, readiness, replication status and metrics answer on both services")
+    @Test("health answers on both listeners; the operations and metrics only on the admin listener")
     func operationalEndpoints() async throws {
         try await withSystem { system in
-            for url in [system.customerServiceURL, system.orderServiceURL] {
-                #expect(try await send(.GET, url, path: "/health/live").status == 200)
-                let ready = try await send(.GET, url, path: "/health/ready")
-                #expect(ready.status == 200)
-                #expect((ready.json["database"] as? [String: Any])?["status"] as? String == "up")
-                let status = try await send(.GET, url, path: "/replication/status")
+            for service in [ServiceName.customerService, .orderService] {
+                let url = service == .customerService ? system.customerServiceURL : system.orderServiceURL
+                let admin = system.adminURL(service)
+                for base in [url, admin] {
+                    #expect(try await send(.GET, base, path: "/health/live").status == 200)
+                    let ready = try await send(.GET, base, path: "/health/ready")
+                    #expect(ready.status == 200)
+                    #expect((ready.json["database"] as? [String: Any])?["status"] as? String == "up")
+                }
+                for path in ["/replication/status", "/metrics", "/trace/abc", "/replication/dead-letters", "/replication/digest?table=own"] {
+                    #expect(try await send(.GET, url, path: path).status == 404, "\(path) is not on the public port")
+                }
+                let status = try await send(.GET, admin, path: "/replication/status", headers: TestSystem.authorization)
                 #expect(status.status == 200)
                 for key in ["outbox", "consumer", "replica", "source"] { #expect(status.json[key] != nil, "\(key)") }
-                let metrics = try await send(.GET, url, path: "/metrics")
-                #expect(metrics.status == 200)
+                let metrics = try await send(.GET, admin, path: "/metrics")
+                #expect(metrics.status == 200, "the scrape needs no token")
                 #expect(String(decoding: metrics.body, as: UTF8.self).contains("http_requests_total"))
             }
+        }
+    }
+
+    @Test("an operation without the token, or with another, is a 401 problem asking for a bearer token")
+    func operationsNeedTheToken() async throws {
+        try await withSystem { system in
+            let admin = system.customerServiceAdminURL
+            let attempts: [[(String, String)]] = [
+                [], [("Authorization", "Bearer wrong-token-of-some-length")], [("Authorization", "Basic dXNlcjpwYXNz")],
+                [("Authorization", "Bearer " + TestSystem.operationsToken + "x")], [("Authorization", "Bearer ")],
+            ]
+            for headers in attempts {
+                for (method, path, body) in [
+                    (HTTPMethod.GET, "/replication/status", nil), (.POST, "/replication/dead-letters/discard", #"{"all": true}"#),
+                    (.POST, "/replication/resync", #"{"subscriber": "order-service"}"#), (.GET, "/trace/abc", nil),
+                ] as [(HTTPMethod, String, String?)] {
+                    let response = try await send(method, admin, path: path, body: body, headers: headers)
+                    #expect(response.status == 401, "\(method) \(path) with \(headers.map(\.0))")
+                    #expect(response.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
+                    #expect(response.headers.first(name: "Content-Type") == "application/problem+json")
+                }
+            }
+            let lowercase = [("authorization", "bearer " + TestSystem.operationsToken)]
+            #expect(try await send(.GET, admin, path: "/replication/status", headers: lowercase).status == 200)
         }
     }
 }

@@ -17,16 +17,22 @@ struct ServiceProcessTests {
             try await system.orderService.start()
             let port = try freePort()
             let customerURL = URL(string: "http://127.0.0.1:\(port)")!
+            let adminPort = try freePort()
             let environment = [
                 "DATABASE_URL": system.databaseURL(.customerService),
                 "AMQP_URL": try TestEnvironment.amqpURL(),
                 // Both services share the test broker's user here.
                 "CONSUMER_PUBLISHER_USER": try AMQPConfiguration(url: TestEnvironment.amqpURL()).user,
                 "HTTP_PORT": "\(port)",
+                "ADMIN_ADDRESS": "127.0.0.1:\(adminPort)",
+                "OPERATIONS_TOKEN": TestSystem.operationsToken,
                 "BROKER_NAME_PREFIX": system.names.prefix,
                 "LOG_LEVEL": "warning",
             ]
-            let clients = ServiceClients(customerServiceURL: customerURL, orderServiceURL: system.orderServiceURL, timeout: .seconds(5))
+            let clients = ServiceClients(
+                customerServiceURL: customerURL, orderServiceURL: system.orderServiceURL,
+                customerServiceAdminURL: URL(string: "http://127.0.0.1:\(adminPort)")!, orderServiceAdminURL: system.orderServiceAdminURL,
+                token: TestSystem.operationsToken, timeout: .seconds(5))
 
             let first = try ServiceProcess.start("customer-service", environment: environment)
             #expect(await eventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok })

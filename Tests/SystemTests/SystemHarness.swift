@@ -34,11 +34,42 @@ struct TestSystem: Sendable {
 
     var customerServiceURL: URL { URL(string: "http://127.0.0.1:\(customerService.port)")! }
     var orderServiceURL: URL { URL(string: "http://127.0.0.1:\(orderService.port)")! }
-
-    /// Clients of both services.
-    var clients: ServiceClients {
-        ServiceClients(customerServiceURL: customerServiceURL, orderServiceURL: orderServiceURL)
+    var customerServiceAdminURL: URL { URL(string: "http://127.0.0.1:\(customerService.adminPort)")! }
+    var orderServiceAdminURL: URL { URL(string: "http://127.0.0.1:\(orderService.adminPort)")! }
+    /// The admin listener of `service`.
+    func adminURL(_ service: ServiceName) -> URL {
+        service == .customerService ? customerServiceAdminURL : orderServiceAdminURL
     }
+
+    /// Clients of both services, with the operations token.
+    var clients: ServiceClients {
+        ServiceClients(
+            customerServiceURL: customerServiceURL, orderServiceURL: orderServiceURL, customerServiceAdminURL: customerServiceAdminURL,
+            orderServiceAdminURL: orderServiceAdminURL, token: TestSystem.operationsToken)
+    }
+
+    /// The operations token of every test system's services.
+    static let operationsToken = "test-operations-token-\(UUID().uuidString.lowercased())"
+
+    /// A file holding ``operationsToken``, for `--token-file`.
+    static let operationsTokenFile: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("operations-token-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: Data(operationsToken.utf8))
+        return path
+    }()
+
+    /// The options of a `common-client` command that reach this system: both listeners of both
+    /// services, and the token.
+    var clientArguments: [String] {
+        [
+            "--customer-service-url", customerServiceURL.absoluteString, "--order-service-url", orderServiceURL.absoluteString,
+            "--customer-service-admin-url", customerServiceAdminURL.absoluteString, "--order-service-admin-url",
+            orderServiceAdminURL.absoluteString, "--token-file", TestSystem.operationsTokenFile,
+        ]
+    }
+
+    /// `Authorization: Bearer <token>` for raw calls to an admin listener.
+    static var authorization: [(String, String)] { [("Authorization", "Bearer \(operationsToken)")] }
 
     /// The database URL of a service (with its own credentials).
     func databaseURL(_ service: ServiceName) -> String {
@@ -84,7 +115,10 @@ struct TestSystem: Sendable {
 /// the waits under the system's ``BackgroundFailures`` then stop polling. A crash while
 /// starting is thrown by ``start(port:)``; an error while stopping, by ``stop()``.
 final class RunningService: Sendable {
-    typealias Build = @Sendable (@escaping @Sendable (Int) async -> Void) async throws -> any ApplicationProtocol
+    /// Builds the application; it calls the first function with the public port once it
+    /// listens, the second with the admin listener's.
+    typealias Build =
+        @Sendable (@escaping @Sendable (Int) async -> Void, @escaping @Sendable (Int) async -> Void) async throws -> any ApplicationProtocol
 
     private enum Phase {
         case stopped, starting, running, crashed, stopping
@@ -92,6 +126,7 @@ final class RunningService: Sendable {
 
     private struct State {
         var port = 0
+        var adminPort = 0
         var group: ServiceGroup?
         var task: Task<Void, any Error>?
         var phase = Phase.stopped
@@ -114,6 +149,8 @@ final class RunningService: Sendable {
 
     /// The port it listens on (0 before the first start).
     var port: Int { state.withLock { $0.port } }
+    /// The port its admin listener listens on (0 before the first start).
+    var adminPort: Int { state.withLock { $0.adminPort } }
 
     /// Starts the service and returns once it listens.
     func start(port requested: Int? = nil) async throws {
@@ -121,12 +158,16 @@ final class RunningService: Sendable {
             $0.phase = .starting; $0.startFailure = nil
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = try await build { port in continuation.yield(port) }
+        let (adminStream, adminContinuation) = AsyncStream.makeStream(of: Int.self)
+        let application = try await build({ port in continuation.yield(port) }, { port in adminContinuation.yield(port) })
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: application)], logger: TestEnvironment.logger)
         )
         let task = Task {
-            defer { continuation.finish() }
+            defer {
+                continuation.finish()
+                adminContinuation.finish()
+            }
             do {
                 try await group.run()
             } catch {
@@ -135,13 +176,15 @@ final class RunningService: Sendable {
             }
         }
         var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next() else {
+        var adminIterator = adminStream.makeAsyncIterator()
+        guard let port = await iterator.next(), let adminPort = await adminIterator.next() else {
             state.withLock { $0.phase = .stopped }
             try await task.value
             throw TestSystemError("\(name) stopped before it listened")
         }
         let failure = state.withLock { state -> (any Error)? in
             state.port = port
+            state.adminPort = adminPort
             state.group = group
             state.task = task
             state.phase = state.startFailure == nil ? .running : .stopped
@@ -251,6 +294,8 @@ func withSystem<T: Sendable>(
                     // Both services share the test broker's user here, so each accepts the other's events from it.
                     "CONSUMER_PUBLISHER_USER": try AMQPConfiguration(url: amqpURL).user,
                     "HTTP_PORT": "0",
+                    "ADMIN_ADDRESS": "127.0.0.1:0",
+                    "OPERATIONS_TOKEN": TestSystem.operationsToken,
                     "OUTBOX_POLL_INTERVAL_MS": "200",
                 ])
             configuration.names = names
@@ -270,11 +315,15 @@ func withSystem<T: Sendable>(
             names: names,
             configurations: [.customerService: customer, .orderService: order],
             broker: broker,
-            customerService: RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { port in
-                try await buildCustomerService(configuration: customer, logger: TestEnvironment.logger) { await port($0) }
+            customerService: RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { port, adminPort in
+                try await buildCustomerService(
+                    configuration: customer, logger: TestEnvironment.logger, onServerRunning: { await port($0) },
+                    onAdminRunning: { await adminPort($0) })
             },
-            orderService: RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { port in
-                try await buildOrderService(configuration: order, logger: TestEnvironment.logger) { await port($0) }
+            orderService: RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { port, adminPort in
+                try await buildOrderService(
+                    configuration: order, logger: TestEnvironment.logger, onServerRunning: { await port($0) },
+                    onAdminRunning: { await adminPort($0) })
             }
         )
         if start, let system {

@@ -75,10 +75,7 @@ struct TraceTests {
     func unknownRequest() async throws {
         try await withSystem { system in
             let command = try TraceCommand.parse(
-                [
-                    "--customer-service-url", system.customerServiceURL.absoluteString, "--order-service-url",
-                    system.orderServiceURL.absoluteString, "never-seen-\(system.id)",
-                ])
+                system.clientArguments + ["never-seen-\(system.id)"])
             await #expect(throws: ExitCode.failure) { try await command.run() }
         }
     }

@@ -64,9 +64,7 @@ struct VerifyTests {
 
     /// Runs `common-client verify` against `system` with `arguments`; its exit status.
     static func verifyExitCode(_ system: TestSystem, _ arguments: [String]) async throws -> Int32 {
-        let command = try Verify.parse(
-            ["--customer-service-url", system.customerServiceURL.absoluteString, "--order-service-url", system.orderServiceURL.absoluteString]
-                + arguments)
+        let command = try Verify.parse(system.clientArguments + arguments)
         do {
             try await command.run()
             return 0
@@ -77,33 +75,47 @@ struct VerifyTests {
 
     @Test("a new subscriber bootstraps with a resync while customers are created, changed and deleted, and ends equal to the source")
     func newSubscriberBootstraps() async throws {
-        try await withSystem { system in
+        try await withSystem(configure: { $0.resyncSubscribers.insert("audit") }) { system in
             let old = try await system.createCustomers(150, prefix: "old")
             // The new subscriber's queue, bound from now on: it sees live events, and the resync brings the rest.
             let audit = system.names.queue(of: "audit", for: \.customerEvents)
             try await system.broker.declare(ReplicationTopology.subscriber(exchange: system.names.customerEvents, queue: audit, names: system.names))
+            // The subscriber reads its queue while the job runs: a job waits while the queue is full.
+            let finished = Locked(false)
+            async let drained = Self.drain(audit, of: system, until: finished)
             async let load: Void = Self.changeCustomers(system, old: old)
             let job = try await system.clients.runResync(at: .customerService, to: "audit", ids: nil)
             try await load
             #expect(job.state == .done)
             #expect(job.sent == job.total)
             #expect(try await eventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 })
-
-            var audited: [String: VersionedID] = [:]
-            while let delivery = try await system.broker.get(queue: audit) {
-                let event = try IncomingEvent(body: delivery.body)
-                let record = try event.decodeData(as: VersionedRecord.self)
-                let deleted = event.envelope.type == "customer.deleted" || record.deletedAt != nil
-                if record.version > audited[record.id]?.version ?? 0 {
-                    audited[record.id] = VersionedID(id: record.id, version: record.version, deleted: deleted)
-                }
-                try await delivery.ack()
-            }
+            finished.update { $0 = true }
+            let audited = try await drained
             let source = try await system.clients.recordVersions(of: .customerService, table: .own, bucket: 0, of: 1)
             #expect(audited.count == source.count)
             #expect(Set(audited.values) == Set(source), "the subscriber holds every record at the source's version")
             _ = try? await system.broker.delete(queue: audit)
             _ = try? await system.broker.delete(queue: system.names.deadLetterQueue(of: audit))
+        }
+    }
+
+    /// Takes every message of `queue` until `finished` and the queue is empty: the highest
+    /// version of each record it saw.
+    static func drain(_ queue: String, of system: TestSystem, until finished: Locked<Bool>) async throws -> [String: VersionedID] {
+        var audited: [String: VersionedID] = [:]
+        while true {
+            guard let delivery = try await system.broker.get(queue: queue) else {
+                if finished.value { return audited }
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
+            let event = try IncomingEvent(body: delivery.body)
+            let record = try event.decodeData(as: VersionedRecord.self)
+            let deleted = event.envelope.type == "customer.deleted" || record.deletedAt != nil
+            if record.version > audited[record.id]?.version ?? 0 {
+                audited[record.id] = VersionedID(id: record.id, version: record.version, deleted: deleted)
+            }
+            try await delivery.ack()
         }
     }
 
@@ -138,7 +150,7 @@ struct VerifyTests {
                 "/replication/digest?table=own&buckets=many", "/replication/records?table=own&bucket=first",
                 "/replication/records?table=own&limit=lots",
             ] {
-                let response = try await send(.GET, system.customerServiceURL, path: path)
+                let response = try await send(.GET, system.customerServiceAdminURL, path: path, headers: TestSystem.authorization)
                 #expect(response.status == 400, "\(path)")
                 #expect(response.headers.first(name: "Content-Type") == "application/problem+json", "\(path)")
             }

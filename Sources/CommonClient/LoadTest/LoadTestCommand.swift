@@ -70,11 +70,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let report: LoadTestReport
         do {
-            let urls = try services.urls()
-            let clients = ServiceClients(
-                customerServiceURL: urls.customerService, orderServiceURL: urls.orderService, httpClient: httpClient,
-                timeout: .seconds(requestTimeout)
-            )
+            let clients = try services.clients(httpClient: httpClient, timeout: .seconds(requestTimeout))
             report = try await LoadTest(configuration: configuration, clients: clients).run()
         } catch {
             try? await httpClient.shutdown()

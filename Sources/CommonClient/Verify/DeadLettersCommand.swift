@@ -104,7 +104,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 extension ServiceClients {
     /// `GET /replication/dead-letters` of one service.
     func deadLetters(of service: Service, limit: Int) async throws -> Components.Schemas.DeadLetterList {
-        let output = try await call(service, { try await client(service).listDeadLetters(query: .init(limit: limit)) })
+        let output = try await callOperation(service, { try await $0.listDeadLetters(query: .init(limit: limit)) })
         switch output {
         case .ok(let ok): return try ok.body.json
         default: throw try service.failure(answering: output)
@@ -114,13 +114,13 @@ extension ServiceClients {
     /// `POST /replication/dead-letters/replay` (or `…/discard`) of one service; how many.
     func settleDeadLetters(of service: Service, _ selection: Components.Schemas.DeadLetterSelection, replay: Bool) async throws -> Int {
         if replay {
-            let output = try await call(service, { try await client(service).replayDeadLetters(body: .json(selection)) })
+            let output = try await callOperation(service, { try await $0.replayDeadLetters(body: .json(selection)) })
             switch output {
             case .ok(let ok): return try ok.body.json.replayed
             default: throw try service.failure(answering: output)
             }
         }
-        let output = try await call(service, { try await client(service).discardDeadLetters(body: .json(selection)) })
+        let output = try await callOperation(service, { try await $0.discardDeadLetters(body: .json(selection)) })
         switch output {
         case .ok(let ok): return try ok.body.json.discarded
         default: throw try service.failure(answering: output)

@@ -10,8 +10,8 @@ extension ServiceClients {
         guard let bucketCount = Components.Parameters.Buckets(rawValue: buckets) else {
             preconditionFailure("\(buckets) buckets is not a power of two in 1...4096")
         }
-        let output = try await call(service) {
-            try await client(service).getRecordDigest(query: .init(table: table, buckets: bucketCount))
+        let output = try await callOperation(service) {
+            try await $0.getRecordDigest(query: .init(table: table, buckets: bucketCount))
         }
         switch output {
         case .ok(let ok): return try ok.body.json
@@ -25,8 +25,8 @@ extension ServiceClients {
         var records: [VersionedID] = []
         var after: String?
         repeat {
-            let output = try await call(service) {
-                try await client(service).listRecordVersions(
+            let output = try await callOperation(service) {
+                try await $0.listRecordVersions(
                     query: .init(table: table, buckets: bucketCount, bucket: bucket, limit: 1000, after: after))
             }
             guard case .ok(let ok) = output else { throw try service.failure(answering: output) }
@@ -48,8 +48,8 @@ struct VersionedID: Codable, Hashable, Sendable {
 extension ServiceClients {
     /// `POST /replication/resync` at `source`: sends its records (all, or `ids`) to `subscriber`'s queue.
     func startResync(at source: Service, to subscriber: String, ids: [String]?) async throws -> Components.Schemas.ResyncJob {
-        let output = try await call(source) {
-            try await client(source).startResync(body: .json(.init(subscriber: subscriber, ids: ids)))
+        let output = try await callOperation(source) {
+            try await $0.startResync(body: .json(.init(subscriber: subscriber, ids: ids)))
         }
         switch output {
         case .accepted(let accepted): return try accepted.body.json
@@ -59,7 +59,7 @@ extension ServiceClients {
 
     /// `GET /replication/resync/{id}` at `source`.
     func resync(at source: Service, id: String) async throws -> Components.Schemas.ResyncJob {
-        let output = try await call(source, { try await client(source).getResync(path: .init(id: id)) })
+        let output = try await callOperation(source, { try await $0.getResync(path: .init(id: id)) })
         switch output {
         case .ok(let ok): return try ok.body.json
         default: throw try source.failure(answering: output)

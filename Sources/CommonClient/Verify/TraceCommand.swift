@@ -93,7 +93,7 @@ struct TraceCommand: AsyncParsableCommand {
 extension ServiceClients {
     /// `GET /trace/{requestId}` of one service: its hops.
     func trace(_ requestId: String, at service: Service) async throws -> [Components.Schemas.Trace.HopsPayloadPayload] {
-        let output = try await call(service, { try await client(service).getTrace(path: .init(requestId: requestId)) })
+        let output = try await callOperation(service, { try await $0.getTrace(path: .init(requestId: requestId)) })
         switch output {
         case .ok(let ok): return try ok.body.json.hops
         default: throw try service.failure(answering: output)

@@ -2,6 +2,7 @@ import AMQP
 import Contract
 import Foundation
 import Logging
+import Synchronization
 
 /// A message in a service's dead-letter queue, as `GET /replication/dead-letters` lists it.
 public struct DeadLetter: Sendable, Hashable {
@@ -19,6 +20,20 @@ public struct DeadLetter: Sendable, Hashable {
     public var at: Date?
     /// The body, as text (it may not be JSON: that can be why it is here).
     public var body: String
+}
+
+/// What a replay or a discard did.
+public struct DeadLetterSettlement: Sendable, Hashable {
+    /// The dead letters replayed or discarded.
+    public var count: Int
+    /// The dead letters looked at and left in the queue: not selected, or not replayable.
+    public var skipped: Int
+}
+
+/// Why a dead-letter operation did not run.
+public enum DeadLetterError: Error, Sendable, Hashable {
+    /// Another replay or discard of this queue is running in this process.
+    case busy(queue: String)
 }
 
 /// Which dead letters a replay or a discard takes.
@@ -54,6 +69,10 @@ public struct DeadLetters: Sendable {
     public var deadLetterQueue: String
     public let amqp: AMQPConfiguration
     public let logger: Logger
+    /// Set while a replay or a discard runs: one at a time, so two cannot take the same messages.
+    private let settling = Lock()
+    /// Set while ``listIfIdle(limit:byteBudget:)`` reads.
+    private let reading = Lock()
 
     public init(queue: String, deadLetterQueue: String, amqp: AMQPConfiguration, logger: Logger) {
         self.queue = queue
@@ -62,20 +81,42 @@ public struct DeadLetters: Sendable {
         self.logger = logger
     }
 
-    /// The first `limit` dead letters, oldest first, left in the queue.
-    public func list(limit: Int) async throws -> (letters: [DeadLetter], total: Int) {
+    /// A flag shared by the copies of one ``DeadLetters``.
+    private final class Lock: Sendable {
+        let held = Mutex(false)
+    }
+
+    /// The first `limit` dead letters, oldest first, left in the queue; no more than
+    /// `byteBudget` bytes of bodies are read (the listing stops at the letter that passes it).
+    public func list(limit: Int, byteBudget: Int = .max) async throws -> (letters: [DeadLetter], total: Int) {
         try await withConnection { connection in
             let total = try await connection.messageCount(queue: deadLetterQueue)
             var letters: [DeadLetter] = []
-            while letters.count < min(limit, total), let delivery = try await connection.get(queue: deadLetterQueue) {
+            var bytes = 0
+            while letters.count < min(limit, total), bytes < byteBudget, let delivery = try await connection.get(queue: deadLetterQueue) {
+                bytes += delivery.body.count
                 letters.append(Self.letter(delivery))
             }
             return (letters, total)
         }
     }
 
-    /// Publishes the selected dead letters back into the service's queue and removes them; returns how many.
-    public func replay(_ selection: DeadLetterSelection) async throws -> Int {
+    /// ``list(limit:byteBudget:)`` unless another such reading runs in this process: then nil,
+    /// at once. For a caller that must not open more than one connection at a time (`/trace`).
+    public func listIfIdle(limit: Int, byteBudget: Int) async throws -> (letters: [DeadLetter], total: Int)? {
+        guard
+            reading.held.withLock({ held in
+                defer { held = true }
+                return !held
+            })
+        else { return nil }
+        defer { reading.held.withLock { $0 = false } }
+        return try await list(limit: limit, byteBudget: byteBudget)
+    }
+
+    /// Publishes the selected dead letters back into the service's queue and removes them.
+    /// Throws ``DeadLetterError/busy(queue:)`` while another replay or discard runs.
+    public func replay(_ selection: DeadLetterSelection) async throws -> DeadLetterSettlement {
         try await settle(selection) { delivery, connection in
             var properties = delivery.properties
             if let original = properties.userID ?? properties.headers["x-original-user-id"]?.stringValue {
@@ -88,16 +129,24 @@ public struct DeadLetters: Sendable {
         }
     }
 
-    /// Removes the selected dead letters; returns how many.
-    public func discard(_ selection: DeadLetterSelection) async throws -> Int {
+    /// Removes the selected dead letters.
+    /// Throws ``DeadLetterError/busy(queue:)`` while another replay or discard runs.
+    public func discard(_ selection: DeadLetterSelection) async throws -> DeadLetterSettlement {
         try await settle(selection) { _, _ in }
     }
 
     /// Takes each message in the queue once; for those `selection` matches runs `body` and acks them.
     private func settle(
         _ selection: DeadLetterSelection, _ body: (AMQPDelivery, AMQPConnection) async throws -> Void
-    ) async throws -> Int {
-        try await withConnection { connection in
+    ) async throws -> DeadLetterSettlement {
+        guard
+            settling.held.withLock({ held in
+                defer { held = true }
+                return !held
+            })
+        else { throw DeadLetterError.busy(queue: deadLetterQueue) }
+        defer { settling.held.withLock { $0 = false } }
+        return try await withConnection { connection in
             let total = try await connection.messageCount(queue: deadLetterQueue)
             var settled = 0
             var taken = 0
@@ -112,7 +161,7 @@ public struct DeadLetters: Sendable {
                     "dead letter settled",
                     metadata: ["event.id": "\(letter.eventId ?? "-")", "reason": "\(letter.reason)", "queue": "\(deadLetterQueue)"])
             }
-            return settled
+            return DeadLetterSettlement(count: settled, skipped: taken - settled)
         }
     }
 

@@ -44,6 +44,8 @@ public struct ResyncJob: Sendable, Hashable {
 public enum ResyncError: Error, Sendable, Hashable {
     /// A job for this subscriber is running.
     case alreadyRunning(subscriber: String)
+    /// The subscriber is not one this service resyncs to (`RESYNC_SUBSCRIBERS`).
+    case notAllowed(subscriber: String, allowed: [String])
 }
 
 /// What the operations endpoints need of a service's resyncs, whatever its record type.
@@ -81,11 +83,14 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         public var maxQueued: Int
         /// How often the queue's depth is read while it is above ``maxQueued``.
         public var pollInterval: Duration
+        /// The subscribers a job may send to (their queues are bound to this service's exchange).
+        public var subscribers: Set<String>
 
         public init(
             table: String, tombstones: String?, queue: @escaping @Sendable (String) -> String, pageSize: Int = 200, appID: String,
-            userID: String?, maxQueued: Int = 400, pollInterval: Duration = .milliseconds(20)
+            userID: String?, subscribers: Set<String>, maxQueued: Int = 400, pollInterval: Duration = .milliseconds(20)
         ) {
+            self.subscribers = subscribers
             self.table = table
             self.tombstones = tombstones
             self.queue = queue
@@ -124,7 +129,12 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
 
     /// Starts a job for `subscriber` (all records, or `ids`) and returns it, running.
     /// Throws ``ResyncError/alreadyRunning(subscriber:)`` while another job for it runs.
+    /// Throws ``ResyncError/notAllowed(subscriber:allowed:)`` for a subscriber not in
+    /// ``Configuration/subscribers``.
     public func start(subscriber: String, ids: [UUID]?) async throws -> ResyncJob {
+        guard configuration.subscribers.contains(subscriber) else {
+            throw ResyncError.notAllowed(subscriber: subscriber, allowed: configuration.subscribers.sorted())
+        }
         let id = UUID()
         let job: ResyncJob
         do {
@@ -192,14 +202,15 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         logger.info("resync done", metadata: ["resync.id": "\(job.id.lowercased)", "subscriber": "\(job.subscriber)"])
     }
 
-    /// Waits while `queue` has consumers and holds more than ``Configuration/maxQueued`` ready
-    /// messages: a subscriber that applies them keeps pace with the job, and its live events
-    /// never queue behind more than that many snapshots. Without consumers (a subscriber not
-    /// started yet) nothing drains the queue, live events included, so the job does not wait.
+    /// Waits while `queue` holds more than ``Configuration/maxQueued`` ready messages: a
+    /// subscriber that applies them keeps pace with the job, and its live events never queue
+    /// behind more than that many snapshots. A queue without a consumer (a subscriber not
+    /// started yet, or down) gets no more than that either: the job waits until one drains it,
+    /// so a resync never floods a queue into the broker's memory alarm.
     private func waitForRoom(in queue: String, reading depths: AMQPConnection) async throws {
         while true {
             let counts = try await depths.counts(queue: queue)
-            if counts.consumers == 0 || counts.messages <= configuration.maxQueued { return }
+            if counts.messages <= configuration.maxQueued { return }
             try await Task.sleep(for: configuration.pollInterval)
         }
     }

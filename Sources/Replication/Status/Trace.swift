@@ -29,9 +29,17 @@ public struct TraceHop: Sendable, Hashable {
     public var detail: String?
 }
 
+/// The hops of a request, and what could not be read.
+public struct TraceReading: Sendable {
+    /// In time order.
+    public var hops: [TraceHop]
+    /// Why the hops may be incomplete (the dead-letter queue could not be read), or nil.
+    public var incomplete: String?
+}
+
 /// What a service did for one request, from what it stores anyway: its outbox (committed,
 /// published), its inbox (applied or ignored, with the request id of the event) and its
-/// dead-letter queue (the first 1000 messages).
+/// dead-letter queue (the first 1000 messages, at most 1 MiB of bodies, one reading at a time).
 public struct Trace: Sendable {
     let service: String
     let database: PostgresClient
@@ -44,7 +52,9 @@ public struct Trace: Sendable {
     }
 
     /// The hops of request `requestId`, in time order; empty when the service knows nothing of it.
-    public func hops(of requestId: String) async throws -> [TraceHop] {
+    /// When the dead-letter queue cannot be read (the broker is down, or another trace reads
+    /// it), the outbox and inbox hops come back with the reason in ``TraceReading/incomplete``.
+    public func hops(of requestId: String) async throws -> TraceReading {
         var hops: [TraceHop] = []
         let outbox = try await database.query(
             """
@@ -85,13 +95,23 @@ public struct Trace: Sendable {
                     id: try row.decode(4), version: try row.decode(5), eventId: eventId.lowercased,
                     detail: applied ? type : "\(type): the replica already had this version or a newer one"))
         }
-        for letter in try await deadLetters.list(limit: 1000).letters where letter.requestId == requestId {
-            hops.append(
-                TraceHop(
-                    at: letter.at ?? Date.distantPast, service: service, step: .deadLettered, entity: letter.type.flatMap(Self.entity(of:)),
-                    id: nil, version: nil, eventId: letter.eventId, detail: "\(letter.reason)\(letter.detail.map { ": \($0)" } ?? "")"))
+        var incomplete: String?
+        do {
+            if let letters = try await deadLetters.listIfIdle(limit: 1000, byteBudget: 1 << 20) {
+                for letter in letters.letters where letter.requestId == requestId {
+                    hops.append(
+                        TraceHop(
+                            at: letter.at ?? Date.distantPast, service: service, step: .deadLettered,
+                            entity: letter.type.flatMap(Self.entity(of:)), id: nil, version: nil, eventId: letter.eventId,
+                            detail: "\(letter.reason)\(letter.detail.map { ": \($0)" } ?? "")"))
+                }
+            } else {
+                incomplete = "the dead-letter queue was being read by another trace; retry for its hops"
+            }
+        } catch {
+            incomplete = "the dead-letter queue could not be read (the broker is unavailable); its hops are missing"
         }
-        return hops.sorted { $0.at < $1.at }
+        return TraceReading(hops: hops.sorted { $0.at < $1.at }, incomplete: incomplete)
     }
 
     /// `customer` of `customer.created`.

@@ -87,6 +87,10 @@ public struct ServiceConfiguration: Sendable {
     public var service: ServiceName
     /// HTTP settings.
     public var http: HTTP
+    /// The admin listener and its token.
+    public var admin: AdminConfiguration
+    /// The subscribers a resync may send to (`RESYNC_SUBSCRIBERS`, comma-separated; default the peer).
+    public var resyncSubscribers: Set<String>
     /// Database settings.
     public var database: Database
     /// The broker: its URL, timeouts and reconnect backoff.
@@ -116,6 +120,11 @@ public struct ServiceConfiguration: Sendable {
             host: reader.string("HTTP_HOST", default: "127.0.0.1"),
             port: try reader.integer("HTTP_PORT", default: defaultPort, in: 0...65535)
         )
+        admin = try AdminConfiguration(reader, defaultPort: defaultPort + 1000)
+        resyncSubscribers = Set(
+            reader.string("RESYNC_SUBSCRIBERS", default: service.peer.rawValue).split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty })
         var postgres = PostgresConfiguration(
             connectionString: reader.string("DATABASE_URL", default: "postgres://\(databaseName):\(databaseName)@127.0.0.1:5432/\(databaseName)"),
             poolSize: try reader.integer("DATABASE_POOL_SIZE", default: 10, in: 1...500)

@@ -89,12 +89,17 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
         }
     }
 
-    /// The response carrying this problem.
+    /// Seconds a client waits before retrying a 503 (`Retry-After`).
+    public static let retryAfterSeconds = 1
+
+    /// The response carrying this problem; a 503 says when to retry (`Retry-After`).
     func response() -> Response {
         let body = (try? JSONEncoder().encode(self)) ?? Data()
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        if status == 503 { headers[.retryAfter] = "\(Self.retryAfterSeconds)" }
         return Response(
             status: HTTPResponse.Status(code: status),
-            headers: [.contentType: "application/problem+json"],
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
         )
     }

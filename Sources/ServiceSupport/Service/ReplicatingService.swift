@@ -61,12 +61,14 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
     ///
     /// - Parameters:
     ///   - logger: the service's logger; by default made from the configuration (`LOG_LEVEL`).
-    ///   - onServerRunning: called with the bound port once the server listens
+    ///   - onServerRunning: called with the bound port once the public server listens
     ///     (tests pass `HTTP_PORT=0` and learn the port here).
+    ///   - onAdminRunning: the same for the admin listener (`ADMIN_ADDRESS=127.0.0.1:0`).
     public func build(
         configuration: ServiceConfiguration,
         logger: Logger? = nil,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let logger = logger ?? configuration.makeLogger()
         let names = configuration.names
@@ -97,7 +99,7 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
         let resync = Resync<Own>(
             configuration: .init(
                 table: ownTable, tombstones: tombstoneTable, queue: { names.queue(of: $0, forExchangeNamed: exchangeName) },
-                appID: configuration.relay.appID, userID: configuration.relay.userID),
+                appID: configuration.relay.appID, userID: configuration.relay.userID, subscribers: configuration.resyncSubscribers),
             database: database, publisher: publisher, amqp: configuration.amqp, logger: logger)
         try await resync.failInterrupted()
         // The dead-letter queue, managed through the operations endpoints; the status reads both queues' depths.
@@ -105,23 +107,39 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
             queue: names[keyPath: subscription.queue], deadLetterQueue: names.deadLetterQueue(of: names[keyPath: subscription.queue]),
             amqp: configuration.amqp, logger: logger)
         let queueDepths = QueueDepths(of: deadLetters)
-        // The HTTP API, and the operations endpoints.
-        let router = try api(changes, replica, logger)
-        OperationsRoutes(
+        // The HTTP API with the health probes on the public listener; every operation on the admin listener.
+        let operations = OperationsHandler(
             service: configuration.service.rawValue, database: database, publisher: publisher,
-            ownTable: ownTable, tombstoneTable: tombstoneTable, replicaTable: replica.name, resync: resync,
-            deadLetters: deadLetters, queueDepths: queueDepths
-        ).register(on: router)
+            records: [.own: .own(table: ownTable, tombstones: tombstoneTable), .replica: .replica(table: replica.name)],
+            resync: resync, deadLetters: deadLetters,
+            status: StatusCache { [database, ownTable, replica, queueDepths] in
+                async let queues = queueDepths.read()
+                var status = try await ReplicationStatus.read(from: database, replicaTable: replica.name, sourceTable: ownTable)
+                status.queues = await queues
+                return status
+            },
+            digests: DigestCache(), trace: Trace(service: configuration.service.rawValue, database: database, deadLetters: deadLetters))
+        let router = try api(changes, replica, logger)
+        try OperationsListener.addHealth(operations, to: router)
+        let admin = Application(
+            router: try OperationsListener.adminRouter(operations, token: configuration.admin.token),
+            configuration: .init(
+                address: .hostname(configuration.admin.host, port: configuration.admin.port),
+                serverName: configuration.service.rawValue
+            ),
+            onServerRunning: { channel in await onAdminRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
 
-        // The HTTP server runs last in the service group, so on SIGTERM it stops first; then the
-        // consumer, the relay, the publisher and, last, the pool.
+        // The public server runs last in the service group, so on SIGTERM it stops first; then the
+        // admin listener, the consumer, the relay, the publisher and, last, the pool.
         return Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.http.host, port: configuration.http.port),
                 serverName: configuration.service.rawValue
             ),
-            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer, retention, queueDepths],
+            services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer, retention, queueDepths, admin],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
