@@ -1,3 +1,4 @@
+import AMQP
 import Contract
 import Foundation
 import HTTPTypes
@@ -5,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Postgres
+import Replication
 import ServiceSupport
 import Testing
 
@@ -32,6 +34,12 @@ struct ProblemMiddlewareTests {
         router.get("database-down") { _, _ -> String in
             throw PostgresError(code: .connectionFailed, message: "could not connect to db-internal.example")
         }
+        router.get("database/{state}") { _, context -> String in
+            throw PostgresError(code: .server, message: "Failing row contains (secret)", sqlState: context.parameters.get("state"))
+        }
+        router.get("pool-timeout") { _, _ -> String in throw PostgresError(code: .poolTimeout, message: "no connection in time") }
+        router.get("broker-down") { _, _ -> String in throw AMQPError(.connectionRefused, "broker-internal.example refused") }
+        router.get("dead-letters-busy") { _, _ -> String in throw DeadLetterError.busy(queue: "q.dead") }
         return Application(router: router)
     }
 
@@ -150,5 +158,30 @@ struct ProblemMiddlewareTests {
         let id = try #require(response.headers[Self.headerName])
         #expect(id != value)
         #expect(UUID(uuidString: id) != nil, "\(id)")
+    }
+
+    @Test(
+        "a transient database failure or a broker outage is a 503 with Retry-After, its text not echoed",
+        arguments: ["/database/57014", "/database/40P01", "/database/40001", "/database/25006", "/database/53300", "/pool-timeout", "/broker-down"])
+    func transientFailures(path: String) async throws {
+        let response = try await get(path)
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.headers[.retryAfter] == "1")
+        let text = String(buffer: response.body)
+        #expect(!text.contains("secret") && !text.contains("internal.example"))
+    }
+
+    @Test("an error that will happen again (a constraint) stays a 500 without Retry-After")
+    func permanentFailure() async throws {
+        let response = try await get("/database/23514")
+        #expect(response.status == .internalServerError)
+        #expect(response.headers[.retryAfter] == nil)
+    }
+
+    @Test("a dead-letter operation while another runs is a 409")
+    func deadLettersBusy() async throws {
+        let response = try await get("/dead-letters-busy")
+        #expect(response.status == .conflict)
+        #expect(try json(response)["type"] as? String == "/problems/dead-letters-busy")
     }
 }

@@ -58,12 +58,20 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
         detail: "retry when the first request with this key has finished"
     )
 
-    /// 503: the database is unreachable.
+    /// 503: the database is unreachable, or refused the work for now (a timeout, a deadlock, a standby).
     public static let databaseUnavailable = Problem(
         code: "database-unavailable",
         title: "The database is unavailable",
         status: .serviceUnavailable,
-        detail: "the service cannot reach its database; retry later"
+        detail: "the service's database is unreachable or busy; retry later"
+    )
+
+    /// 503: the broker is unreachable (an operation that needs it now, such as a dead-letter listing).
+    public static let brokerUnavailable = Problem(
+        code: "broker-unavailable",
+        title: "The broker is unavailable",
+        status: .serviceUnavailable,
+        detail: "the service cannot reach its broker; retry later"
     )
 
     enum CodingKeys: String, CodingKey {

@@ -1,3 +1,4 @@
+import AMQP
 import Contract
 import Foundation
 import Hummingbird
@@ -9,8 +10,9 @@ import Replication
 /// Turns every error that reaches the edge into an `application/problem+json`
 /// response: a ``Problem`` as it is; a request the generated server could not
 /// decode as 400 naming the field (it would otherwise answer 500); Hummingbird's
-/// HTTP errors (unknown route) with their status; a database outage as 503;
-/// anything else as 500 without details (it is logged, never echoed).
+/// HTTP errors (unknown route) with their status; a transient failure of the database (an
+/// outage, a timeout, a deadlock, a read-only standby) or of the broker as 503 with
+/// `Retry-After`; anything else as 500 without details (it is logged, never echoed).
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Creates the middleware.
     public init() {}
@@ -53,8 +55,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: error.status,
                 detail: error.body
             )
-        case let error as PostgresError where error.isConnectionFailure:
+        case let error as PostgresError where error.isTransient || error.code == .poolTimeout:
             return .databaseUnavailable
+        case let error as AMQPError where error.code != .invalidConfiguration && error.code != .accessRefused:
+            return .brokerUnavailable
         default:
             return Problem(
                 code: "internal", title: "Internal error", status: .internalServerError, detail: "the error was logged with the request id")
