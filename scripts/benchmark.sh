@@ -92,6 +92,7 @@ bench_start() {
     AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/bench" \
     CONSUMER_PUBLISHER_USER=guest \
     HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
+    ADMIN_ADDRESS=127.0.0.1:$((port + 1000)) OPERATIONS_TOKEN_FILE=$OPERATIONS_TOKEN_FILE \
         nohup "$BIN_DIR/$name" >>"$bench_logs/$name.log" 2>&1 </dev/null &
     echo $! >"$bench_pids/$name.pid"
     wait_for 60 "$name to be ready" curl -fsS "http://127.0.0.1:$port/health/ready" \
@@ -102,6 +103,7 @@ bench_start customer-service "$customer_port" bench_customer_service
 order_port=$(free_port $((customer_port + 1)))
 bench_start order-service "$order_port" bench_order_service
 export CUSTOMER_SERVICE_URL=http://127.0.0.1:$customer_port ORDER_SERVICE_URL=http://127.0.0.1:$order_port
+export CUSTOMER_SERVICE_ADMIN_URL=http://127.0.0.1:$((customer_port + 1000)) ORDER_SERVICE_ADMIN_URL=http://127.0.0.1:$((order_port + 1000))
 
 # The ceiling database: CustomerService's schema, copied, with nobody draining its outbox.
 PGPASSWORD=postgres pg_dump -h 127.0.0.1 -p "$PG_PORT" -U postgres --schema-only --no-owner bench_customer_service \

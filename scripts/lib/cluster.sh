@@ -141,9 +141,9 @@ publish_stall() {
     echo "$worst"
 }
 
-# outbox_pending URL: the outbox backlog /replication/status reports at the service at URL.
+# outbox_pending ADMIN_URL: the outbox backlog /replication/status reports at the admin listener ADMIN_URL.
 outbox_pending() {
-    curl -fsS --max-time 3 "$1/replication/status" | python3 -c 'import json, sys; print(json.load(sys.stdin)["outbox"]["pending"])' \
+    admin_curl "$1/replication/status" -fsS --max-time 3 | python3 -c 'import json, sys; print(json.load(sys.stdin)["outbox"]["pending"])' \
         2>/dev/null || echo "?"
 }
 

@@ -9,6 +9,30 @@ CUSTOMER_PORT=${CUSTOMER_SERVICE_PORT:-8081}
 ORDER_PORT=${ORDER_SERVICE_PORT:-8082}
 export CUSTOMER_SERVICE_URL=${CUSTOMER_SERVICE_URL:-http://127.0.0.1:$CUSTOMER_PORT}
 export ORDER_SERVICE_URL=${ORDER_SERVICE_URL:-http://127.0.0.1:$ORDER_PORT}
+# Each service's admin listener (the operations, /metrics) is on its port + 1000.
+export CUSTOMER_SERVICE_ADMIN_URL=${CUSTOMER_SERVICE_ADMIN_URL:-http://127.0.0.1:$((CUSTOMER_PORT + 1000))}
+export ORDER_SERVICE_ADMIN_URL=${ORDER_SERVICE_ADMIN_URL:-http://127.0.0.1:$((ORDER_PORT + 1000))}
+
+# The operations token of the services started from here: made once under .run/ (readable by
+# its owner only), given to the services as OPERATIONS_TOKEN_FILE and to common-client as
+# OPERATIONS_TOKEN.
+OPERATIONS_TOKEN_FILE=$RUN_DIR/operations-token
+ensure_operations_token() {
+    if [ ! -s "$OPERATIONS_TOKEN_FILE" ]; then
+        mkdir -p "$RUN_DIR"
+        (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$OPERATIONS_TOKEN_FILE")
+    fi
+    OPERATIONS_TOKEN=$(cat "$OPERATIONS_TOKEN_FILE")
+    export OPERATIONS_TOKEN
+}
+ensure_operations_token
+
+# admin_curl URL [CURL ARGS...]: curl with the operations token, for an admin listener.
+admin_curl() {
+    local url=$1
+    shift
+    curl -H "Authorization: Bearer $OPERATIONS_TOKEN" "$@" "$url"
+}
 
 # admin_psql SQL...: runs SQL as the local cluster's superuser.
 admin_psql() {
@@ -58,6 +82,7 @@ service_running() { [ -f "$PID_DIR/$1.pid" ] && kill -0 "$(cat "$PID_DIR/$1.pid"
 # start_service NAME PORT BIN_DIR [DATABASE_URL [AMQP_URL]]: starts customer-service or
 # order-service in the background, on its database in the local cluster and on the local
 # broker's first node (as NAME) unless DATABASE_URL or AMQP_URL (empty: the default) name others.
+# Its admin listener is on PORT + 1000, with the token of ensure_operations_token.
 start_service() {
     local name=$1 port=$2 bin=$3
     local database=${name//-/_}
@@ -74,6 +99,7 @@ start_service() {
     DATABASE_URL=$database_url \
     AMQP_URL=$amqp_url \
     HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
+    ADMIN_ADDRESS=127.0.0.1:$((port + 1000)) OPERATIONS_TOKEN_FILE=$OPERATIONS_TOKEN_FILE \
         nohup "$bin/$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
     echo $! >"$PID_DIR/$name.pid"
     wait_for 60 "$name to be ready" curl -fsS "http://127.0.0.1:$port/health/ready" \
