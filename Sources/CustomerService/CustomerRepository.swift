@@ -69,6 +69,8 @@ struct CustomerRepository: CustomerStore {
                 [id, requestId]
             )
             precondition(deleted.count == 1, "customer \(current.id) was locked, yet not deleted")
+            // What else holds the customer's name and email: its earlier events and stored responses.
+            try await Erasure.erase(record: id, on: connection)
             return .changed(Tombstone(id: id, version: try deleted[0].decode(0), deletedAt: try deleted[0].decode(1)))
         }.record
     }

@@ -50,5 +50,10 @@ enum CustomerServiceMigrations {
                 );
                 """ + ReplicationSchema.addTombstones(replicaTable: "replica_orders", of: OrderRecord.self)
         ),
+        Migration(
+            version: ReplicationSchema.firstServiceVersion + 3,
+            name: "erasure: earlier events and stored responses found by record id",
+            sql: Erasure.indexes
+        ),
     ]
 }

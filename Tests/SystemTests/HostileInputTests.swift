@@ -26,6 +26,25 @@ struct HostileInputTests {
         }
     }
 
+    @Test("an Idempotency-Key that is empty, not visible ASCII, or over 200 bytes in few characters is a 400; nothing stored")
+    func idempotencyKeyInBytes() async throws {
+        try await withSystem { system in
+            let marks = "k" + String(repeating: "\u{0301}", count: 5000)
+            for key in ["", " ", "key with spaces", "ключ", marks, String(repeating: "k", count: 201)] {
+                let response = try await send(
+                    .POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Key", "email": "key@example.com"}"#,
+                    headers: [("Idempotency-Key", key)])
+                #expect(response.status == 400, "\(key.utf8.count) bytes")
+                #expect(response.invalidParameterNames == ["Idempotency-Key"])
+            }
+            let fits = try await send(
+                .POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Key", "email": "key@example.com"}"#,
+                headers: [("Idempotency-Key", String(repeating: "k", count: 200))])
+            #expect(fits.status == 201)
+            #expect(try await system.clients.customers(limit: 10, after: nil).items.count == 1)
+        }
+    }
+
     @Test("a 2 MiB body is a 413 problem, and the service goes on")
     func bodyTooLarge() async throws {
         try await withSystem { system in

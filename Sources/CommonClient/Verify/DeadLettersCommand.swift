@@ -103,7 +103,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
 
 extension ServiceClients {
     /// `GET /replication/dead-letters` of one service.
-    func deadLetters(of service: Service, limit: Int) async throws -> Components.Schemas.DeadLetterList {
+    public func deadLetters(of service: Service, limit: Int) async throws -> Components.Schemas.DeadLetterList {
         let output = try await callOperation(service, { try await $0.listDeadLetters(query: .init(limit: limit)) })
         switch output {
         case .ok(let ok): return try ok.body.json

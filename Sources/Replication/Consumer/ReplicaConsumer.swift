@@ -192,7 +192,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 attempts += 1
                 logger.error("event failed", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
                 if attempts >= configuration.maxAttempts {
-                    await deadLetter(items[0].delivery, because: PoisonMessage(.processingFailed, "\(error)"), logger: logger)
+                    await deadLetter(items[0].delivery, because: PoisonMessage(.processingFailed, Self.summary(of: error)), logger: logger)
                     return
                 }
             }
@@ -279,6 +279,14 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         }
     }
 
+    /// What a dead letter records of a failure: a database error by its code and SQLSTATE only (its
+    /// message can quote the row, personal data included: "Failing row contains (…)"), anything
+    /// else by its description.
+    static func summary(of error: any Error) -> String {
+        guard let error = error as? PostgresError else { return "\(error)" }
+        return "database error \(error.code)" + (error.sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    }
+
     /// Whether `accepted` published the event: its `user_id` (RabbitMQ validated it), or a replay
     /// from this service's dead letters, which only this service's own user can publish (DESIGN §9):
     /// `user_id` is `ownUser`, the original publisher in `x-original-user-id`.
@@ -310,11 +318,17 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     }
 
     private func deadLetter(_ delivery: AMQPDelivery, because error: any Error, logger: Logger) async {
-        let poison = error as? PoisonMessage ?? PoisonMessage(.processingFailed, "\(error)")
+        let poison = error as? PoisonMessage ?? PoisonMessage(.processingFailed, Self.summary(of: error))
         var properties = delivery.properties
         // RabbitMQ accepts a user_id only from that user's connection: the original publisher's
         // goes into a header, and the dead letter is published under this consumer's own user.
-        if let original = properties.userID { properties.headers["x-original-user-id"] = .string(original) }
+        // The header says only what the broker validated: the delivery's user_id, or for a replay
+        // by this service (its own user_id) the original publisher it carried. A header that
+        // arrived from anyone else is dropped, so a dead letter cannot be forged into a replay.
+        let replayedByUs = properties.userID == amqp.user && properties.headers["x-replayed-from"] != nil
+        let original = replayedByUs ? properties.headers["x-original-user-id"]?.stringValue : properties.userID
+        properties.headers["x-original-user-id"] = original.map { .string($0) }
+        properties.headers["x-replayed-from"] = nil
         properties.userID = nil
         properties.headers["x-dead-letter-reason"] = .string(poison.description)
         properties.headers["x-dead-lettered-at"] = .string(Timestamp.format(Date()))

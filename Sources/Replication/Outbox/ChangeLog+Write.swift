@@ -31,7 +31,10 @@ extension ChangeLog {
     ) async throws -> (record: Record, changed: Bool) {
         try await transaction { change in
             if let idempotency, let stored = try await idempotency.claim(on: change.connection) {
-                return (try JSONDecoder().decode(Record.self, from: Data(stored.utf8)), false)
+                guard let record = try? JSONDecoder().decode(Record.self, from: Data(stored.utf8)) else {
+                    throw IdempotencyError.erased
+                }
+                return (record, false)
             }
             let (record, changed) =
                 switch try await write(change.connection) {

@@ -4,4 +4,7 @@ public enum IdempotencyError: Error, Sendable, Hashable {
     case reused
     /// The first request with this key has not finished yet.
     case inProgress
+    /// The record the first request created or changed has since been deleted, and its stored
+    /// response erased with it (``Erasure``).
+    case erased
 }

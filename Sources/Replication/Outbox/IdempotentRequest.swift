@@ -29,8 +29,9 @@ public struct IdempotentRequest: Sendable {
     /// Claims the key on `connection` (inside the caller's transaction). Returns the
     /// stored response body when the key was used before with the same request;
     /// nil when the caller is first and must do the work and then ``complete(status:body:on:)``.
-    /// Throws ``IdempotencyError/reused`` when the key was used with another request, and
-    /// ``IdempotencyError/inProgress`` when its first request has not finished.
+    /// Throws ``IdempotencyError/reused`` when the key was used with another request,
+    /// ``IdempotencyError/inProgress`` when its first request has not finished, and
+    /// ``IdempotencyError/erased`` when its record was deleted since (``Erasure``).
     public func claim(on connection: PostgresConnection) async throws -> String? {
         let claimed = try await connection.query(
             """
@@ -42,10 +43,11 @@ public struct IdempotentRequest: Sendable {
         )
         if !claimed.isEmpty { return nil }
         let stored = try await connection.query(
-            "SELECT operation, request_fingerprint, response_body FROM idempotency_keys WHERE key = $1",
+            "SELECT operation, request_fingerprint, response_body, response_status FROM idempotency_keys WHERE key = $1",
             [key]
         )
         guard let row = stored.first else { throw IdempotencyError.inProgress }
+        if try row.decode(3, as: Int?.self) == 410 { throw IdempotencyError.erased }
         guard try row.decode(0, as: String.self) == operation, try row.decode(1, as: String.self) == fingerprint else {
             throw IdempotencyError.reused
         }
