@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The limits of DESIGN §11 at the edge, before any handler runs: a body over
+/// The limits (docs/design.md#limits) at the edge, before any handler runs: a body over
 /// ``maximumBodySize`` is a 413 problem, and an `Idempotency-Key` or `X-Request-ID` longer
 /// than ``maximumHeaderLength`` characters a 400 naming the header.
 ///
