@@ -24,9 +24,8 @@ struct ServiceURLOptions: ParsableArguments {
     /// The base URLs, from the flags, then the environment, then the defaults; a
     /// `ValidationError` for one that is not an http(s) URL.
     func urls() throws -> (customerService: URL, orderService: URL) {
-        let environment = ProcessInfo.processInfo.environment
-        let customer = customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081"
-        let order = orderServiceURL ?? environment["ORDER_SERVICE_URL"] ?? "http://127.0.0.1:8082"
+        let customer = customerServiceURL ?? ClientEnvironment.value(.customerServiceURL) ?? "http://127.0.0.1:8081"
+        let order = orderServiceURL ?? ClientEnvironment.value(.orderServiceURL) ?? "http://127.0.0.1:8082"
         return (try Self.url(customer, name: "CustomerService"), try Self.url(order, name: "OrderService"))
     }
 
