@@ -10,6 +10,12 @@ public enum ClientEnvironment {
         case customerServiceURL = "CUSTOMER_SERVICE_URL"
         /// OrderService's base URL (`--order-service-url`).
         case orderServiceURL = "ORDER_SERVICE_URL"
+        /// CustomerService's admin listener (`--customer-service-admin-url`).
+        case customerServiceAdminURL = "CUSTOMER_SERVICE_ADMIN_URL"
+        /// OrderService's admin listener (`--order-service-admin-url`).
+        case orderServiceAdminURL = "ORDER_SERVICE_ADMIN_URL"
+        /// The operations token (`--token-file` names a file holding it instead).
+        case operationsToken = "OPERATIONS_TOKEN"
     }
 
     /// The value of `variable` in the process's environment; nil when unset or empty.

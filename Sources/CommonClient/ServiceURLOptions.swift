@@ -31,9 +31,8 @@ struct ServiceURLOptions: ParsableArguments {
 
     /// The admin listeners' URLs, from the flags, then the environment, then the defaults.
     func adminURLs() throws -> (customerService: URL, orderService: URL) {
-        let environment = ProcessInfo.processInfo.environment
-        let customer = customerServiceAdminURL ?? environment["CUSTOMER_SERVICE_ADMIN_URL"] ?? "http://127.0.0.1:9081"
-        let order = orderServiceAdminURL ?? environment["ORDER_SERVICE_ADMIN_URL"] ?? "http://127.0.0.1:9082"
+        let customer = customerServiceAdminURL ?? ClientEnvironment.value(.customerServiceAdminURL) ?? "http://127.0.0.1:9081"
+        let order = orderServiceAdminURL ?? ClientEnvironment.value(.orderServiceAdminURL) ?? "http://127.0.0.1:9082"
         return (try Self.url(customer, name: "CustomerService's admin"), try Self.url(order, name: "OrderService's admin"))
     }
 
@@ -45,8 +44,7 @@ struct ServiceURLOptions: ParsableArguments {
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let token = ProcessInfo.processInfo.environment["OPERATIONS_TOKEN"] ?? ""
-        return token.isEmpty ? nil : token
+        return ClientEnvironment.value(.operationsToken)
     }
 
     /// The clients of both services with these URLs and token.

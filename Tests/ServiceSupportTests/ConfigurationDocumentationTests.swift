@@ -9,15 +9,11 @@ import Testing
 /// program reads it.
 @Suite("Configuration documentation")
 struct ConfigurationDocumentationTests {
-    /// Rows for variables that other branches are adding to the code (the admin listener, the
-    /// operations token, the resync subscribers, TLS to the broker): documented already, not
-    /// read yet. A name leaves this list as soon as the code reads it; the last test says when.
+    /// Rows for variables that another branch is adding to the code (TLS to the broker):
+    /// documented already, not read yet. A name leaves this list as soon as the code reads it;
+    /// the last test says when.
     static let awaitingCode: [Reader: Set<String>] = [
-        .services: [
-            "ADMIN_ADDRESS", "OPERATIONS_TOKEN", "OPERATIONS_TOKEN_FILE", "RESYNC_SUBSCRIBERS",
-            "AMQP_TLS_CA_FILE", "AMQP_TLS_CERT_FILE", "AMQP_TLS_KEY_FILE",
-        ],
-        .client: ["CUSTOMER_SERVICE_ADMIN_URL", "ORDER_SERVICE_ADMIN_URL", "OPERATIONS_TOKEN"],
+        .services: ["AMQP_TLS_CA_FILE", "AMQP_TLS_CERT_FILE", "AMQP_TLS_KEY_FILE"]
     ]
 
     /// A program that reads variables, as the table's "read by" column names it.
@@ -29,7 +25,7 @@ struct ConfigurationDocumentationTests {
     @Test("the table lists every variable the services read, and no other as theirs")
     func services() throws {
         let documented = try Self.documented(by: .services)
-        let read = Set(ServiceConfiguration.environmentVariables)
+        let read = Set(try ServiceConfiguration.environmentVariables())
         #expect(read.subtracting(documented).sorted() == [], "read by the services but not in docs/configuration.md")
         #expect(
             documented.subtracting(read).subtracting(Self.awaitingCode[.services, default: []]).sorted() == [],
@@ -61,8 +57,8 @@ struct ConfigurationDocumentationTests {
     }
 
     @Test("a variable waiting for its code leaves that list once the code reads it")
-    func awaitingListIsCurrent() {
-        let services = Set(ServiceConfiguration.environmentVariables).intersection(Self.awaitingCode[.services, default: []])
+    func awaitingListIsCurrent() throws {
+        let services = Set(try ServiceConfiguration.environmentVariables()).intersection(Self.awaitingCode[.services, default: []])
         let client = Set(ClientEnvironment.Variable.allCases.map(\.rawValue)).intersection(Self.awaitingCode[.client, default: []])
         #expect(services.sorted() == [], "the services read these now: remove them from awaitingCode")
         #expect(client.sorted() == [], "common-client reads these now: remove them from awaitingCode")

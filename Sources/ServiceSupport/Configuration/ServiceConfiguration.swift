@@ -7,7 +7,7 @@ import Retry
 
 /// Everything a service reads from its environment, with its defaults. The variables, their
 /// defaults and their meaning are documented once, in docs/configuration.md; a test checks that
-/// its table lists exactly ``environmentVariables``.
+/// its table lists exactly ``environmentVariables()``.
 public struct ServiceConfiguration: Sendable {
     /// Where the HTTP server listens.
     public struct HTTP: Sendable {
@@ -146,17 +146,21 @@ public struct ServiceConfiguration: Sendable {
         names = ReplicationNames(prefix: reader.string("BROKER_NAME_PREFIX", default: ""))
     }
 
-    /// Every environment variable a service reads: those of the configuration (noted while
-    /// reading both services' defaults) and those of the span export.
-    public static var environmentVariables: [String] {
+    /// Every environment variable a service reads: those of the configuration, noted while
+    /// reading both services' configurations from ``minimalEnvironment``, and those of the span
+    /// export. Throws what that reading throws, so that a list cut short cannot go unnoticed.
+    public static func environmentVariables() throws(ConfigurationError) -> [String] {
         var names: [String] = []
         for service in [ServiceName.customerService, .orderService] {
-            let reader = EnvironmentReader([:])
-            _ = try? ServiceConfiguration(service: service, reader: reader)
+            let reader = EnvironmentReader(minimalEnvironment)
+            _ = try ServiceConfiguration(service: service, reader: reader)
             names += reader.names.filter { !names.contains($0) }
         }
         return names + SpanExport.environmentVariables.filter { !names.contains($0) }
     }
+
+    /// The least a service needs to start: an operations token (a placeholder here).
+    static let minimalEnvironment = ["OPERATIONS_TOKEN": String(repeating: "x", count: 16)]
 
     /// `AMQP_URL` and the `AMQP_*` timeouts.
     private static func amqp(_ reader: EnvironmentReader, service: ServiceName) throws(ConfigurationError) -> AMQPConfiguration {
