@@ -263,6 +263,7 @@ let package = Package(
             name: "ServiceSupportTests",
             dependencies: [
                 "ServiceSupport",
+                "CommonClient",
                 "Replication",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

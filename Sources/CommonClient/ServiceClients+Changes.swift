@@ -1,7 +1,7 @@
 import Foundation
 import ServiceClient
 
-/// The calls that change records (DESIGN §7), with every non-success answer turned into a
+/// The calls that change records (docs/design.md#versions-and-tombstones), with every non-success answer turned into a
 /// ``ClientFailure``: 404, 409 (an email in use, an order already cancelled), 412 (`If-Match`
 /// names a version the record has moved on from), 400 and 422.
 extension ServiceClients {

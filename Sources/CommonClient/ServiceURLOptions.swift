@@ -24,17 +24,15 @@ struct ServiceURLOptions: ParsableArguments {
     /// The base URLs, from the flags, then the environment, then the defaults; a
     /// `ValidationError` for one that is not an http(s) URL.
     func urls() throws -> (customerService: URL, orderService: URL) {
-        let environment = ProcessInfo.processInfo.environment
-        let customer = customerServiceURL ?? environment["CUSTOMER_SERVICE_URL"] ?? "http://127.0.0.1:8081"
-        let order = orderServiceURL ?? environment["ORDER_SERVICE_URL"] ?? "http://127.0.0.1:8082"
+        let customer = customerServiceURL ?? ClientEnvironment.value(.customerServiceURL) ?? "http://127.0.0.1:8081"
+        let order = orderServiceURL ?? ClientEnvironment.value(.orderServiceURL) ?? "http://127.0.0.1:8082"
         return (try Self.url(customer, name: "CustomerService"), try Self.url(order, name: "OrderService"))
     }
 
     /// The admin listeners' URLs, from the flags, then the environment, then the defaults.
     func adminURLs() throws -> (customerService: URL, orderService: URL) {
-        let environment = ProcessInfo.processInfo.environment
-        let customer = customerServiceAdminURL ?? environment["CUSTOMER_SERVICE_ADMIN_URL"] ?? "http://127.0.0.1:9081"
-        let order = orderServiceAdminURL ?? environment["ORDER_SERVICE_ADMIN_URL"] ?? "http://127.0.0.1:9082"
+        let customer = customerServiceAdminURL ?? ClientEnvironment.value(.customerServiceAdminURL) ?? "http://127.0.0.1:9081"
+        let order = orderServiceAdminURL ?? ClientEnvironment.value(.orderServiceAdminURL) ?? "http://127.0.0.1:9082"
         return (try Self.url(customer, name: "CustomerService's admin"), try Self.url(order, name: "OrderService's admin"))
     }
 
@@ -46,8 +44,7 @@ struct ServiceURLOptions: ParsableArguments {
             }
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let token = ProcessInfo.processInfo.environment["OPERATIONS_TOKEN"] ?? ""
-        return token.isEmpty ? nil : token
+        return ClientEnvironment.value(.operationsToken)
     }
 
     /// The clients of both services with these URLs and token.

@@ -12,7 +12,7 @@ public struct CustomerRecord: Codable, Hashable, Identifiable, Sendable {
     public var creditLimit: Int64
     /// When the row committed at CustomerService, to the millisecond.
     public var createdAt: Date
-    /// 1 when created, one more with each change (DESIGN §7): a replica keeps the highest.
+    /// 1 when created, one more with each change (docs/design.md#versions-and-tombstones): a replica keeps the highest.
     public var version: Int64
     /// When the last change committed (`createdAt` for version 1).
     public var updatedAt: Date

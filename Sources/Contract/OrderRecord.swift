@@ -2,7 +2,7 @@ import Foundation
 
 /// An order exactly as OrderService's HTTP API returns it and as `order.created` and `order.cancelled` carry it in `data`.
 public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
-    /// The statuses an order can have: `created`, then `cancelled` (DESIGN §7).
+    /// The statuses an order can have: `created`, then `cancelled` (docs/design.md#versions-and-tombstones).
     public static let statuses: Set<String> = [created, cancelled]
     /// A new order's status.
     public static let created = "created"
@@ -19,7 +19,7 @@ public struct OrderRecord: Codable, Hashable, Identifiable, Sendable {
     public var status: String
     /// When the row committed at OrderService, to the millisecond.
     public var createdAt: Date
-    /// 1 when created, one more with each change (DESIGN §7): a replica keeps the highest.
+    /// 1 when created, one more with each change (docs/design.md#versions-and-tombstones): a replica keeps the highest.
     public var version: Int64
     /// When the last change committed (`createdAt` for version 1).
     public var updatedAt: Date

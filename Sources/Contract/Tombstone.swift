@@ -1,6 +1,6 @@
 import Foundation
 
-/// What is left of a deleted record (DESIGN §7): its id, its last version (one more than the
+/// What is left of a deleted record (docs/design.md#versions-and-tombstones): its id, its last version (one more than the
 /// version it had before) and when it was deleted. The source keeps it, and `customer.deleted`
 /// carries it in `data`, so a replica can hold it too: an older event that arrives late can then
 /// never bring the record back.

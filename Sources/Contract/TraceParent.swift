@@ -3,7 +3,7 @@ import Foundation
 /// W3C trace context (`traceparent`, https://www.w3.org/TR/trace-context/): a trace id shared by
 /// everything a request causes, and the id of the span that caused the next step. A service
 /// accepts it on HTTP (or starts a trace), stores it with the outbox row of each change, sends
-/// it as an AMQP header, and the consumer continues it (DESIGN §10).
+/// it as an AMQP header, and the consumer continues it (docs/design.md#trace).
 public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     /// 32 lowercase hex digits, not all zero.
     public var traceID: String

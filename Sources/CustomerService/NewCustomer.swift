@@ -8,7 +8,7 @@ struct NewCustomer: Sendable, Hashable {
     var creditLimit: Int64
 }
 
-/// A change to a customer (a JSON merge patch, DESIGN §7): the fields it sets; nil leaves a
+/// A change to a customer (a JSON merge patch, docs/design.md#versions-and-tombstones): the fields it sets; nil leaves a
 /// field as it is. Each field it sets is checked with the rules of a new customer.
 struct CustomerPatch: Sendable, Hashable {
     var name: String?

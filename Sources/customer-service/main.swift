@@ -1,8 +1,8 @@
 import CustomerService
 import ServiceSupport
 
-// customer-service: reads its configuration from the environment (see the README's
-// configuration table), then serves until SIGTERM or SIGINT and shuts down gracefully.
+// customer-service: reads its configuration from the environment (see
+// docs/configuration.md), then serves until SIGTERM or SIGINT and shuts down gracefully.
 await runServiceMain(.customerService) { configuration, logger in
     try await buildCustomerService(configuration: configuration, logger: logger)
 }

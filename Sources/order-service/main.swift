@@ -1,8 +1,8 @@
 import OrderService
 import ServiceSupport
 
-// order-service: reads its configuration from the environment (see the README's
-// configuration table), then serves until SIGTERM or SIGINT and shuts down gracefully.
+// order-service: reads its configuration from the environment (see
+// docs/configuration.md), then serves until SIGTERM or SIGINT and shuts down gracefully.
 await runServiceMain(.orderService) { configuration, logger in
     try await buildOrderService(configuration: configuration, logger: logger)
 }

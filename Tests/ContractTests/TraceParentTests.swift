@@ -1,7 +1,7 @@
 import Contract
 import Testing
 
-/// W3C trace context's `traceparent` (DESIGN §10).
+/// W3C trace context's `traceparent` (docs/design.md#trace).
 @Suite("traceparent")
 struct TraceParentTests {
     @Test("a valid traceparent is read, and its child keeps the trace id with a new parent id")

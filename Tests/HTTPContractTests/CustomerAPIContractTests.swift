@@ -4,7 +4,7 @@ import Testing
 
 @testable import CustomerService
 
-/// CustomerService's HTTP contract (DESIGN.md §4) at router level: status codes, problem+json
+/// CustomerService's HTTP contract (docs/contract.md#http) at router level: status codes, problem+json
 /// bodies and headers, with the service's real router and handlers over an in-memory store.
 /// No server, database or broker runs.
 @Suite("CustomerService HTTP contract (router level)")

@@ -5,7 +5,7 @@ import Testing
 
 @testable import CustomerService
 
-/// The change endpoints of CustomerService (DESIGN §7) at router level: PATCH (merge patch,
+/// The change endpoints of CustomerService (docs/design.md#versions-and-tombstones) at router level: PATCH (merge patch,
 /// If-Match, Idempotency-Key) and DELETE, over an in-memory store.
 extension CustomerAPIContractTests {
     /// Creates a customer; returns its path.

@@ -4,7 +4,7 @@ import Testing
 
 @testable import OrderService
 
-/// OrderService's HTTP contract (DESIGN.md §4) at router level: status codes, problem+json
+/// OrderService's HTTP contract (docs/contract.md#http) at router level: status codes, problem+json
 /// bodies and headers, with the service's real router and handlers over an in-memory store.
 /// No server, database or broker runs.
 @Suite("OrderService HTTP contract (router level)")
@@ -93,7 +93,7 @@ struct OrderAPIContractTests {
     }
 }
 
-/// Cancelling an order (DESIGN §7) at router level, over an in-memory store.
+/// Cancelling an order (docs/design.md#versions-and-tombstones) at router level, over an in-memory store.
 extension OrderAPIContractTests {
     @Test("a cancel is a 200 with status cancelled at version 2; a second one is a 409 problem ending in invalid-state")
     func cancel() async throws {

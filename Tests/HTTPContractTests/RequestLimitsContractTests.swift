@@ -4,7 +4,7 @@ import Testing
 @testable import CustomerService
 @testable import OrderService
 
-/// The limits of DESIGN §11 at router level, each a finding of a new user: bodies over 64 KiB,
+/// The limits (docs/design.md#limits) at router level, each a finding of a new user: bodies over 64 KiB,
 /// over-long headers, control characters and lengths counted in Unicode scalars.
 @Suite("Request limits (router level)")
 struct RequestLimitsContractTests {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Replication
 
-/// Who may publish the events a consumer applies (DESIGN §9, §11).
+/// Who may publish the events a consumer applies (docs/design.md#dead-letters, docs/design.md#trust-boundaries).
 @Suite("Accepted publisher")
 struct PublisherCheckTests {
     typealias Consumer = ReplicaConsumer<ReplicaTable<CustomerRecord>>

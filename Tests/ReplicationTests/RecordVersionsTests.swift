@@ -5,7 +5,7 @@ import Testing
 
 @testable import Replication
 
-/// The bucketed `(id, version, deleted)` digests a verifier compares (DESIGN §8).
+/// The bucketed `(id, version, deleted)` digests a verifier compares (docs/design.md#repair).
 @Suite("Record versions (verify)")
 struct RecordVersionsTests {
     @Test("the buckets of N are the id ranges of its first log2(N) bits, and cover every id once", arguments: [1, 2, 16, 256, 4096])

@@ -6,7 +6,7 @@ import Testing
 
 @testable import CommonClient
 
-/// Changes replicate (DESIGN §7): updates, deletes and cancellations reach the peer's
+/// Changes replicate (docs/design.md#versions-and-tombstones): updates, deletes and cancellations reach the peer's
 /// replica with their versions, against the real services, database and broker.
 @Suite("Changes replicate")
 struct ChangeReplicationTests {

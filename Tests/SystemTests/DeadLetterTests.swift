@@ -7,7 +7,7 @@ import Testing
 
 @testable import CommonClient
 
-/// The dead-letter queue as a store (DESIGN §9), against the real services and broker.
+/// The dead-letter queue as a store (docs/design.md#dead-letters), against the real services and broker.
 @Suite("Dead letters")
 struct DeadLetterTests {
     @Test("a valid event in the dead-letter queue is listed with its reason, replayed and applied once; discard empties what it names")

@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A replica keeps the highest version of each record (DESIGN §7), so the events of a record
+/// A replica keeps the highest version of each record (docs/design.md#versions-and-tombstones), so the events of a record
 /// converge in any delivery order: a late older event never overwrites a newer state.
 @Suite("Any delivery order converges")
 struct EventOrderTests {

@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 /// Records reach the other service exactly once in effect, whatever the broker
-/// delivers (DESIGN.md §2 and §5).
+/// delivers (docs/design.md#guarantees and docs/contract.md#events).
 @Suite("Replication", .timeLimit(.minutes(3)))
 struct ReplicationFlowTests {
     @Test("a customer reaches OrderService's replica; an order reaches CustomerService's replica")

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// What is stored is what is returned is what is replicated (DESIGN §2.7): random valid Unicode
+/// What is stored is what is returned is what is replicated (docs/design.md#bounded-and-guarded): random valid Unicode
 /// (astral planes, combining marks, right-to-left text, emoji, quotes and backslashes) goes
 /// through create → GET → event → OrderService's replica and comes back byte for byte.
 @Suite("Unicode round trip (property)")

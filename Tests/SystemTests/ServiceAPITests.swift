@@ -6,7 +6,7 @@ import Postgres
 import TestSupport
 import Testing
 
-/// The HTTP contract of both services (DESIGN.md §4), through real HTTP, where it depends on
+/// The HTTP contract of both services (docs/contract.md#http), through real HTTP, where it depends on
 /// the database or crosses processes; the checks of the HTTP layer alone (400s, 404s, problem
 /// bodies) run without servers in HTTPContractTests.
 @Suite("HTTP API", .timeLimit(.minutes(2)))

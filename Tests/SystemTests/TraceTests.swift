@@ -8,7 +8,7 @@ import Testing
 
 @testable import CommonClient
 
-/// `GET /trace/{requestId}` and `common-client trace` (DESIGN §10) against the real services.
+/// `GET /trace/{requestId}` and `common-client trace` (docs/design.md#trace) against the real services.
 @Suite("Trace")
 struct TraceTests {
     @Test("the trace of a create, an update and a poison-rejected event shows the right hops in order, from both services")

@@ -8,7 +8,7 @@ import Testing
 
 @testable import CommonClient
 
-/// `common-client verify` and `resync` (DESIGN §8) against the real services: a replica that lost
+/// `common-client verify` and `resync` (docs/design.md#repair) against the real services: a replica that lost
 /// rows or holds older versions behind the services' backs is found out, exactly by id, and
 /// repaired; a new subscriber is bootstrapped while changes go on.
 @Suite("Verify and resync")

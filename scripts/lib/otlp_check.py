@@ -7,7 +7,7 @@
 
     otlp_check.py check CUSTOMER_URL ORDER_URL SPANS_FILE
         Sends requests to both services, waits for their spans, and checks that
-        one request's spans from both services share one trace id (DESIGN §10).
+        one request's spans from both services share one trace id (docs/design.md#trace).
         Prints "ok"/"FAIL" per check and "N passed, N failed" last; exits 1 on a failure.
 """
 

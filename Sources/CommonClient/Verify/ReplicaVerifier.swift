@@ -1,6 +1,6 @@
 import Foundation
 
-/// Compares each service's own records with its peer's replica (DESIGN §8): the bucketed
+/// Compares each service's own records with its peer's replica (docs/design.md#repair): the bucketed
 /// digests of `(id, version, deleted)` first, then the triples of only the buckets that differ.
 /// What differs is checked again for a short while, as records still in flight settle.
 struct ReplicaVerifier: Sendable {

@@ -227,7 +227,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             candidates.sort { events[$0].event.envelope.eventId < events[$1].event.envelope.eventId }
             let envelopes = candidates.map { events[$0].event.envelope }
             let changes = candidates.map { events[$0].change }
-            // With the request id, the record and its version, so that a request can be traced (DESIGN §10).
+            // With the request id, the record and its version, so that a request can be traced (docs/design.md#trace).
             let newEvents = Set(
                 try await connection.query(
                     """
@@ -288,7 +288,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     }
 
     /// Whether `accepted` published the event: its `user_id` (RabbitMQ validated it), or a replay
-    /// from this service's dead letters, which only this service's own user can publish (DESIGN §9):
+    /// from this service's dead letters, which only this service's own user can publish (docs/design.md#dead-letters):
     /// `user_id` is `ownUser`, the original publisher in `x-original-user-id`.
     static func isPublished(_ properties: AMQPProperties, by accepted: String, ownUser: String) -> Bool {
         if properties.userID == accepted { return true }

@@ -54,7 +54,7 @@ public enum DeadLetterSelection: Sendable, Hashable {
     }
 }
 
-/// A service's dead-letter queue as the store of its dead letters (DESIGN §9): listed without
+/// A service's dead-letter queue as the store of its dead letters (docs/design.md#dead-letters): listed without
 /// consuming them, replayed into the service's queue, or discarded.
 ///
 /// Each operation uses a connection of its own and `basic.get`: the messages it takes and does

@@ -12,7 +12,7 @@ public enum Written<Record: Sendable>: Sendable {
 
 extension ChangeLog {
     /// Makes one change to a service's own table and appends its `event` in the same
-    /// transaction, made safe to retry by `idempotency` (DESIGN §7).
+    /// transaction, made safe to retry by `idempotency` (docs/design.md#versions-and-tombstones).
     ///
     /// `write` changes the row and returns the record after the change. Its JSON (exactly what
     /// the HTTP API returns) becomes the event's `data` and the stored response of the

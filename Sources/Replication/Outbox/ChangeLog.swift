@@ -66,7 +66,7 @@ public final class ChangeTransaction {
     /// the HTTP API returns it. Returns the event's outbox sequence number.
     @discardableResult
     public func append(_ type: EventType, data: String, requestId: String?) async throws -> Int64 {
-        // The request's trace goes with the event (W3C trace context, DESIGN §10).
+        // The request's trace goes with the event (W3C trace context, docs/design.md#trace).
         let headers = TraceParent.current.map { ["traceparent": $0.description] } ?? [:]
         let sequence = try await Outbox.append(
             OutboxEvent(type: type.rawValue, exchange: exchange, data: data, requestId: requestId, headers: headers),

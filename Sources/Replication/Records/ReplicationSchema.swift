@@ -10,7 +10,7 @@ public enum ReplicationSchema {
     public static let firstServiceVersion = 100
 
     /// The SQL that gives a service's own table and its replica `version` and `updated_at`:
-    /// existing rows become version 1, last changed when they were created (DESIGN §7).
+    /// existing rows become version 1, last changed when they were created (docs/design.md#versions-and-tombstones).
     /// `ownTable` and `replicaTable` are trusted constants.
     public static func addVersions(ownTable: String, replicaTable: String) -> String {
         """
@@ -26,7 +26,7 @@ public enum ReplicationSchema {
     /// The rows of a replica that are records, not tombstones (a trusted SQL condition).
     public static let liveReplicaRows = "deleted_at IS NULL"
 
-    /// The SQL that lets `replicaTable`, the replica of `Record`s, keep tombstones (DESIGN §7): a
+    /// The SQL that lets `replicaTable`, the replica of `Record`s, keep tombstones (docs/design.md#versions-and-tombstones): a
     /// `deleted_at` column, and the record's columns that a tombstone does not have made
     /// nullable (a tombstone's row has NULL there). `replicaTable` is a trusted constant.
     public static func addTombstones<Record: StoredRecord>(replicaTable: String, of record: Record.Type) -> String {

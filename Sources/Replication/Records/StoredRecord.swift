@@ -14,7 +14,7 @@ public protocol StoredRecord: Codable, Hashable, Identifiable, Sendable, Version
     static var recordEvents: Set<EventType> { get }
     /// The event whose `data` is the ``Tombstone`` of a deleted record, if records of this type are deleted.
     static var deletedEvent: EventType? { get }
-    /// The event a resync sends: the record's current state, or its tombstone (DESIGN §8).
+    /// The event a resync sends: the record's current state, or its tombstone (docs/design.md#repair).
     static var snapshotEvent: EventType { get }
     /// The columns, in the order ``init(row:at:)`` reads them; the first is `id`.
     static var columns: [StoredColumn<Self>] { get }

@@ -2,7 +2,7 @@ import Contract
 import Foundation
 import Postgres
 
-/// One record's place in a replica comparison (DESIGN §8): its id, its version, and whether
+/// One record's place in a replica comparison (docs/design.md#repair): its id, its version, and whether
 /// it is deleted (a tombstone).
 public struct RecordVersion: Codable, Hashable, Sendable {
     /// The record's id.
@@ -25,7 +25,7 @@ public struct RecordVersion: Codable, Hashable, Sendable {
 }
 
 /// The `(id, version, deleted)` triples of a table, grouped into buckets by id, to compare a
-/// replica with its source without reading either whole (DESIGN §8): first one digest per
+/// replica with its source without reading either whole (docs/design.md#repair): first one digest per
 /// bucket from each side, then the triples of only the buckets that differ.
 ///
 /// A bucket is the records whose id starts with the same `log2(buckets)` bits (at most 12;

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// A resync job (DESIGN §8): the source sends the current state of its records (all of them, or
+/// A resync job (docs/design.md#repair): the source sends the current state of its records (all of them, or
 /// the given ids), tombstones included, as snapshot events straight into one subscriber's queue.
 public struct ResyncJob: Sendable, Hashable {
     /// What the job is doing.

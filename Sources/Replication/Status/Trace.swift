@@ -2,7 +2,7 @@ import Contract
 import Foundation
 import Postgres
 
-/// One thing a service did for a request (DESIGN §10).
+/// One thing a service did for a request (docs/design.md#trace).
 public struct TraceHop: Sendable, Hashable {
     /// What happened.
     public enum Step: String, Sendable {

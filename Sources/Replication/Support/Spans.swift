@@ -1,7 +1,7 @@
 import Contract
 import Tracing
 
-/// The spans of replication (DESIGN §10), for whatever tracer the process bootstrapped
+/// The spans of replication (docs/design.md#trace), for whatever tracer the process bootstrapped
 /// (`InstrumentationSystem`); with none, the default no-op tracer, nothing here does any work.
 ///
 /// The W3C `traceparent` the services already carry is the bridge between the tracer's contexts

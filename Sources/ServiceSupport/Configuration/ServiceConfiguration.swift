@@ -5,47 +5,9 @@ import Postgres
 import Replication
 import Retry
 
-/// Everything a service reads from its environment, with the documented defaults; the
-/// README's configuration table is this one.
-///
-/// | variable | default | what it sets |
-/// | --- | --- | --- |
-/// | `HTTP_HOST` | `127.0.0.1` | the address the HTTP server binds |
-/// | `HTTP_PORT` | `8081` (CustomerService), `8082` (OrderService) | its port; 0 picks a free one |
-/// | `DATABASE_URL` | `postgres://<service>:<service>@127.0.0.1:5432/<service>` | the service's own database |
-/// | `DATABASE_POOL_SIZE` | `10` | connections in the pool |
-/// | `DATABASE_CONNECT_TIMEOUT_MS` | `5000` | the bound on opening one connection |
-/// | `DATABASE_ACQUIRE_TIMEOUT_MS` | `10000` | the bound on waiting for a pooled connection (then 503) |
-/// | `DATABASE_STATEMENT_TIMEOUT_MS` | `30000` | the server cancels a longer statement (`statement_timeout`); 0 disables |
-/// | `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS` | `60000` | the server ends a session idle in a transaction this long; 0 disables |
-/// | `DATABASE_TCP_USER_TIMEOUT_MS` | `15000` | a connection whose sent data stays unacknowledged this long is dead (`tcp_user_timeout`, keepalives) |
-/// | `DATABASE_STARTUP_WAIT_MS` | `30000` | how long start-up waits for an unreachable database |
-/// | `DATABASE_MIGRATION_LOCK_KEY` | `8243113893085045108` | the advisory lock that serialises migrations |
-/// | `AMQP_URL` | `amqp://<service>:<service>@127.0.0.1:5672/%2F` | the broker, as the service's own user; for a cluster, one URL per node, comma-separated (same user, password and vhost): the first that answers, the next one after a loss |
-/// | `AMQP_HEARTBEAT_MS` | `30000` | heartbeat (whole seconds); 0 disables |
-/// | `AMQP_CONNECT_TIMEOUT_MS` | `5000` | the bound on the TCP connect and on the AMQP handshake |
-/// | `AMQP_CONFIRM_TIMEOUT_MS` | `10000` | how long a publish waits for its confirm |
-/// | `AMQP_RPC_TIMEOUT_MS` | `10000` | the bound on a declare, purge or other request |
-/// | `AMQP_CONFIRM_WINDOW` | `128` | messages awaiting their confirm at once |
-/// | `AMQP_RECONNECT_INITIAL_MS` / `AMQP_RECONNECT_MAX_MS` | `100` / `2000` | reconnect backoff |
-/// | `RETRY_INITIAL_MS` / `RETRY_MAX_MS` | `100` / `2000` | backoff of work that failed (start-up, relay, consumer, dead-lettering) |
-/// | `OUTBOX_BATCH_SIZE` | `100` | outbox rows per publish batch |
-/// | `OUTBOX_CONCURRENCY` | `1` | publish batches in flight |
-/// | `OUTBOX_POLL_INTERVAL_MS` | `1000` | how often the relay looks without being woken |
-/// | `OUTBOX_MAX_ATTEMPTS` | `5` | refusals of one row by the broker before it is parked |
-/// | `CONSUMER_PREFETCH` | `100` | unacked deliveries the broker sends ahead |
-/// | `CONSUMER_CONCURRENCY` | `4` | batches applied at once |
-/// | `CONSUMER_BATCH_SIZE` | `50` | the most deliveries in one transaction |
-/// | `CONSUMER_MAX_ATTEMPTS` | `5` | attempts at an event that keeps failing before it is dead-lettered |
-/// | `CONSUMER_PUBLISHER_USER` | the peer service's name | the broker user whose events are accepted (`*`: any); others are dead-lettered |
-/// | `CONSUMER_DELIVERY_LIMIT` | `20` | the queue's `x-delivery-limit` (fixed once the queue exists) |
-/// | `OUTBOX_RETENTION` | `7d` | published outbox rows older than this are deleted (`500ms`, `30s`, `15m`, `24h`, `7d`, or `off`) |
-/// | `INBOX_RETENTION` | `7d` | inbox rows older than this are deleted |
-/// | `IDEMPOTENCY_KEY_RETENTION` | `24h` | idempotency keys older than this are deleted (a retry after it is a new request) |
-/// | `RETENTION_INTERVAL_MS` | `10000` | how often the pruning runs (in batches of 1,000 rows) |
-/// | `LOG_LEVEL` | `info` | `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical` |
-/// | `BROKER_NAME_PREFIX` | empty | a prefix for every broker name (tests) |
-/// | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset | spans exported by OTLP/HTTP to this collector (``SpanExport``); the other `OTEL_*` variables apply |
+/// Everything a service reads from its environment, with its defaults. The variables, their
+/// defaults and their meaning are documented once, in docs/configuration.md; a test checks that
+/// its table lists exactly ``environmentVariables()``.
 public struct ServiceConfiguration: Sendable {
     /// Where the HTTP server listens.
     public struct HTTP: Sendable {
@@ -112,7 +74,11 @@ public struct ServiceConfiguration: Sendable {
     /// Reads the configuration of `service` from `environment`; a missing or malformed
     /// value throws a ``ConfigurationError`` that names the variable in one line.
     public init(service: ServiceName, environment: [String: String]) throws(ConfigurationError) {
-        let reader = EnvironmentReader(environment)
+        try self.init(service: service, reader: EnvironmentReader(environment))
+    }
+
+    /// Reads the configuration of `service` through `reader`, which notes every name it is asked for.
+    init(service: ServiceName, reader: EnvironmentReader) throws(ConfigurationError) {
         let defaultPort = service == .customerService ? 8081 : 8082
         let databaseName = service.rawValue.replacingOccurrences(of: "-", with: "_")
         self.service = service
@@ -179,6 +145,22 @@ public struct ServiceConfiguration: Sendable {
         self.logLevel = logLevel
         names = ReplicationNames(prefix: reader.string("BROKER_NAME_PREFIX", default: ""))
     }
+
+    /// Every environment variable a service reads: those of the configuration, noted while
+    /// reading both services' configurations from ``minimalEnvironment``, and those of the span
+    /// export. Throws what that reading throws, so that a list cut short cannot go unnoticed.
+    public static func environmentVariables() throws(ConfigurationError) -> [String] {
+        var names: [String] = []
+        for service in [ServiceName.customerService, .orderService] {
+            let reader = EnvironmentReader(minimalEnvironment)
+            _ = try ServiceConfiguration(service: service, reader: reader)
+            names += reader.names.filter { !names.contains($0) }
+        }
+        return names + SpanExport.environmentVariables.filter { !names.contains($0) }
+    }
+
+    /// The least a service needs to start: an operations token (a placeholder here).
+    static let minimalEnvironment = ["OPERATIONS_TOKEN": String(repeating: "x", count: 16)]
 
     /// `AMQP_URL` and the `AMQP_*` timeouts.
     private static func amqp(_ reader: EnvironmentReader, service: ServiceName) throws(ConfigurationError) -> AMQPConfiguration {

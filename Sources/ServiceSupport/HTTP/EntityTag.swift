@@ -1,7 +1,7 @@
 import Contract
 import Foundation
 
-/// The `ETag` of a record (DESIGN §7): its version as a strong entity tag, `"<version>"`.
+/// The `ETag` of a record (docs/design.md#versions-and-tombstones): its version as a strong entity tag, `"<version>"`.
 public enum EntityTag {
     /// `"<version>"`.
     public static func version(_ version: Int64) -> String {

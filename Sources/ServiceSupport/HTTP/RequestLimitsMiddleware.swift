@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The limits of DESIGN §11 at the edge, before any handler runs: a body over
+/// The limits (docs/design.md#limits) at the edge, before any handler runs: a body over
 /// ``maximumBodySize`` is a 413 problem; an `X-Request-ID` longer than ``maximumHeaderLength``
 /// bytes, or an `Idempotency-Key` that is not 1 to ``maximumHeaderLength`` visible ASCII
 /// characters (an empty one would be shared by every client that sends it), a 400 naming the
