@@ -82,20 +82,29 @@ extension AMQPScratchPool {
 }
 
 extension AMQPFieldValue {
-    /// Decodes a rabbitmq-c table (copying everything out of C memory).
-    static func table(_ table: amqp_table_t) -> AMQPTable {
+    /// How deep tables and arrays nest before what is deeper is decoded as `.void`: far more than
+    /// any header the services read, and a bound on the recursion a hostile publisher can cause.
+    static let maximumNesting = 16
+
+    /// Decodes a rabbitmq-c table (copying everything out of C memory); below
+    /// ``maximumNesting`` levels, nested tables and arrays are `.void`.
+    static func table(_ table: amqp_table_t, depth: Int = 0) -> AMQPTable {
         var result: AMQPTable = [:]
         guard table.num_entries > 0, let entries = table.entries else { return result }
         result.reserveCapacity(Int(table.num_entries))
         for index in 0..<Int(table.num_entries) {
             let entry = entries[index]
-            result[entry.key.string] = AMQPFieldValue(entry.value)
+            result[entry.key.string] = AMQPFieldValue(entry.value, depth: depth + 1)
         }
         return result
     }
 
-    /// Decodes one rabbitmq-c field value (copying it out of C memory).
-    init(_ field: amqp_field_value_t) {
+    /// Decodes one rabbitmq-c field value (copying it out of C memory) at nesting level `depth`.
+    init(_ field: amqp_field_value_t, depth: Int = 0) {
+        if depth > Self.maximumNesting, field.kind == AMQPFieldKind.table || field.kind == AMQPFieldKind.array {
+            self = .void
+            return
+        }
         switch field.kind {
         case AMQPFieldKind.boolean: self = .bool(field.value.boolean != 0)
         case AMQPFieldKind.i8: self = .int(Int64(field.value.i8))
@@ -110,13 +119,13 @@ extension AMQPFieldValue {
         case AMQPFieldKind.f64: self = .double(field.value.f64)
         case AMQPFieldKind.decimal: self = .decimal(scale: field.value.decimal.decimals, value: field.value.decimal.value)
         case AMQPFieldKind.timestamp: self = .timestamp(Date(timeIntervalSince1970: TimeInterval(field.value.u64)))
-        case AMQPFieldKind.table: self = .table(AMQPFieldValue.table(field.value.table))
+        case AMQPFieldKind.table: self = .table(AMQPFieldValue.table(field.value.table, depth: depth))
         case AMQPFieldKind.array:
             let array = field.value.array
             var elements: [AMQPFieldValue] = []
             if array.num_entries > 0, let entries = array.entries {
                 elements.reserveCapacity(Int(array.num_entries))
-                for index in 0..<Int(array.num_entries) { elements.append(AMQPFieldValue(entries[index])) }
+                for index in 0..<Int(array.num_entries) { elements.append(AMQPFieldValue(entries[index], depth: depth + 1)) }
             }
             self = .array(elements)
         case AMQPFieldKind.utf8:

@@ -27,6 +27,26 @@ import Testing
         #expect(decoded == Self.sample)
     }
 
+    @Test("a header nested deeper than the bound decodes as void, not as recursion without end")
+    func deepNestingIsBounded() throws {
+        var deep: AMQPFieldValue = .string("bottom")
+        for level in 0..<200 { deep = level.isMultiple(of: 2) ? .table(["t": deep]) : .array([deep]) }
+        let decoded = try AMQPFieldTableCodec.decode(try AMQPFieldTableCodec.encode(["deep": deep]))
+        var value = try #require(decoded["deep"])
+        var levels = 0
+        while true {
+            switch value {
+            case .table(let table): value = try #require(table["t"])
+            case .array(let array): value = try #require(array.first)
+            default:
+                #expect(value == .void)
+                #expect(levels == AMQPFieldValue.maximumNesting)
+                return
+            }
+            levels += 1
+        }
+    }
+
     @Test func emptyTableRoundTrips() throws {
         let decoded = try AMQPFieldTableCodec.decode(try AMQPFieldTableCodec.encode([:]))
         #expect(decoded.isEmpty)
