@@ -218,6 +218,10 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Two tiers. A unit target is named after the library it tests and never touches a server:
+        // `swift test --skip 'IntegrationTests\.'` runs them all with nothing running. A target whose
+        // name ends in `IntegrationTests` needs the PostgreSQL and RabbitMQ of `scripts/local-servers`.
+
         // What every test target shares: the environment, databases, broker objects, waits.
         // A regular target (test targets cannot depend on each other) that only test targets use.
         .target(
@@ -238,7 +242,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AMQPTests",
-            dependencies: ["AMQP", "TestSupport"],
+            dependencies: ["AMQP"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -253,10 +257,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReplicationTests",
-            dependencies: [
-                "Replication", "Contract", "AMQP", "Postgres", "Retry", "TestSupport",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["Replication", "Contract", "AMQP", "Postgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -282,8 +283,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: Integration tests (PostgreSQL and RabbitMQ)
         .testTarget(
-            name: "SystemTests",
+            name: "AMQPIntegrationTests",
+            dependencies: ["AMQP", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresIntegrationTests",
+            dependencies: ["Postgres", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ReplicationIntegrationTests",
+            dependencies: [
+                "Replication", "Contract", "AMQP", "Postgres", "Retry", "TestSupport", "ServiceSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SystemIntegrationTests",
             dependencies: [
                 "CustomerService",
                 "OrderService",
