@@ -283,6 +283,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "CommonClientTests",
+            dependencies: ["CommonClient", "ServiceClient"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Integration tests (PostgreSQL and RabbitMQ)
         .testTarget(

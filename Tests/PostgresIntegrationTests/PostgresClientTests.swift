@@ -253,18 +253,6 @@ import Testing
         }
     }
 
-    @Test func connectionRefusedGivesLibpqMessage() async throws {
-        var configuration = PostgresConfiguration(connectionString: "postgres://postgres@127.0.0.1:1/postgres", poolSize: 2)
-        configuration.connectTimeout = .seconds(2)
-        try await TestDatabase.withClient(configuration) { client in
-            let error = await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
-            #expect(error?.code == .connectionFailed)
-            #expect(error?.message.contains("Connection refused") == true, "\(String(describing: error))")
-            #expect(error?.isConnectionFailure == true)
-            #expect(client.statistics.total == 0)
-        }
-    }
-
     @Test func cancellingATaskCancelsItsQuery() async throws {
         try await TestDatabase.withTestClient(poolSize: 1) { client in
             let task = Task { try await client.query("SELECT pg_sleep(30)") }

@@ -11,12 +11,6 @@ import Testing
 struct IdempotentRequestTests {
     struct WorkFailed: Error {}
 
-    @Test("no key, no idempotency")
-    func noKey() {
-        #expect(IdempotentRequest(key: nil, operation: "createCustomer", fingerprint: "x") == nil)
-        #expect(IdempotentRequest(key: "k", operation: "createCustomer", fingerprint: "x")?.key == "k")
-    }
-
     @Test("the first claim does the work; a repeat with the same request gets the stored body")
     func repeatReturnsStoredBody() async throws {
         try await TestDatabase.withTestClient(migrations: ReplicationSchema.migrations) { database in

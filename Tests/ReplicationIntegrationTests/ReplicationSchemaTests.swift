@@ -6,14 +6,6 @@ import Testing
 /// The shared tables every replicating service migrates before its own.
 @Suite("Replication schema")
 struct ReplicationSchemaTests {
-    @Test("shared versions are positive, unique and below the services' first version")
-    func versions() {
-        let versions = ReplicationSchema.migrations.map(\.version)
-        #expect(!versions.isEmpty)
-        #expect(Set(versions).count == versions.count)
-        #expect(versions.allSatisfy { $0 > 0 && $0 < ReplicationSchema.firstServiceVersion })
-    }
-
     @Test("migrating creates the outbox, inbox, counters, idempotency and resync tables; migrating again changes nothing")
     func migrate() async throws {
         try await withTestDatabase(migrate: false) { database, _ in
