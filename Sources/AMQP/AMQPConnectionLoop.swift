@@ -26,7 +26,8 @@ enum AMQPConsumerEvent: Sendable {
 /// `poll(2)` for the socket or for a wake-up byte on a pipe (written when a command is queued),
 /// reads every complete frame and dispatches it (confirms, deliveries, channel or connection
 /// close). The poll timeout is short enough that rabbitmq-c sends heartbeats and notices a
-/// silent peer. Results go back through continuations.
+/// silent peer. Results go back through continuations. Which published message each confirm
+/// settles is ``ConfirmWindow``'s bookkeeping; the loop does its I/O.
 ///
 /// `@unchecked Sendable`: the properties marked "thread-confined" are touched only by the
 /// loop's own thread (commands reach them by running on it); everything other threads touch
@@ -73,13 +74,12 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         }
     }
 
-    /// A published message awaiting its confirm.
-    private struct Unconfirmed {
-        var tag: UInt64
+    /// A published message awaiting its confirm: its batch and its position there.
+    private struct Pending {
         var batch: PublishBatch
-        /// The message's position in its batch.
         var index: Int
-        var settled = false
+
+        var message: AMQPMessage { batch.messages[index] }
     }
 
     let configuration: AMQPConfiguration
@@ -93,8 +93,7 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     // Thread-confined state.
     private let handle: AMQPConnectionHandle
     private var publishQueue = CircularBuffer<PublishBatch>()
-    private var unconfirmed = CircularBuffer<Unconfirmed>(initialCapacity: 256)
-    private var nextDeliveryTag: UInt64 = 1
+    private var confirms = ConfirmWindow<Pending>(initialCapacity: 256)
     private var lastConfirmProgress = ContinuousClock.now
     private var consumer: AsyncStream<AMQPConsumerEvent>.Continuation?
     /// Whether the broker blocks this connection; ``isBlocked`` is its copy for other threads.
@@ -271,7 +270,7 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             var socketReady = true
             if !handle.hasBufferedInput {
                 var timeout = tick
-                if !unconfirmed.isEmpty {
+                if !confirms.isEmpty {
                     timeout = min(timeout, max(.zero, lastConfirmProgress + configuration.confirmTimeout - .now))
                 }
                 socketReady = waitForInput(timeout: timeout)
@@ -339,14 +338,13 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     /// Commands that expect a channel error (a declare refused for lack of permission) call it themselves.
     func reopenClosedChannel() throws {
         guard let channelError = handle.channelCloseError else { return }
-        failPublishes(channelError)
+        failPublishes(channelError, channelClosed: true)
         if let consumer {
             consumer.yield(.closed(channelError))
             consumer.finish()
             self.consumer = nil
         }
         channelGeneration += 1
-        nextDeliveryTag = 1
         try handle.openChannel()
     }
 
@@ -366,15 +364,14 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             return
         }
         let window = max(1, configuration.confirmWindow)
-        while unconfirmed.count < window, let batch = publishQueue.first {
+        while confirms.count < window, let batch = publishQueue.first {
             if batch.isFinished || batch.allSent {
                 publishQueue.removeFirst()
                 continue
             }
             try handle.publish(batch.messages[batch.nextIndex])
-            if unconfirmed.isEmpty { lastConfirmProgress = .now }
-            unconfirmed.append(Unconfirmed(tag: nextDeliveryTag, batch: batch, index: batch.nextIndex))
-            nextDeliveryTag += 1
+            if confirms.isEmpty { lastConfirmProgress = .now }
+            confirms.sent(Pending(batch: batch, index: batch.nextIndex))
             batch.nextIndex += 1
             batch.unconfirmed += 1
         }
@@ -383,62 +380,52 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     /// Handles basic.ack / basic.nack from the broker for published messages.
     private func confirm(tag: UInt64, multiple: Bool, nacked: Bool) {
         lastConfirmProgress = .now
-        if multiple {
-            while let first = unconfirmed.first, first.tag <= tag {
-                unconfirmed.removeFirst()
-                if !first.settled { settle(first.batch, nacked: nacked) }
-            }
-        } else if let index = unconfirmedIndex(of: tag), !unconfirmed[index].settled {
-            unconfirmed[index].settled = true
-            settle(unconfirmed[index].batch, nacked: nacked)
-            while let first = unconfirmed.first, first.settled { unconfirmed.removeFirst() }
+        confirms.confirm(tag: tag, multiple: multiple, nacked: nacked) { pending, resolution in
+            settle(pending.batch, resolution)
         }
     }
 
-    private func unconfirmedIndex(of tag: UInt64) -> CircularBuffer<Unconfirmed>.Index? {
-        guard let first = unconfirmed.first, tag >= first.tag else { return nil }
-        // Tags are consecutive, so the offset is the position (the common case); fall back to a search.
-        let offset = Int(tag - first.tag)
-        if offset < unconfirmed.count {
-            let index = unconfirmed.index(unconfirmed.startIndex, offsetBy: offset)
-            if unconfirmed[index].tag == tag { return index }
-        }
-        return unconfirmed.firstIndex { $0.tag == tag }
-    }
-
-    private func settle(_ batch: PublishBatch, nacked: Bool) {
+    private func settle(_ batch: PublishBatch, _ resolution: ConfirmWindow<Pending>.Resolution) {
         batch.unconfirmed -= 1
-        if nacked {
+        switch resolution {
+        case .acked:
+            if batch.allSent && batch.unconfirmed == 0 { batch.finish(.success(())) }
+        case .nacked:
             batch.finish(.failure(AMQPError(.nacked, "the broker nacked a published message (basic.nack); it may not have been routed or stored")))
-        } else if batch.allSent && batch.unconfirmed == 0 {
-            batch.finish(.success(()))
+        case .returned:
+            break  // Its batch failed when the message came back.
         }
     }
 
     /// A mandatory message came back unroutable (its confirm follows): fail its batch. The message is
     /// found by its `message_id`, else by exchange and routing key, among those awaiting a confirm.
     private func returnedUnroutable(exchange: String, routingKey: String, messageID: String?, reason: String) {
-        let entry = unconfirmed.first { entry in
-            let message = entry.batch.messages[entry.index]
-            guard !entry.settled, message.exchange == exchange, message.routingKey == routingKey else { return false }
+        let pending = confirms.returned { pending in
+            let message = pending.message
+            guard message.exchange == exchange, message.routingKey == routingKey else { return false }
             return messageID == nil || message.properties.messageID == messageID
         }
         logger.warning(
             "AMQP message returned as unroutable",
             metadata: ["amqp.exchange": "\(exchange)", "amqp.message_id": "\(messageID ?? "")", "amqp.reply": "\(reason)"])
-        entry?.batch.finish(
+        pending?.batch.finish(
             .failure(AMQPError(.unroutable, "no queue is bound to exchange '\(exchange)' for routing key '\(routingKey)' (\(reason))")))
     }
 
     private func checkConfirmTimeout() throws {
-        guard !unconfirmed.isEmpty, ContinuousClock.now - lastConfirmProgress > configuration.confirmTimeout else { return }
-        throw AMQPError(.timeout, "no publisher confirm arrived within \(configuration.confirmTimeout) (\(unconfirmed.count) messages unconfirmed)")
+        guard !confirms.isEmpty, ContinuousClock.now - lastConfirmProgress > configuration.confirmTimeout else { return }
+        throw AMQPError(.timeout, "no publisher confirm arrived within \(configuration.confirmTimeout) (\(confirms.count) messages unconfirmed)")
     }
 
-    private func failPublishes(_ error: AMQPError) {
-        for entry in unconfirmed { entry.batch.finish(.failure(error)) }
+    /// Fails every publish call that waits: those awaiting confirms and those not sent yet. When
+    /// the channel closed, the next one numbers its messages from 1 again.
+    private func failPublishes(_ error: AMQPError, channelClosed: Bool = false) {
+        if channelClosed {
+            confirms.channelClosed { $0.batch.finish(.failure(error)) }
+        } else {
+            confirms.abandonAll { $0.batch.finish(.failure(error)) }
+        }
         for batch in publishQueue { batch.finish(.failure(error)) }
-        unconfirmed.removeAll()
         publishQueue.removeAll()
     }
 
