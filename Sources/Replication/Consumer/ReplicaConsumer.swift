@@ -34,13 +34,27 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     /// What to consume and how.
     public typealias Configuration = ReplicaConsumerConfiguration
 
-    /// A delivery whose event is valid, ready to apply.
+    /// A delivery of a batch, read: its event ready to apply, or why it is poison.
     struct Item: Sendable {
         var delivery: AMQPDelivery
-        var prepared: PreparedEvent<Handler.Change>
+        var content: Result<PreparedEvent<Handler.Change>, any Error>
         var logger: Logger
         /// The `traceparent` the event came with: the transaction span that appended it.
         var trace: TraceParent?
+
+        /// The delivery as ``BatchPlan`` sees it.
+        var planned: BatchPlan.Delivery {
+            switch content {
+            case .success(let prepared): .event(id: prepared.event.envelope.eventId, record: prepared.change.id, version: prepared.change.version)
+            case .failure: .poison
+            }
+        }
+
+        /// The event and its change; only for the deliveries a plan applies (never poison).
+        var prepared: PreparedEvent<Handler.Change> {
+            guard case .success(let prepared) = content else { preconditionFailure("a poison delivery is never applied") }
+            return prepared
+        }
     }
 
     private let configuration: Configuration
@@ -123,110 +137,102 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     }
 
     /// Handles a batch of deliveries to their end: each is acked after the commit that
-    /// applied it, dead-lettered, or back in the queue.
+    /// applied it, dead-lettered, or back in the queue (see ``BatchPlan`` for the order).
     func process(_ deliveries: [AMQPDelivery], logger: Logger) async {
-        var items: [Item] = []
-        items.reserveCapacity(deliveries.count)
-        for delivery in deliveries {
-            var logger = logger
-            logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
-            do {
-                if let accepted = configuration.acceptedPublisher, !Self.isPublished(delivery.properties, by: accepted, ownUser: amqp.user) {
-                    throw PoisonMessage(
-                        .unauthenticatedPublisher, "published by user \(delivery.properties.userID ?? "(none)"), not by \(accepted)")
-                }
-                let event = try IncomingEvent(body: delivery.body)
-                logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
-                logger[metadataKey: "event.type"] = "\(event.envelope.type)"
-                if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
-                // The trace of the request that caused the event continues here (W3C trace context).
-                let trace = delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init)
-                if let trace { logger[metadataKey: "trace.id"] = "\(trace.traceID)" }
-                let change = try handler.prepare(event)
-                items.append(Item(delivery: delivery, prepared: PreparedEvent(event: event, change: change), logger: logger, trace: trace))
-            } catch {
-                await deadLetter(delivery, because: error, logger: logger)
-            }
+        let items = deliveries.map { read($0, logger: logger) }
+        let plan = BatchPlan(items.map(\.planned))
+        for index in plan.deadLetters {
+            guard case .failure(let error) = items[index].content else { continue }
+            await deadLetter(items[index].delivery, because: error, logger: items[index].logger)
         }
-        if !items.isEmpty {
-            await applyWithRetries(items, logger: logger)
+        if !plan.acks.isEmpty {
+            await applyWithRetries(items, plan: plan, logger: logger)
         }
     }
 
-    /// Applies `items` in one transaction and acks them, retrying without limit while the failure
-    /// is transient (``PostgresError/isTransient``: the database is down, a deadlock, a lock or
-    /// statement timeout); a batch that fails otherwise is split into single events, and a single
-    /// event that keeps failing is dead-lettered after ``Configuration/maxAttempts``.
+    /// Checks the publisher, decodes the event and prepares its change; a failure makes the delivery poison.
+    private func read(_ delivery: AMQPDelivery, logger: Logger) -> Item {
+        var logger = logger
+        logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
+        var trace: TraceParent?
+        do {
+            if let accepted = configuration.acceptedPublisher, !Self.isPublished(delivery.properties, by: accepted, ownUser: amqp.user) {
+                throw PoisonMessage(
+                    .unauthenticatedPublisher, "published by user \(delivery.properties.userID ?? "(none)"), not by \(accepted)")
+            }
+            let event = try IncomingEvent(body: delivery.body)
+            logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
+            logger[metadataKey: "event.type"] = "\(event.envelope.type)"
+            if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
+            // The trace of the request that caused the event continues here (W3C trace context).
+            trace = delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init)
+            if let trace { logger[metadataKey: "trace.id"] = "\(trace.traceID)" }
+            let change = try handler.prepare(event)
+            return Item(delivery: delivery, content: .success(PreparedEvent(event: event, change: change)), logger: logger, trace: trace)
+        } catch {
+            return Item(delivery: delivery, content: .failure(error), logger: logger, trace: trace)
+        }
+    }
+
+    /// Applies the events `plan` acks in one transaction and acks them, retrying without limit
+    /// while the failure is transient (``PostgresError/isTransient``: the database is down, a
+    /// deadlock, a lock or statement timeout); a batch that fails otherwise is split into single
+    /// events, and a single event that keeps failing is dead-lettered after ``Configuration/maxAttempts``.
     ///
     /// Nothing is ever requeued: while it retries, the worker holds its deliveries unacked; at
     /// shutdown it leaves them unsettled, and closing the connection returns them to the queue.
-    private func applyWithRetries(_ items: [Item], logger: Logger) async {
-        let logger = items.count == 1 ? items[0].logger : logger
+    private func applyWithRetries(_ items: [Item], plan: BatchPlan, logger: Logger) async {
+        let logger = plan.acks.count == 1 ? items[plan.acks[0]].logger : logger
         var backoff = configuration.retry
         var attempts = 0
         let started = DefaultTracerClock.now
         while true {
             do {
-                let outcomes = try await apply(items.map(\.prepared))
-                for (item, outcome) in zip(items, outcomes) {
-                    metrics.record(outcome, occurredAt: item.prepared.event.envelope.occurredAt)
-                    item.logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
+                let decided = try await apply(items, plan: plan)
+                let outcomes = decided.ackedOutcomes
+                for (index, outcome) in zip(decided.acks, outcomes) {
+                    metrics.record(outcome, occurredAt: items[index].prepared.event.envelope.occurredAt)
+                    items[index].logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
                 }
-                await settle(items, logger: logger) { try await AMQPDelivery.ack($0) }
-                if spansRecorded { recordApplySpans(items, outcomes: outcomes, startedAt: started) }
+                await settle(decided.acks.map { items[$0].delivery }, logger: logger) { try await AMQPDelivery.ack($0) }
+                if spansRecorded { recordApplySpans(decided.acks.map { items[$0] }, outcomes: outcomes, startedAt: started) }
                 return
             } catch let error as PostgresError where error.isTransient {
                 // Transient: the same batch will succeed later. Retry until it does; never drop it.
                 metrics.transientFailure()
-                logger.warning("database unavailable or busy, retrying", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
+                logger.warning("database unavailable or busy, retrying", metadata: ["error": "\(error)", "consumer.batch": "\(plan.acks.count)"])
             } catch {
-                if items.count > 1 {
+                if plan.acks.count > 1 {
                     // One bad event must not hold back the others, nor be dead-lettered with them.
                     logger.warning(
-                        "batch failed, applying its events one at a time", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
-                    for item in items {
-                        await applyWithRetries([item], logger: logger)
+                        "batch failed, applying its events one at a time", metadata: ["error": "\(error)", "consumer.batch": "\(plan.acks.count)"])
+                    for index in plan.acks {
+                        await applyWithRetries([items[index]], plan: BatchPlan([items[index].planned]), logger: logger)
                     }
                     return
                 }
                 attempts += 1
                 logger.error("event failed", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
                 if attempts >= configuration.maxAttempts {
-                    await deadLetter(items[0].delivery, because: PoisonMessage(.processingFailed, Self.summary(of: error)), logger: logger)
+                    await deadLetter(items[plan.acks[0]].delivery, because: PoisonMessage(.processingFailed, Self.summary(of: error)), logger: logger)
                     return
                 }
             }
             if Task.isShuttingDownGracefully || Task.isCancelled {
-                logger.info("shutting down; unsettled deliveries return to the queue", metadata: ["consumer.batch": "\(items.count)"])
+                logger.info("shutting down; unsettled deliveries return to the queue", metadata: ["consumer.batch": "\(plan.acks.count)"])
                 return
             }
             try? await backoff.sleep()
         }
     }
 
-    /// Inbox rows and replica rows of a batch in one transaction; the outcome of each event, in order.
-    ///
-    /// The first delivery of an event id in the batch is the one that can apply it (later ones
-    /// are duplicates), and of a record's new events the one with the highest version is the one
-    /// that writes it (the others are replays: not newer), exactly the end state of applying the
-    /// batch one event at a time, in any order.
-    private func apply(_ events: [PreparedEvent<Handler.Change>]) async throws -> [ConsumeOutcome] {
+    /// Runs the steps of `plan` in one transaction: inbox rows, then replica rows, then the replays'
+    /// outcome and the duplicates' count; returns the plan decided.
+    private func apply(_ items: [Item], plan: BatchPlan) async throws -> BatchPlan {
         try await database.withTransaction { connection in
-            var outcomes = [ConsumeOutcome?](repeating: nil, count: events.count)
-            var seenEvents = Set<UUID>()
-            var candidates: [Int] = []
-            for (index, prepared) in events.enumerated() {
-                if seenEvents.insert(prepared.event.envelope.eventId).inserted {
-                    candidates.append(index)
-                } else {
-                    outcomes[index] = .duplicate
-                }
-            }
-            // Rows are inserted, and their keys locked, in key order: two workers whose batches hold
-            // the same events (a duplicate, a replay) wait for each other but never deadlock.
-            candidates.sort { events[$0].event.envelope.eventId < events[$1].event.envelope.eventId }
-            let envelopes = candidates.map { events[$0].event.envelope }
-            let changes = candidates.map { events[$0].change }
+            var plan = plan
+            let envelopes = plan.inboxInserts.map { items[$0].prepared.event.envelope }
+            let changes = plan.inboxInserts.map { items[$0].prepared.change }
             // With the request id, the record and its version, so that a request can be traced (docs/design.md#trace).
             let newEvents = Set(
                 try await connection.query(
@@ -244,38 +250,19 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                     ]
                 ).map { try $0.decode(0, as: UUID.self) }
             )
-            var newest: [UUID: Int] = [:]
-            for index in candidates {
-                guard newEvents.contains(events[index].event.envelope.eventId) else {
-                    outcomes[index] = .duplicate
-                    continue
-                }
-                let record = events[index].change.id
-                guard let current = newest[record] else {
-                    newest[record] = index
-                    continue
-                }
-                if events[index].change.version > events[current].change.version {
-                    outcomes[current] = .replay
-                    newest[record] = index
-                } else {
-                    outcomes[index] = .replay
-                }
+            let writes = plan.inboxInserted(newEvents)
+            if !writes.isEmpty {
+                plan.recordsWritten(try await handler.apply(writes.map { items[$0].prepared }, on: connection))
             }
-            let writes = newest.values.sorted { events[$0].change.id < events[$1].change.id }
-            let written = writes.isEmpty ? [] : try await handler.apply(writes.map { events[$0] }, on: connection)
-            for index in writes {
-                outcomes[index] = written.contains(events[index].change.id) ? .applied : .replay
-            }
-            let replays = events.indices.filter { outcomes[$0] == .replay }.map { events[$0].event.envelope.eventId }
+            let replays = plan.replays
             if !replays.isEmpty {
                 try await connection.query("UPDATE inbox SET outcome = 'replay' WHERE event_id = ANY($1::uuid[])", [replays])
             }
-            let duplicates = outcomes.count(where: { $0 == .duplicate })
+            let duplicates = plan.duplicateCount
             if duplicates > 0 {
                 try await ConsumerCounter.duplicateEvents.increment(by: duplicates, on: connection)
             }
-            return outcomes.map { $0! }
+            return plan
         }
     }
 
@@ -377,13 +364,13 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         }
     }
 
-    /// Settles the deliveries of `items` together; a failure means the connection is gone and the broker will redeliver.
-    private func settle(_ items: [Item], logger: Logger, _ action: ([AMQPDelivery]) async throws -> Void) async {
+    /// Settles `deliveries` together; a failure means the connection is gone and the broker will redeliver.
+    private func settle(_ deliveries: [AMQPDelivery], logger: Logger, _ action: ([AMQPDelivery]) async throws -> Void) async {
         do {
-            try await action(items.map(\.delivery))
+            try await action(deliveries)
         } catch {
             logger.info(
-                "deliveries not settled, the broker will redeliver them", metadata: ["error": "\(error)", "consumer.batch": "\(items.count)"])
+                "deliveries not settled, the broker will redeliver them", metadata: ["error": "\(error)", "consumer.batch": "\(deliveries.count)"])
         }
     }
 }
