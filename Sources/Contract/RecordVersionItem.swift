@@ -10,8 +10,6 @@ public struct RecordVersionItem: Codable, Hashable, Sendable {
 
     /// Creates an item.
     public init(id: String, version: Int64, deleted: Bool) {
-        self.id = id
-        self.version = version
-        self.deleted = deleted
+        (self.id, self.version, self.deleted) = (id, version, deleted)
     }
 }

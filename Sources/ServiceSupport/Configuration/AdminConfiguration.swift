@@ -10,13 +10,6 @@ public struct AdminConfiguration: Sendable {
     /// The operations token: `Authorization: Bearer <token>` on every operation.
     public var token: String
 
-    /// Creates the admin listener's configuration.
-    public init(host: String, port: Int, token: String) {
-        self.host = host
-        self.port = port
-        self.token = token
-    }
-
     /// `ADMIN_ADDRESS` (`host:port`, `[v6]:port`), and `OPERATIONS_TOKEN` or the contents of
     /// `OPERATIONS_TOKEN_FILE`: one of them is required, at least 16 visible ASCII characters.
     init(_ reader: EnvironmentReader, defaultPort: Int) throws(ConfigurationError) {

@@ -59,20 +59,17 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
     )
 
     /// 503: the database is unreachable, or refused the work for now (a timeout, a deadlock, a standby).
-    public static let databaseUnavailable = Problem(
-        code: "database-unavailable",
-        title: "The database is unavailable",
-        status: .serviceUnavailable,
-        detail: "the service's database is unreachable or busy; retry later"
-    )
+    public static let databaseUnavailable = unavailable("database", detail: "the service's database is unreachable or busy")
 
     /// 503: the broker is unreachable (an operation that needs it now, such as a dead-letter listing).
-    public static let brokerUnavailable = Problem(
-        code: "broker-unavailable",
-        title: "The broker is unavailable",
-        status: .serviceUnavailable,
-        detail: "the service cannot reach its broker; retry later"
-    )
+    public static let brokerUnavailable = unavailable("broker", detail: "the service cannot reach its broker")
+
+    /// 503 `<dependency>-unavailable`: retry later (``response()`` adds `Retry-After`).
+    static func unavailable(_ dependency: String, detail: String) -> Problem {
+        Problem(
+            code: "\(dependency)-unavailable", title: "The \(dependency) is unavailable", status: .serviceUnavailable,
+            detail: "\(detail); retry later")
+    }
 
     enum CodingKeys: String, CodingKey {
         case type, title, status, detail, instance, requestId
