@@ -5,22 +5,11 @@ import OpenAPIHummingbird
 import Replication
 import ServiceSupport
 
-/// Builds OrderService: it owns orders (`orders`), publishes `order.created` to `order.events`,
+/// OrderService: it owns orders (`orders`), publishes `order.created` to `order.events`,
 /// and replicates `customer.created` into `replica_customers`, which it checks new orders against.
-/// `order-service`'s `main` and the tests both call this; ``ReplicatingService`` wires it.
-///
-/// - Parameters:
-///   - logger: the service's logger; by default made from the configuration (`LOG_LEVEL`).
-///   - onServerRunning: called with the bound port once the public server listens
-///     (tests pass `HTTP_PORT=0` and learn the port here).
-///   - onAdminRunning: the same for the admin listener (`ADMIN_ADDRESS=127.0.0.1:0`).
-public func buildOrderService(
-    configuration: ServiceConfiguration,
-    logger: Logger? = nil,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-    onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) async throws -> some ApplicationProtocol {
-    let service = ReplicatingService(
+/// `order-service`'s `main` and the tests build it with ``ReplicatingService/build(configuration:logger:listening:)``.
+public var orderService: ReplicatingService<OrderRecord, CustomerRecord> {
+    ReplicatingService(
         migrations: OrderServiceMigrations.all,
         owns: OrderRecord.self,
         ownTable: "orders",
@@ -30,8 +19,6 @@ public func buildOrderService(
     ) { changes, replicaCustomers, logger in
         try buildOrderRouter(orders: OrderRepository(changes: changes, replicaCustomers: replicaCustomers), logger: logger)
     }
-    return try await service.build(
-        configuration: configuration, logger: logger, onServerRunning: onServerRunning, onAdminRunning: onAdminRunning)
 }
 
 /// The router of OrderService's API over `orders`, with the shared middleware

@@ -115,10 +115,8 @@ struct TestSystem: Sendable {
 /// the waits under the system's ``BackgroundFailures`` then stop polling. A crash while
 /// starting is thrown by ``start(port:)``; an error while stopping, by ``stop()``.
 final class RunningService: Sendable {
-    /// Builds the application; it calls the first function with the public port once it
-    /// listens, the second with the admin listener's.
-    typealias Build =
-        @Sendable (@escaping @Sendable (Int) async -> Void, @escaping @Sendable (Int) async -> Void) async throws -> any ApplicationProtocol
+    /// Builds the application, which tells `listening` its ports once it listens.
+    typealias Build = @Sendable (_ listening: ServiceListening) async throws -> any ApplicationProtocol
 
     private enum Phase {
         case stopped, starting, running, crashed, stopping
@@ -159,7 +157,7 @@ final class RunningService: Sendable {
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         let (adminStream, adminContinuation) = AsyncStream.makeStream(of: Int.self)
-        let application = try await build({ port in continuation.yield(port) }, { port in adminContinuation.yield(port) })
+        let application = try await build(.init(server: { continuation.yield($0) }, admin: { adminContinuation.yield($0) }))
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: application)], logger: TestEnvironment.logger)
         )
@@ -315,15 +313,11 @@ func withSystem<T: Sendable>(
             names: names,
             configurations: [.customerService: customer, .orderService: order],
             broker: broker,
-            customerService: RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { port, adminPort in
-                try await buildCustomerService(
-                    configuration: customer, logger: TestEnvironment.logger, onServerRunning: { await port($0) },
-                    onAdminRunning: { await adminPort($0) })
+            customerService: RunningService(name: "customer-service", failures: failures, sourceLocation: sourceLocation) { listening in
+                try await CustomerService.customerService.build(configuration: customer, logger: TestEnvironment.logger, listening: listening)
             },
-            orderService: RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { port, adminPort in
-                try await buildOrderService(
-                    configuration: order, logger: TestEnvironment.logger, onServerRunning: { await port($0) },
-                    onAdminRunning: { await adminPort($0) })
+            orderService: RunningService(name: "order-service", failures: failures, sourceLocation: sourceLocation) { listening in
+                try await OrderService.orderService.build(configuration: order, logger: TestEnvironment.logger, listening: listening)
             }
         )
         if start, let system {

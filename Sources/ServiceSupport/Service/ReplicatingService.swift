@@ -61,14 +61,9 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
     ///
     /// - Parameters:
     ///   - logger: the service's logger; by default made from the configuration (`LOG_LEVEL`).
-    ///   - onServerRunning: called with the bound port once the public server listens
-    ///     (tests pass `HTTP_PORT=0` and learn the port here).
-    ///   - onAdminRunning: the same for the admin listener (`ADMIN_ADDRESS=127.0.0.1:0`).
+    ///   - listening: who learns the listeners' ports once they are bound.
     public func build(
-        configuration: ServiceConfiguration,
-        logger: Logger? = nil,
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-        onAdminRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        configuration: ServiceConfiguration, logger: Logger? = nil, listening: ServiceListening = ServiceListening()
     ) async throws -> some ApplicationProtocol {
         let logger = logger ?? configuration.makeLogger()
         let names = configuration.names
@@ -127,7 +122,7 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
                 address: .hostname(configuration.admin.host, port: configuration.admin.port),
                 serverName: configuration.service.rawValue
             ),
-            onServerRunning: { channel in await onAdminRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in await listening.admin(channel.localAddress?.port ?? 0) },
             logger: logger
         )
 
@@ -140,8 +135,22 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
                 serverName: configuration.service.rawValue
             ),
             services: [database, DatabasePoolMetrics(database: database), publisher, relay, consumer, retention, queueDepths, admin],
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in await listening.server(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+}
+
+/// Who learns the listeners' ports once they are bound (tests bind port 0, `HTTP_PORT=0` and
+/// `ADMIN_ADDRESS=127.0.0.1:0`, and learn the ports here).
+public struct ServiceListening: Sendable {
+    /// Called with the public listener's port.
+    public var server: @Sendable (Int) async -> Void
+    /// Called with the admin listener's port.
+    public var admin: @Sendable (Int) async -> Void
+
+    /// Calls `server` and `admin` with the ports; by default nobody.
+    public init(server: @escaping @Sendable (Int) async -> Void = { _ in }, admin: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        (self.server, self.admin) = (server, admin)
     }
 }
