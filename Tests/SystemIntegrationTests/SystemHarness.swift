@@ -245,7 +245,8 @@ func withSystem<T: Sendable>(
     let amqpURL = try TestEnvironment.amqpURL(sourceLocation: sourceLocation)
     let id = TestEnvironment.uniqueID()
     let names = ReplicationNames(prefix: "t-\(id).")
-    let admin = PostgresClient(configuration: .init(connectionString: postgresURL, poolSize: 1), logger: TestEnvironment.logger)
+    let admin = PostgresClient(
+        configuration: try TestDatabase.administrativeConfiguration(sourceLocation: sourceLocation), logger: TestEnvironment.logger)
     let adminConfiguration = PostgresConfiguration(connectionString: postgresURL)
     let databases = ["cs_\(id)", "os_\(id)"]
     let broker = try await AMQPConnection.connect(try AMQPConfiguration(url: amqpURL), logger: TestEnvironment.logger)

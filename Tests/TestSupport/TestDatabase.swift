@@ -9,6 +9,17 @@ public enum TestDatabase {
         PostgresConfiguration(connectionString: try TestEnvironment.postgresURL(sourceLocation: sourceLocation), poolSize: 1)
     }
 
+    /// The superuser connection for the harness's administrative statements (`CREATE`/`DROP
+    /// DATABASE`, roles): ``adminConfiguration(sourceLocation:)`` without a statement timeout.
+    ///
+    /// On a busy disk, creating or dropping a database can wait past the 30 s that a service's
+    /// statement may take; that wait says nothing about the code under test.
+    public static func administrativeConfiguration(sourceLocation: SourceLocation = #_sourceLocation) throws -> PostgresConfiguration {
+        var configuration = try adminConfiguration(sourceLocation: sourceLocation)
+        configuration.statementTimeout = .zero
+        return configuration
+    }
+
     /// Creates a database `t_<uuid>`, applies `migrations` (when there are any), runs `body`
     /// with its configuration, and drops it afterwards whatever happens (`WITH (FORCE)` ends
     /// the connections a failed test left behind).
@@ -18,10 +29,11 @@ public enum TestDatabase {
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: (PostgresConfiguration) async throws -> T
     ) async throws -> T {
-        let admin = try adminConfiguration(sourceLocation: sourceLocation)
+        let admin = try administrativeConfiguration(sourceLocation: sourceLocation)
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await execute("CREATE DATABASE \"\(name)\"", on: admin)
-        var configuration = admin.withDatabase(name)
+        // The test's own connections keep the services' statement timeout.
+        var configuration = try adminConfiguration(sourceLocation: sourceLocation).withDatabase(name)
         configuration.poolSize = poolSize
         return try await withCleanUp {
             if !migrations.isEmpty {

@@ -7,7 +7,7 @@
 
 Components: each service, PostgreSQL (all its backends), RabbitMQ (the Erlang VM), the load
 generator (common-client), kernel threads (writeback, journal), everything else. Linux only
-(/proc). Used by scripts/benchmark.sh; also handy by hand around any load.
+(/proc). Used by scripts/bench/benchmark.sh; also handy by hand around any load.
 """
 import json
 import os

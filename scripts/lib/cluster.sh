@@ -152,26 +152,5 @@ outbox_pending() {
 # within …", as opposed to a connection that went with its node), to the second (the log's
 # resolution); "" when there was none.
 first_confirm_timeout() {
-    python3 - "$1" "$LOG_DIR/customer-service.log" "$LOG_DIR/order-service.log" <<'PY'
-import sys
-from datetime import datetime
-since = float(sys.argv[1])
-first = None
-for path in sys.argv[2:]:
-    try:
-        lines = open(path, errors="replace")
-    except OSError:
-        continue
-    for line in lines:
-        if "outbox publish failed" not in line or "no publisher confirm" not in line:
-            continue
-        try:
-            at = datetime.strptime(line.split(" ", 1)[0], "%Y-%m-%dT%H:%M:%S%z").timestamp()
-        except ValueError:
-            continue
-        # The log has whole seconds: a failure in the fault's first second reads as before it.
-        if at >= int(since) and (first is None or at < first):
-            first = at
-print("" if first is None else round(max(0.0, first - since), 1))
-PY
+    drill_report first-confirm-timeout "$1" "$LOG_DIR/customer-service.log" "$LOG_DIR/order-service.log"
 }

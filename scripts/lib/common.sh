@@ -78,6 +78,10 @@ ensure_venv_package() {
         bash -c "{ [ -x '$VENV/bin/pip' ] || python3 -m venv '$VENV'; } && '$VENV/bin/pip' install -q '$spec'"
 }
 
+# drill_report COMMAND ARGS...: the fault drills' analysis (scripts/lib/drill_report.py: a
+# drill's result row, the failover figures, the first confirm timeout, the table).
+drill_report() { python3 "$REPO_ROOT/scripts/lib/drill_report.py" "$@"; }
+
 # port_is_free PORT: true when nothing listens on 127.0.0.1:PORT.
 port_is_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

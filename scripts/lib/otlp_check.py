@@ -1,4 +1,4 @@
-"""A real OTLP/HTTP trace receiver, and the checks of scripts/trace-export-check.
+"""A real OTLP/HTTP trace receiver, and the checks of scripts/checks/trace-export-check.
 
     otlp_check.py receive PORT SPANS_FILE
         Listens on 127.0.0.1:PORT for POST /v1/traces (OTLP/HTTP, protobuf, gzip or

@@ -173,42 +173,7 @@ pg_pair_amend_result() {
     done
     local times
     read -r -a times <"$PG_PAIR_DIR/failover.times"
-    python3 - "$results" "$parked" "${times[@]}" <<'PY'
-import json, sys
-from datetime import datetime
-path, parked = sys.argv[1], int(sys.argv[2])
-killed, promoting, writable = (float(t) for t in sys.argv[3:6])
-lines = open(path).read().splitlines()
-row = json.loads(lines[-1])
-report = json.load(open(row["report"]))
-t0 = datetime.fromisoformat(report["startedAt"].replace("Z", "+00:00")).timestamp()
-# Every 2xx write (creates and changes), at the moment its answer came.
-answered = sorted(t0 + w["sentAt"] + w["latencyMs"] / 1000 for w in report.get("records", []) + report.get("changes", []))
-# The outage as the clients saw it: the longest silence between two 2xx writes that ends after
-# the crash (a write answered just after the kill had committed before it).
-gaps = [(b - a, b) for a, b in zip(answered, answered[1:]) if b > killed]
-gap, resumed = max(gaps) if gaps else (None, None)
-row["parked"] = parked
-row["promoteSeconds"] = round(writable - promoting, 2)
-row["noWriteSeconds"] = round(gap, 2) if gaps else None
-row["writesResumedAfterPromotionSeconds"] = round(resumed - promoting, 2) if gaps else None
-# Caught up: how long after the new primary was up the last 2xx write held up by the failover
-# showed at the peer (records created before it count from then). Exact per write: a create
-# not changed later by its replicatedAt, a change by its lag (the table's "recovered" column
-# counts a record changed late in the run from its creation instead).
-seen = [(t0 + w["sentAt"] + w["latencyMs"] / 1000, datetime.fromisoformat(w["replicatedAt"].replace("Z", "+00:00")).timestamp())
-        for w in report.get("records", []) if w.get("lagMs") is not None and w.get("replicatedAt")]
-seen += [(t0 + c["sentAt"] + c["latencyMs"] / 1000, t0 + c["sentAt"] + (c["latencyMs"] + c["lagMs"]) / 1000)
-         for c in report.get("changes", []) if c.get("lagMs") is not None]
-row["caughtUpSeconds"] = round(max([shown - max(answered_at, writable) for answered_at, shown in seen] or [0.0]), 2)
-lines[-1] = json.dumps(row)
-open(path, "w").write("\n".join(lines) + "\n")
-print(f"postgres-failover: {row['requests']} requests, {row['ok']} 2xx, lost {row['lost']}, duplicated {row['duplicated']}; "
-      f"standby promoted {round(promoting - killed, 2)} s after the crash (writable {row['promoteSeconds']} s after pg_ctl promote); "
-      f"no write succeeded for {row['noWriteSeconds']} s; the services wrote again "
-      f"{row['writesResumedAfterPromotionSeconds']} s after pg_ctl promote; "
-      f"every 2xx write at its peer {row['caughtUpSeconds']} s after the new primary was up", file=sys.stderr)
-PY
+    drill_report failover "$results" "$parked" "${times[@]}"
 }
 
 # pg_pair_down: stops both clusters (fast, by pg_ctl; what does not stop is killed by its

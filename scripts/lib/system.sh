@@ -1,5 +1,5 @@
 # Functions that bring the two services up on top of the local servers, for
-# scripts/demo and scripts/load-test.sh. Source after common.sh.
+# scripts/demo and scripts/bench/load-test.sh. Source after common.sh.
 
 PID_DIR=$RUN_DIR/pids
 # The run directory of the local servers the services use (scripts/local-servers with

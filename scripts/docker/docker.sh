@@ -1,5 +1,5 @@
-# Docker helpers for scripts/docker-engine, scripts/compose-check and
-# scripts/compose-smoke. Source it after common.sh; it defines functions and
+# Docker helpers for scripts/docker/docker-engine, scripts/checks/compose-check and
+# scripts/checks/compose-smoke. Source it after common.sh; it defines functions and
 # paths and changes nothing by itself.
 #
 # The private engine keeps everything under .run/docker (images, containers,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the load test against the local system and says where the report is.
 #
-#   scripts/load-test.sh [common-client load-test options...]
+#   scripts/bench/load-test.sh [common-client load-test options...]
 #
 # Starts the system first (servers, databases, both services, as scripts/demo
 # does) unless both services already answer at $CUSTOMER_SERVICE_URL and
@@ -9,14 +9,14 @@
 # orders; any option given here overrides them (e.g. --count 5000 --rate 500).
 # The report goes to stdout and, with every record's timestamps, to
 # .run/reports/load-test-<time>.json (LOAD_TEST_REPORT_DIR to change it);
-# scripts/plot-report.py draws latency and lag from that file.
+# scripts/bench/plot-report.py draws latency and lag from that file.
 #
 # BUILD_CONFIGURATION=release builds optimised binaries (use it for figures;
 # a system already running keeps the binaries it was started with).
 # Exits non-zero when the load test failed (errors, missing or extra records).
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/system.sh"
 export PATH="/opt/swift/usr/bin:$PATH"
 
 ready() { curl -fsS "$1/health/ready" >/dev/null 2>&1; }
@@ -37,5 +37,5 @@ status=0
     | tee "${report%.json}.txt" || status=$?
 echo
 log "report: ${report#"$REPO_ROOT"/} (text: ${report%.json}.txt)"
-log "picture: scripts/plot-report.py ${report#"$REPO_ROOT"/}"
+log "picture: scripts/bench/plot-report.py ${report#"$REPO_ROOT"/}"
 exit "$status"

@@ -2,7 +2,7 @@
 """Draws a load test's JSON report (common-client load-test --json FILE) as an SVG:
 requests per second, request latency and replication lag over the run.
 
-    scripts/plot-report.py REPORT.json [PICTURE.svg | -o PICTURE.svg] [--bins N]
+    scripts/bench/plot-report.py REPORT.json [PICTURE.svg | -o PICTURE.svg] [--bins N]
 
 The run is cut into N time bins (default 60) by each record's send time; each
 panel shows per bin the median and the 99th percentile (and the maximum, thin),

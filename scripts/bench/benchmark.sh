@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark behind docs/benchmarks.md, in one go:
 #
-#   scripts/benchmark.sh
+#   scripts/bench/benchmark.sh
 #
 # 1. builds the release binaries (in .build-release unless SWIFT_SCRATCH_PATH says
 #    otherwise; BUILD_CONFIGURATION=debug for a quick try of the script itself);
@@ -27,8 +27,8 @@
 # binaries, do not build); DATABASE_POOL_SIZE etc. are passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
 # The machine should be otherwise idle: the summary records the load average.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/lib/system.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/system.sh"
 export PATH="/opt/swift/usr/bin:$PATH"
 cd "$REPO_ROOT"
 
@@ -292,6 +292,6 @@ for name in customer-service order-service; do
     note "- $name peak RSS (VmHWM): $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status"), now (VmRSS): $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")"
 done
 
-python3 "$REPO_ROOT/scripts/plot-report.py" "$out/mixed-80pct.json" -o "$out/mixed-80pct.svg" >/dev/null && note "- picture: $out/mixed-80pct.svg"
+python3 "$REPO_ROOT/scripts/bench/plot-report.py" "$out/mixed-80pct.json" -o "$out/mixed-80pct.svg" >/dev/null && note "- picture: $out/mixed-80pct.svg"
 log "summary: ${summary#"$REPO_ROOT"/}"
 cat "$summary"
