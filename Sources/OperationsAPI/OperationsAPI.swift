@@ -2,4 +2,4 @@
 package import Contract
 
 /// `RecordVersionPage` of openapi.yaml (see `typeOverrides` in the generator config).
-package typealias RecordVersionPageBody = PageBody<RecordVersionItem>
+package typealias RecordVersionPageBody = PageBody<RecordVersion>

@@ -2,21 +2,7 @@ import Contract
 import Foundation
 import Postgres
 
-/// One record's place in a replica comparison (docs/design.md#repair): its id, its version, and whether
-/// it is deleted (a tombstone).
-public struct RecordVersion: Codable, Hashable, Sendable {
-    /// The record's id.
-    public var id: UUID
-    /// Its version.
-    public var version: Int64
-    /// Whether the record is deleted (its version is the tombstone's).
-    public var deleted: Bool
-
-    /// Creates a triple.
-    public init(id: UUID, version: Int64, deleted: Bool) {
-        (self.id, self.version, self.deleted) = (id, version, deleted)
-    }
-
+extension RecordVersion {
     /// The digest term of the triple: the first 8 bytes of `md5("<id>:<version>:<deleted>")`,
     /// as the database computes it.
     public var digestTerm: UInt64 {

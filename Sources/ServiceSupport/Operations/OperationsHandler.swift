@@ -87,7 +87,7 @@ struct OperationsHandler: APIProtocol {
             .init(
                 body: .json(
                     .init(
-                        items: page.prefix(limit).map { .init(id: $0.id.lowercased, version: $0.version, deleted: $0.deleted) },
+                        items: Array(page.prefix(limit)),
                         next: page.count > limit ? page[limit - 1].id.lowercased : nil))))
     }
 
