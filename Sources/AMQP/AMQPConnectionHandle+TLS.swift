@@ -25,9 +25,7 @@ extension AMQPConnectionHandle {
             }
         }
         guard let socket else {
-            throw AMQPError(
-                .invalidConfiguration, "TLS to \(endpoint): \(String(decoding: error.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self))"
-            )
+            throw AMQPError(.invalidConfiguration, "TLS to \(endpoint): \(String(cBuffer: error))")
         }
         return socket
     }
@@ -51,7 +49,7 @@ extension AMQPConnectionHandle {
     static func tlsFailureReason() -> String? {
         var buffer = [CChar](repeating: 0, count: 1024)
         camqp_tls_failure(&buffer, buffer.count)
-        let reason = String(decoding: buffer.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+        let reason = String(cBuffer: buffer)
         return reason.isEmpty ? nil : reason
     }
 }
@@ -60,4 +58,11 @@ extension AMQPConnectionHandle {
 private func withOptionalCString<Result>(_ value: String?, _ body: (UnsafePointer<CChar>?) -> Result) -> Result {
     guard let value else { return body(nil) }
     return value.withCString { body($0) }
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer (all of it when it holds no NUL).
+    fileprivate init(cBuffer: [CChar]) {
+        self.init(decoding: cBuffer.prefix { $0 != 0 }.map(UInt8.init(bitPattern:)), as: UTF8.self)
+    }
 }

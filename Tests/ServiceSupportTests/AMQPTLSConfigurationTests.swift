@@ -13,19 +13,19 @@ struct AMQPTLSConfigurationTests {
     func amqpsWithFiles() throws {
         let configuration = try ServiceConfiguration(
             service: .customerService,
-            environment: [
+            environment: withToken([
                 "AMQP_URL": "amqps://customer-service:pw@broker.internal/%2F", "AMQP_TLS_CA_FILE": readable,
                 "AMQP_TLS_CERT_FILE": readable, "AMQP_TLS_KEY_FILE": readable,
-            ])
+            ]))
         #expect(configuration.amqp.endpoints == [.init(host: "broker.internal", port: 5671)])
         #expect(configuration.amqp.tls == AMQPConfiguration.TLS(caFile: readable, certificateFile: readable, keyFile: readable))
     }
 
     @Test("amqps:// without AMQP_TLS_CA_FILE trusts the system's CAs; amqp:// has no TLS")
     func defaults() throws {
-        let secure = try ServiceConfiguration(service: .orderService, environment: ["AMQP_URL": "amqps://broker/"])
+        let secure = try ServiceConfiguration(service: .orderService, environment: withToken(["AMQP_URL": "amqps://broker/"]))
         #expect(secure.amqp.tls == AMQPConfiguration.TLS())
-        #expect(try ServiceConfiguration(service: .orderService, environment: [:]).amqp.tls == nil)
+        #expect(try ServiceConfiguration(service: .orderService, environment: withToken([:])).amqp.tls == nil)
     }
 
     @Test(
@@ -56,7 +56,7 @@ struct AMQPTLSConfigurationTests {
 
     private func configurationError(_ environment: [String: String], sourceLocation: SourceLocation = #_sourceLocation) throws -> ConfigurationError {
         try #require(throws: ConfigurationError.self, sourceLocation: sourceLocation) {
-            try ServiceConfiguration(service: .customerService, environment: environment)
+            try ServiceConfiguration(service: .customerService, environment: withToken(environment))
         }
     }
 }
