@@ -19,7 +19,7 @@ struct AMQPTLSTests {
         let queue = TestEnvironment.uniqueName("tls.queue")
         let topology = AMQPTopology(
             exchanges: [.init(name: exchange, kind: .fanout)], queues: [.quorum(name: queue)], bindings: [.init(queue: queue, exchange: exchange)])
-        let count = 500
+        let count = 200
         // Bodies larger than one TLS record (16 KiB): frames span records, so reading them
         // exercises the loop's waits on a socket whose bytes OpenSSL decrypts in pieces.
         func body(_ index: Int) -> [UInt8] { Array("message \(index) ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 20_000) }
@@ -42,7 +42,9 @@ struct AMQPTLSTests {
                 task.cancel()
                 try await task.value
                 #expect(complete, "received \(received.count) of \(count)")
-                #expect(Set(received.all) == Set((0..<count).map(body)))
+                let published = Set((0..<count).map(body))
+                #expect(received.all.filter { !published.contains($0) }.isEmpty, "every delivery is a published body, intact")
+                #expect(Set(received.all).count == count, "every published body arrived")
             } cleanUp: {
                 try await connection.delete(queue: queue)
                 try await connection.delete(exchange: exchange)
