@@ -49,7 +49,9 @@ let package = Package(
         ),
         .target(
             name: "CAMQPShim",
-            dependencies: ["CRabbitMQ"]
+            dependencies: ["CRabbitMQ"],
+            // OpenSSL, for the TLS set-up of rabbitmq-c's SSL socket (the same libssl that librabbitmq uses).
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
         .systemLibrary(
             name: "CLibPQ",

@@ -1,14 +1,14 @@
 import Foundation
 import Retry
 
-/// Where and how to connect to a broker; build it from an `amqp://` URL (or a comma-separated
-/// list of them, one per node of a cluster) and adjust the timeouts.
+/// Where and how to connect to a broker; build it from an `amqp://` or `amqps://` URL (or a
+/// comma-separated list of them, one per node of a cluster) and adjust the timeouts.
 public struct AMQPConfiguration: Sendable {
     /// One broker node: where its AMQP listener is.
     public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         /// Host name or address.
         public var host: String
-        /// TCP port (5672 by default).
+        /// TCP port (5672 by default, 5671 for `amqps://`).
         public var port: Int
 
         /// Creates an endpoint.
@@ -32,6 +32,8 @@ public struct AMQPConfiguration: Sendable {
     public var user: String
     /// Password for PLAIN authentication.
     public var password: String
+    /// TLS to every node (`amqps://`), or `nil` for plain TCP (`amqp://`); see ``TLS``.
+    public var tls: TLS?
     /// Virtual host, e.g. `/`.
     public var virtualHost: String
     /// Heartbeat interval proposed to the broker; a peer silent for twice this long is declared dead. Zero disables heartbeats.
@@ -57,21 +59,23 @@ public struct AMQPConfiguration: Sendable {
         self.virtualHost = virtualHost
     }
 
-    /// Parses `amqp://user:pass@host:port/vhost`, or a comma-separated list of such URLs, one per
-    /// node of a cluster (whitespace around the commas is allowed).
+    /// Parses `amqp://user:pass@host:port/vhost` (or `amqps://`), or a comma-separated list of
+    /// such URLs, one per node of a cluster (whitespace around the commas is allowed).
     ///
     /// User, password and vhost are percent-decoded (`%2F` is `/`). Missing parts default to
-    /// `guest`/`guest`, port 5672 and vhost `/`; an empty path (`amqp://host/`) is the vhost `""`
-    /// per the AMQP URI spec, which the broker does not know, so we map it to `/` as most clients do.
+    /// `guest`/`guest`, port 5672 (5671 for `amqps`) and vhost `/`; an empty path (`amqp://host/`)
+    /// is the vhost `""` per the AMQP URI spec, which the broker does not know, so we map it to `/`
+    /// as most clients do. `amqps` sets ``tls`` to the default ``TLS`` (the system's trusted CAs,
+    /// no client certificate); set its files afterwards.
     ///
-    /// Every URL of a list must name the same user, password and vhost (after the defaults):
-    /// the nodes of one cluster share them; only host and port differ, and become ``endpoints`` in
-    /// the order given. A comma inside one URL (in a password, say) must be written `%2C`.
-    /// A node listed twice is refused: it would only be tried twice per round.
+    /// Every URL of a list must name the same scheme, user, password and vhost (after the
+    /// defaults): the nodes of one cluster share them; only host and port differ, and become
+    /// ``endpoints`` in the order given. A comma inside one URL (in a password, say) must be
+    /// written `%2C`. A node listed twice is refused: it would only be tried twice per round.
     /// - Throws: ``AMQPError`` with ``AMQPError/Code/invalidConfiguration`` for anything else
-    ///   (other scheme, `amqps`, bad port, query strings; in a list: an empty element, a malformed
-    ///   one, named by its position, URLs that disagree on user, password or vhost, a node listed
-    ///   twice). Messages show URLs only ``redacted(_:)``.
+    ///   (other scheme, bad port, query strings; in a list: an empty element, a malformed
+    ///   one, named by its position, URLs that disagree on scheme, user, password or vhost, a
+    ///   node listed twice). Messages show URLs only ``redacted(_:)``.
     public init(url: String) throws {
         let elements = url.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard elements.count > 1 else {
@@ -88,7 +92,7 @@ public struct AMQPConfiguration: Sendable {
             if !element.contains("://") {
                 throw AMQPError(
                     .invalidConfiguration,
-                    "node \(index + 1) of \(count) in the URL list is not an amqp:// URL (a comma inside a URL, e.g. in a password, must be written %2C): \(Self.redacted(element))"
+                    "node \(index + 1) of \(count) in the URL list is not an amqp:// or amqps:// URL (a comma inside a URL, e.g. in a password, must be written %2C): \(Self.redacted(element))"
                 )
             }
         }
@@ -103,13 +107,14 @@ public struct AMQPConfiguration: Sendable {
         let first = nodes[0]
         for (index, node) in nodes.enumerated().dropFirst() {
             var differences: [String] = []
+            if (node.tls == nil) != (first.tls == nil) { differences.append("scheme (\(node.scheme), not \(first.scheme))") }
             if node.user != first.user { differences.append("user ('\(node.user)', not '\(first.user)')") }
             if node.password != first.password { differences.append("password") }
             if node.virtualHost != first.virtualHost { differences.append("vhost ('\(node.virtualHost)', not '\(first.virtualHost)')") }
             if !differences.isEmpty {
                 throw AMQPError(
                     .invalidConfiguration,
-                    "every URL in the list must have the same user, password and vhost; node \(index + 1) of \(count) differs from node 1 in its \(differences.joined(separator: ", ")): \(Self.redacted(url))"
+                    "every URL in the list must have the same scheme, user, password and vhost; node \(index + 1) of \(count) differs from node 1 in its \(differences.joined(separator: ", ")): \(Self.redacted(url))"
                 )
             }
             let endpoint = node.endpoints[0]
@@ -125,22 +130,26 @@ public struct AMQPConfiguration: Sendable {
         self.endpoints = nodes.flatMap(\.endpoints)
     }
 
-    /// Parses one `amqp://` URL (one node).
+    /// Parses one `amqp://` or `amqps://` URL (one node).
     private static func parse(_ url: String) throws -> AMQPConfiguration {
         guard let components = URLComponents(string: url) else {
             throw AMQPError(.invalidConfiguration, "not a valid URL: \(Self.redacted(url))")
         }
-        guard components.scheme?.lowercased() == "amqp" else {
+        let scheme = components.scheme?.lowercased()
+        guard scheme == "amqp" || scheme == "amqps" else {
             throw AMQPError(
-                .invalidConfiguration, "unsupported URL scheme '\(components.scheme ?? "")' (only amqp:// is supported): \(Self.redacted(url))")
+                .invalidConfiguration,
+                "unsupported URL scheme '\(components.scheme ?? "")' (only amqp:// and amqps:// are supported): \(Self.redacted(url))")
         }
-        guard let host = components.host, !host.isEmpty else {
+        guard var host = components.host, !host.isEmpty else {
             throw AMQPError(.invalidConfiguration, "URL has no host: \(Self.redacted(url))")
         }
+        // An IPv6 address comes in brackets (`[::1]`); the socket and the certificate check want it bare.
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if components.query != nil || components.fragment != nil {
             throw AMQPError(.invalidConfiguration, "URL query and fragment are not supported: \(Self.redacted(url))")
         }
-        let port = components.port ?? 5672
+        let port = components.port ?? (scheme == "amqps" ? 5671 : 5672)
         guard (1...65535).contains(port) else {
             throw AMQPError(.invalidConfiguration, "URL port out of range: \(Self.redacted(url))")
         }
@@ -152,14 +161,19 @@ public struct AMQPConfiguration: Sendable {
         guard let vhost = path.removingPercentEncoding else {
             throw AMQPError(.invalidConfiguration, "vhost is not valid percent-encoding: \(Self.redacted(url))")
         }
-        return AMQPConfiguration(
+        var configuration = AMQPConfiguration(
             host: host,
             port: port,
             user: components.user ?? "guest",
             password: components.password ?? "guest",
             virtualHost: vhost.isEmpty ? "/" : vhost
         )
+        if scheme == "amqps" { configuration.tls = TLS() }
+        return configuration
     }
+
+    /// `amqps://` with TLS, `amqp://` without: for messages.
+    var scheme: String { tls == nil ? "amqp://" : "amqps://" }
 
     /// The URL, or each URL of a comma-separated list, with its password replaced by `***`, for
     /// logs and error messages; works on text that is not a valid URL too.

@@ -60,18 +60,20 @@ final class AMQPConnectionHandle: @unchecked Sendable {
     /// Connects the socket to ``endpoint``, logs in, opens channel 1 and enables publisher confirms on it.
     ///
     /// - Throws: ``AMQPError`` `.connectionRefused` (nothing listens), `.timeout`,
-    ///   `.authenticationFailed` (403 at login), `.accessRefused` (530: unknown vhost or no permission).
+    ///   `.authenticationFailed` (403 at login), `.accessRefused` (530: unknown vhost or no permission);
+    ///   with TLS `.tlsFailed` (the handshake or the verification failed) and `.invalidConfiguration`
+    ///   (a CA, certificate or key file that cannot be loaded).
     func open() throws {
         guard let state = amqp_new_connection() else {
             throw AMQPError(.protocolError, "amqp_new_connection failed (out of memory)")
         }
         self.state = state
-        guard let socket = amqp_tcp_socket_new(state) else {
-            throw AMQPError(.protocolError, "amqp_tcp_socket_new failed (out of memory)")
-        }
+        let socket = try makeSocket(state)
         var connectTimeout = timeval(configuration.connectTimeout)
         let status = endpoint.host.withCString { amqp_socket_open_noblock(socket, $0, Int32(endpoint.port), &connectTimeout) }
-        if status == AMQP_STATUS_TIMEOUT.rawValue {
+        if let tlsError = tlsError(status) {
+            throw tlsError
+        } else if status == AMQP_STATUS_TIMEOUT.rawValue {
             throw AMQPError(.timeout, "connecting to \(endpoint) timed out after \(configuration.connectTimeout)")
         } else if status != AMQP_STATUS_OK.rawValue {
             // rabbitmq-c does not keep the connect errno; a socket error here is almost always a refusal.
@@ -383,6 +385,8 @@ final class AMQPConnectionHandle: @unchecked Sendable {
             error = AMQPError(.connectionClosed, "\(context): the broker missed its heartbeats; the connection is considered dead")
         case AMQP_STATUS_CONNECTION_CLOSED.rawValue, AMQP_STATUS_SOCKET_ERROR.rawValue, AMQP_STATUS_SOCKET_CLOSED.rawValue:
             error = AMQPError(.connectionClosed, "\(context): connection lost (\(text))")
+        case AMQP_STATUS_SSL_ERROR.rawValue:
+            error = AMQPError(.connectionClosed, "\(context): TLS error (\(Self.tlsFailureReason() ?? text))")
         case AMQP_STATUS_TABLE_TOO_BIG.rawValue, AMQP_STATUS_INVALID_PARAMETER.rawValue:
             return AMQPError(.protocolError, "\(context): \(text)")
         default:

@@ -8,7 +8,7 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case connectionRefused, authenticationFailed, accessRefused, channelClosed, connectionClosed
-            case timeout, nacked, unroutable, blocked, invalidConfiguration, protocolError, shutdown
+            case timeout, nacked, unroutable, blocked, invalidConfiguration, protocolError, shutdown, tlsFailed
         }
 
         private let base: Base
@@ -32,6 +32,10 @@ public struct AMQPError: Error, CustomStringConvertible, Sendable {
         public static let unroutable = Code(.unroutable)
         /// The broker blocked the connection (connection.blocked: a memory or disk alarm) and takes no publishes until it lifts.
         public static let blocked = Code(.blocked)
+        /// The TLS handshake of an `amqps://` connection failed: the broker's certificate did not
+        /// verify (an unknown CA, a host name or address it does not carry, expired), the broker
+        /// refused the client, or the port does not speak TLS; the message carries OpenSSL's reason.
+        public static let tlsFailed = Code(.tlsFailed)
         /// The configuration (usually the URL) is not valid.
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The broker or the library broke the protocol, or rabbitmq-c failed unexpectedly.

@@ -13,8 +13,11 @@ struct AMQPBench: AsyncParsableCommand {
         abstract: "Publisher-confirm throughput of the AMQP layer."
     )
 
-    @Option(help: "Broker URL (default: $TEST_AMQP_URL).")
+    @Option(help: "Broker URL, amqp:// or amqps:// (default: $TEST_AMQP_URL).")
     var url: String?
+
+    @Option(name: .customLong("tls-ca-file"), help: "For amqps://: the PEM file of the CAs to trust (default: the system's).")
+    var tlsCAFile: String?
 
     @Option(help: "Messages to publish.")
     var messages = 20_000
@@ -36,6 +39,10 @@ struct AMQPBench: AsyncParsableCommand {
             throw ValidationError("pass --url or set TEST_AMQP_URL")
         }
         var configuration = try AMQPConfiguration(url: url)
+        if let tlsCAFile {
+            guard configuration.tls != nil else { throw ValidationError("--tls-ca-file needs an amqps:// URL") }
+            configuration.tls?.caFile = tlsCAFile
+        }
         configuration.confirmWindow = window
         var logger = Logger(label: "amqp-bench")
         logger.logLevel = .warning

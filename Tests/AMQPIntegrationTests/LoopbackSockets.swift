@@ -10,10 +10,10 @@ enum LoopbackSockets {
         var message: String
     }
 
-    /// A listening socket on 127.0.0.1 at a port the kernel picks, and that port.
-    static func listen(backlog: Int32) throws -> (socket: Int32, port: Int) {
+    /// A listening socket on `host` (127.0.0.1 unless another loopback address is given) at a port the kernel picks, and that port.
+    static func listen(host: String = "127.0.0.1", backlog: Int32) throws -> (socket: Int32, port: Int) {
         let listenSocket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = address(host: "127.0.0.1", port: 0)
+        var address = address(host: host, port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let listening = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in

@@ -37,10 +37,12 @@ final class TCPForwarder: Sendable {
     private let targetPort: Int
     private let state = Mutex(State())
 
-    init(targetHost: String, targetPort: Int) throws {
+    /// Starts forwarding connections to `listenHost` (another loopback address, such as
+    /// 127.0.0.2, stands for a host name the broker's certificate does not carry).
+    init(listenHost: String = "127.0.0.1", targetHost: String, targetPort: Int) throws {
         self.targetHost = targetHost
         self.targetPort = targetPort
-        let (listenSocket, port) = try LoopbackSockets.listen(backlog: 16)
+        let (listenSocket, port) = try LoopbackSockets.listen(host: listenHost, backlog: 16)
         listener = listenSocket
         self.port = port
         let thread = Thread { [self] in acceptLoop() }

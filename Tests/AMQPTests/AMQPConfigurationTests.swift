@@ -9,6 +9,8 @@ import Testing
             ("amqp://alice:s%40cret@broker.example:5673/%2F", "broker.example", 5673, "alice", "s@cret", "/"),
             ("amqp://localhost", "localhost", 5672, "guest", "guest", "/"),
             ("amqp://u:p@127.0.0.1:56729/replication", "127.0.0.1", 56729, "u", "p", "replication"),
+            ("amqps://alice:pw@broker.example/%2F", "broker.example", 5671, "alice", "pw", "/"),
+            ("AMQPS://u:p@[::1]:5999/prod", "::1", 5999, "u", "p", "prod"),
         ]
     )
     func parsesTheURL(url: String, host: String, port: Int, user: String, password: String, virtualHost: String) throws {
@@ -28,7 +30,7 @@ import Testing
 
     @Test(arguments: [
         "http://localhost/",
-        "amqps://localhost/",
+        "amqpx://localhost/",
         "amqp://",
         "amqp://host:99999/",
         "amqp://host/a/b",
@@ -86,7 +88,7 @@ import Testing
     @Test(
         "a malformed element is refused, naming its position and showing it redacted",
         arguments: [
-            ("amqp://u:secret@a/,amqps://u:secret@b/", "node 2 of 2", "amqps://u:***@b/"),
+            ("amqp://u:secret@a/,amqpx://u:secret@b/", "node 2 of 2", "amqpx://u:***@b/"),
             ("amqp://u:secret@a:99999/,amqp://u:secret@b/", "node 1 of 2", "amqp://u:***@a:99999/"),
             ("amqp://u:secret@a/,amqp://u:secret@b/x/y", "node 2 of 2", "amqp://u:***@b/x/y"),
             ("amqp://u:secret@a/,b:5672", "node 2 of 2", "b:5672"),
@@ -152,6 +154,25 @@ import Testing
             Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
             return nil
         }
+    }
+
+    // MARK: TLS
+
+    @Test("amqps:// turns TLS on (the system's CAs, no client certificate, port 5671); amqp:// leaves it off")
+    func schemeChoosesTLS() throws {
+        let secure = try AMQPConfiguration(url: "amqps://u:p@a/%2F, amqps://u:p@b:5999/%2F")
+        #expect(secure.tls == AMQPConfiguration.TLS())
+        #expect(secure.tls?.caFile == nil)
+        #expect(secure.endpoints == [.init(host: "a", port: 5671), .init(host: "b", port: 5999)])
+        #expect(try AMQPConfiguration(url: "amqp://u:p@a/").tls == nil)
+        #expect(AMQPConfiguration().tls == nil)
+    }
+
+    @Test("a list that mixes amqp:// and amqps:// is refused: one node must not silently go without TLS")
+    func mixedSchemesAreRefused() {
+        let error = invalidConfiguration("amqps://u:secret@a/,amqp://u:secret@b/")
+        #expect(error?.message.contains("differs from node 1 in its scheme (amqp://, not amqps://)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("secret") == false)
     }
 
     @Test func backoffDoublesUpToTheCapWithJitter() {

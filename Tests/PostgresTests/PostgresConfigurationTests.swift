@@ -52,4 +52,17 @@ import Testing
             return error.code == .invalidConfiguration && !error.message.isEmpty
         }
     }
+
+    @Test("libpq's TLS parameters in the URL reach libpq, also when a test or pool names another database")
+    func tlsParametersPassThrough() throws {
+        let url = "postgres://svc:pw@db.internal:5432/svc?sslmode=verify-full&sslrootcert=/etc/ca.crt&sslcert=/etc/c.crt&sslkey=/etc/c.key"
+        for configuration in [PostgresConfiguration(connectionString: url), PostgresConfiguration(connectionString: url).withDatabase("other")] {
+            let parameters = try configuration.connectionParameters()
+            #expect(parameters["sslmode"] == "verify-full")
+            #expect(parameters["sslrootcert"] == "/etc/ca.crt")
+            #expect(parameters["sslcert"] == "/etc/c.crt")
+            #expect(parameters["sslkey"] == "/etc/c.key")
+            #expect(parameters["host"] == "db.internal")
+        }
+    }
 }

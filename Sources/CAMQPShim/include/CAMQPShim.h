@@ -10,6 +10,25 @@
 #include <amqp_framing.h>
 #endif
 
+// MARK: TLS (CAMQPTLS.c; OpenSSL stays out of this header, so Swift never imports it)
+
+/// Creates rabbitmq-c's SSL socket on `state` and sets it up to verify the broker, or returns
+/// NULL with the reason in `error` (a CA file, certificate or key that cannot be loaded).
+///
+/// - `ca_file`: the PEM file of the CAs to trust; NULL trusts OpenSSL's default store (the system's).
+/// - `cert_file`, `key_file`: the client certificate chain and its unencrypted key, or both NULL.
+/// - `host`: the name or IP address the certificate must carry, checked by OpenSSL inside the
+///   chain verification (rabbitmq-c 0.11's own check knows DNS names only, so it is turned off).
+/// TLS 1.2 at least; a failed verification aborts the handshake. Clears this thread's record of
+/// the last verification failure (`camqp_tls_failure`).
+amqp_socket_t *camqp_tls_socket_new(amqp_connection_state_t state, const char *host, const char *ca_file, const char *cert_file,
+                                    const char *key_file, char *error, size_t error_size);
+
+/// Writes into `buffer` why the last TLS operation on this thread failed: the certificate
+/// verification error (with the depth and subject of the certificate that failed), else
+/// OpenSSL's error queue (which it empties); an empty string when there is nothing to say.
+void camqp_tls_failure(char *buffer, size_t size);
+
 /// `amqp_login_with_properties` with PLAIN credentials and fixed arguments: the C function is
 /// variadic, which Swift cannot call. Announces the `connection.blocked` capability (rabbitmq-c
 /// announces only `authentication_failure_close` by itself), so that the broker tells the

@@ -172,6 +172,7 @@ public struct ServiceConfiguration: Sendable {
         } catch {
             throw ConfigurationError(variable: "AMQP_URL", value: AMQPConfiguration.redacted(url), reason: "\(error)")
         }
+        amqp.tls = try amqpTLS(reader, url: url, amqp: amqp)
         amqp.heartbeat = try reader.milliseconds("AMQP_HEARTBEAT_MS", default: 30_000, in: 0...3_600_000)
         amqp.connectTimeout = try reader.milliseconds("AMQP_CONNECT_TIMEOUT_MS", default: 5000, in: 100...600_000)
         amqp.confirmTimeout = try reader.milliseconds("AMQP_CONFIRM_TIMEOUT_MS", default: 10_000, in: 100...600_000)
