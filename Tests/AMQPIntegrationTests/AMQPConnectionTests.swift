@@ -235,7 +235,7 @@ struct AMQPConnectionTests {
                 received.append(delivery)
             }
         }
-        let complete = await eventually(timeout: .seconds(30)) { received.count >= count }
+        let complete = await eventually(timeout: .seconds(90)) { received.count >= count }
         // A quorum queue applies acks asynchronously, and acks still in flight when the channel
         // closes are dropped (the messages come again: delivery is at-least-once). Give the
         // broker a moment before the consumer closes, so the test sees a drained queue.

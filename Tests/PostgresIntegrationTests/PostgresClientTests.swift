@@ -137,6 +137,9 @@ import Testing
 
     @Test func twoHundredConcurrentTasksShareFourConnections() async throws {
         try await TestDatabase.withTestDatabase(poolSize: 4) { configuration in
+            // 200 tasks queue for 4 connections: on a busy machine the last waits longer than the default bound.
+            var configuration = configuration
+            configuration.acquireTimeout = .seconds(120)
             try await TestDatabase.withClient(configuration) { client in
                 let database = try #require(configuration.database)
                 let mostOpen = Locked(0)

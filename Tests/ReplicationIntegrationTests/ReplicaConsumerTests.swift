@@ -249,7 +249,7 @@ struct ReplicaConsumerTests {
                 try await Self.publish(try Self.body(eventID: UUID(), order: failing), label: "failing", to: names, on: connection)
                 try await Self.publish(try Self.body(eventID: UUID(), order: fine), label: "fine", to: names, on: connection)
                 // Five attempts with backoff (0.1 + 0.2 + 0.4 + 0.8 s at most) fit well within the wait.
-                let done = try await eventually(timeout: .seconds(15)) {
+                let done = try await eventually(timeout: .seconds(60)) {
                     let status = try await Self.status(database)
                     return status.deadLettered == 1 && status.processed == 1
                 }
@@ -386,7 +386,7 @@ struct ReplicaConsumerTests {
 
     /// Waits until `deliveries` have been consumed (applied, replayed or duplicate).
     static func expectConsumed(_ deliveries: Int64, in database: PostgresClient) async throws {
-        let done = try await eventually(timeout: .seconds(20)) {
+        let done = try await eventually(timeout: .seconds(60)) {
             let status = try await Self.status(database)
             return status.processed + status.duplicates == deliveries
         }
@@ -428,7 +428,7 @@ struct ReplicaConsumerTests {
             waiting.append(try Self.body(eventID: UUID(), order: failing))
             waiting += try fine.dropFirst(15).map { try Self.body(eventID: UUID(), order: $0) }
             try await Self.withConsumer(names, database: database, connection: connection, concurrency: 1, batchSize: 50, waiting: waiting) {
-                let done = try await eventually(timeout: .seconds(15)) {
+                let done = try await eventually(timeout: .seconds(60)) {
                     let status = try await Self.status(database)
                     return status.deadLettered == 1 && status.processed == 30
                 }
@@ -473,7 +473,7 @@ struct ReplicaConsumerTests {
                     )
                     try await Self.withConsumer(names, database: replica, connection: connection, concurrency: 4) {
                         try await withRunning([publisher, relay]) {
-                            let done = try await eventually(timeout: .seconds(20)) { try await Self.status(replica).processed == 25 }
+                            let done = try await eventually(timeout: .seconds(60)) { try await Self.status(replica).processed == 25 }
                             let reached = try await Self.status(replica)
                             #expect(done, "status: \(reached)")
                         }
