@@ -24,6 +24,14 @@ public func run(script: String, _ arguments: String..., sourceLocation: SourceLo
             #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done; exec "$0" "$@""#,
             script,
         ] + arguments
+    let status = try await runToCompletion(process)
+    let command = ([script] + arguments).joined(separator: " ")
+    try #require(status == 0, "\(command) exited with \(status)", sourceLocation: sourceLocation)
+}
+
+/// Launches `process` and returns its exit status once it has exited, waiting without blocking
+/// a cooperative thread. Throws when it cannot be launched.
+public func runToCompletion(_ process: Process) async throws -> Int32 {
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do {
@@ -34,8 +42,7 @@ public func run(script: String, _ arguments: String..., sourceLocation: SourceLo
         }
     }
     withExtendedLifetime(process) {}
-    let command = ([script] + arguments).joined(separator: " ")
-    try #require(status == 0, "\(command) exited with \(status)", sourceLocation: sourceLocation)
+    return status
 }
 
 /// A TCP port on 127.0.0.1 where nothing listens right now (bound once, then released):

@@ -54,25 +54,13 @@ public enum TestTLS {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await runToCompletion(process)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         try #require(status == 0, "rabbitmqctl \(arguments.joined(separator: " ")) exited with \(status)", sourceLocation: sourceLocation)
         return text
     }
 
     private static func variable(_ name: String, sourceLocation: SourceLocation) throws -> String {
-        try #require(
-            ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 },
-            "\(name) is not set: \(setupHint)",
-            sourceLocation: sourceLocation
-        )
+        try TestEnvironment.variable(name, hint: setupHint, sourceLocation: sourceLocation)
     }
 }
