@@ -60,10 +60,12 @@ public enum TestEnvironment {
         "test.\(label).\(uniqueID())"
     }
 
-    private static func variable(_ name: String, sourceLocation: SourceLocation) throws -> String {
+    /// The value of the variable `name`; when it is unset or empty, fails the test at
+    /// `sourceLocation` with `hint` (how to provide it).
+    static func variable(_ name: String, hint: String = setupHint, sourceLocation: SourceLocation) throws -> String {
         try #require(
             ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 },
-            "\(name) is not set: \(setupHint)",
+            "\(name) is not set: \(hint)",
             sourceLocation: sourceLocation
         )
     }
