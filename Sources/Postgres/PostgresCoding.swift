@@ -47,29 +47,22 @@ extension String: PostgresCodable {
     public init(postgresText: String) { self = postgresText }
 }
 
-extension Int: PostgresCodable {
+extension PostgresEncodable where Self: FixedWidthInteger {
+    /// The decimal digits, as `int2`, `int4` and `int8` are written.
     public var postgresText: String { String(self) }
+}
+
+extension PostgresDecodable where Self: FixedWidthInteger {
+    /// Parses decimal digits; text that is not an integer, or one out of range, throws.
     public init(postgresText: String) throws {
-        guard let value = Int(postgresText) else { throw decodingError(Int.self) }
+        guard let value = Self(postgresText, radix: 10) else { throw decodingError(Self.self) }
         self = value
     }
 }
 
-extension Int64: PostgresCodable {
-    public var postgresText: String { String(self) }
-    public init(postgresText: String) throws {
-        guard let value = Int64(postgresText) else { throw decodingError(Int64.self) }
-        self = value
-    }
-}
-
-extension Int32: PostgresCodable {
-    public var postgresText: String { String(self) }
-    public init(postgresText: String) throws {
-        guard let value = Int32(postgresText) else { throw decodingError(Int32.self) }
-        self = value
-    }
-}
+extension Int: PostgresCodable {}
+extension Int64: PostgresCodable {}
+extension Int32: PostgresCodable {}
 
 extension Bool: PostgresCodable {
     public var postgresText: String { self ? "t" : "f" }
