@@ -33,12 +33,7 @@ public struct AMQPDelivery: Sendable {
     /// - Throws: ``AMQPError`` `.connectionClosed` (or `.channelClosed`) when the connection or
     ///   channel it came from is gone; the broker then redelivers the message anyway.
     public func ack() async throws {
-        let tag = deliveryTag
-        let generation = generation
-        try await loop.execute { loop in
-            try loop.checkGeneration(generation)
-            try loop.connectionHandle.ack(deliveryTag: tag, multiple: false)
-        }
+        try await settle { handle, tag in try handle.ack(deliveryTag: tag, multiple: false) }
     }
 
     /// Acknowledges several messages with one hand-over to their connection's thread (one
@@ -75,23 +70,24 @@ public struct AMQPDelivery: Sendable {
     ///
     /// - Throws: like ``ack()``.
     public func nack(requeue: Bool) async throws {
-        let tag = deliveryTag
-        let generation = generation
-        try await loop.execute { loop in
-            try loop.checkGeneration(generation)
-            try loop.connectionHandle.nack(deliveryTag: tag, multiple: false, requeue: requeue)
-        }
+        try await settle { handle, tag in try handle.nack(deliveryTag: tag, multiple: false, requeue: requeue) }
     }
 
     /// Rejects the message without requeueing: the queue's dead-letter exchange gets it (or it is dropped when the queue has none).
     ///
     /// - Throws: like ``ack()``.
     public func reject() async throws {
+        try await settle { handle, tag in try handle.reject(deliveryTag: tag, requeue: false) }
+    }
+
+    /// Runs `settlement` with the delivery tag on the connection's thread, once the channel the
+    /// message came on is known to be still open (on a reopened channel the tag means nothing).
+    private func settle(_ settlement: @escaping @Sendable (AMQPConnectionHandle, UInt64) throws -> Void) async throws {
         let tag = deliveryTag
         let generation = generation
         try await loop.execute { loop in
             try loop.checkGeneration(generation)
-            try loop.connectionHandle.reject(deliveryTag: tag, requeue: false)
+            try settlement(loop.connectionHandle, tag)
         }
     }
 }
