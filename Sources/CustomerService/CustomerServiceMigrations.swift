@@ -33,11 +33,7 @@ enum CustomerServiceMigrations {
                 CREATE INDEX replica_orders_customer ON replica_orders (customer_id, created_at, id);
                 """
         ),
-        Migration(
-            version: ReplicationSchema.firstServiceVersion + 1,
-            name: "versions: existing rows become version 1",
-            sql: ReplicationSchema.addVersions(ownTable: "customers", replicaTable: "replica_orders")
-        ),
+        ReplicationSchema.addVersions(version: ReplicationSchema.firstServiceVersion + 1, ownTable: "customers", replicaTable: "replica_orders"),
         Migration(
             version: ReplicationSchema.firstServiceVersion + 2,
             name: "tombstones of deleted customers; the replica keeps tombstones",

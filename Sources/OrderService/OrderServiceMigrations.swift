@@ -32,11 +32,7 @@ enum OrderServiceMigrations {
                 );
                 """
         ),
-        Migration(
-            version: ReplicationSchema.firstServiceVersion + 1,
-            name: "versions: existing rows become version 1",
-            sql: ReplicationSchema.addVersions(ownTable: "orders", replicaTable: "replica_customers")
-        ),
+        ReplicationSchema.addVersions(version: ReplicationSchema.firstServiceVersion + 1, ownTable: "orders", replicaTable: "replica_customers"),
         Migration(
             version: ReplicationSchema.firstServiceVersion + 2,
             name: "cancelled orders; the replica keeps tombstones",

@@ -9,18 +9,23 @@ public enum ReplicationSchema {
     /// The first migration version a service may use for its own tables.
     public static let firstServiceVersion = 100
 
-    /// The SQL that gives a service's own table and its replica `version` and `updated_at`:
-    /// existing rows become version 1, last changed when they were created (docs/design.md#versions-and-tombstones).
+    /// The migration, `version` of a service's own list, that gives its own table and its replica
+    /// `version` and `updated_at`: existing rows become version 1, last changed when they were
+    /// created (docs/design.md#versions-and-tombstones). Both services apply it, under one name.
     /// `ownTable` and `replicaTable` are trusted constants.
-    public static func addVersions(ownTable: String, replicaTable: String) -> String {
-        """
-        ALTER TABLE \(ownTable) ADD COLUMN version bigint NOT NULL DEFAULT 1 CHECK (version >= 1), ADD COLUMN updated_at timestamptz;
-        UPDATE \(ownTable) SET updated_at = created_at;
-        ALTER TABLE \(ownTable) ALTER COLUMN updated_at SET NOT NULL;
-        ALTER TABLE \(replicaTable) ADD COLUMN version bigint NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz;
-        UPDATE \(replicaTable) SET updated_at = created_at;
-        ALTER TABLE \(replicaTable) ALTER COLUMN updated_at SET NOT NULL;
-        """
+    public static func addVersions(version: Int, ownTable: String, replicaTable: String) -> Migration {
+        Migration(
+            version: version,
+            name: "versions: existing rows become version 1",
+            sql: """
+                ALTER TABLE \(ownTable) ADD COLUMN version bigint NOT NULL DEFAULT 1 CHECK (version >= 1), ADD COLUMN updated_at timestamptz;
+                UPDATE \(ownTable) SET updated_at = created_at;
+                ALTER TABLE \(ownTable) ALTER COLUMN updated_at SET NOT NULL;
+                ALTER TABLE \(replicaTable) ADD COLUMN version bigint NOT NULL DEFAULT 1, ADD COLUMN updated_at timestamptz;
+                UPDATE \(replicaTable) SET updated_at = created_at;
+                ALTER TABLE \(replicaTable) ALTER COLUMN updated_at SET NOT NULL;
+                """
+        )
     }
 
     /// The rows of a replica that are records, not tombstones (a trusted SQL condition).
