@@ -79,10 +79,7 @@ import Testing
             ("amqp://u:p@a/, ,amqp://u:p@b/", "node 2 of 3"),
         ])
     func refusesEmptyElements(url: String, position: String) {
-        let error = invalidConfiguration(url)
-        #expect(error?.message.contains("\(position) in the URL list is empty") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("amqp://u:***@a/") == true, "the list is shown redacted: \(String(describing: error))")
-        #expect(error?.message.contains(":p@") == false)
+        expectRefused(url, mentioning: ["\(position) in the URL list is empty", "amqp://u:***@a/"], hiding: [":p@"])
     }
 
     @Test(
@@ -94,18 +91,12 @@ import Testing
             ("amqp://u:secret@a/,b:5672", "node 2 of 2", "b:5672"),
         ])
     func refusesMalformedElements(url: String, position: String, shown: String) {
-        let error = invalidConfiguration(url)
-        #expect(error?.message.contains(position) == true, "\(String(describing: error))")
-        #expect(error?.message.contains(shown) == true, "\(String(describing: error))")
-        #expect(error?.message.contains("secret") == false, "\(String(describing: error))")
+        expectRefused(url, mentioning: [position, shown], hiding: ["secret"])
     }
 
     @Test("a password with a raw comma splits the URL: the error says to write %2C and shows neither half of the password")
     func rawCommaInAPassword() {
-        let error = invalidConfiguration("amqp://u:first,half@a/")
-        #expect(error?.message.contains("%2C") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("first") == false, "\(String(describing: error))")
-        #expect(error?.message.contains("half") == false, "\(String(describing: error))")
+        expectRefused("amqp://u:first,half@a/", mentioning: ["%2C"], hiding: ["first", "half"])
     }
 
     @Test(
@@ -117,16 +108,13 @@ import Testing
             ("amqp://u:secret@a/%2F,amqp://u:secret@b/%2F,amqp://u:secret@c/staging", "vhost ('staging', not '/')"),
         ])
     func refusesNodesThatDisagree(url: String, difference: String) {
-        let error = invalidConfiguration(url)
-        #expect(error?.message.contains("differs from node 1 in its \(difference)") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("secret") == false, "\(String(describing: error))")
-        #expect(error?.message.contains("other") == false, "\(String(describing: error))")
+        expectRefused(url, mentioning: ["differs from node 1 in its \(difference)"], hiding: ["secret", "other"])
     }
 
     @Test("a node listed twice is refused (it would only be tried twice per round)")
     func refusesDuplicateNodes() {
-        let error = invalidConfiguration("amqp://u:p@Broker:5672/,amqp://u:p@b2/,amqp://u:p@broker/")
-        #expect(error?.message.contains("node 3 of 3 in the URL list (broker:5672) repeats node 1") == true, "\(String(describing: error))")
+        expectRefused(
+            "amqp://u:p@Broker:5672/,amqp://u:p@b2/,amqp://u:p@broker/", mentioning: ["node 3 of 3 in the URL list (broker:5672) repeats node 1"])
     }
 
     @Test(
@@ -141,18 +129,28 @@ import Testing
         #expect(AMQPConfiguration.redacted(url) == redacted)
     }
 
-    /// The `.invalidConfiguration` error `url` is refused with, or `nil` (a recorded failure) when it is accepted.
-    private func invalidConfiguration(_ url: String, sourceLocation: SourceLocation = #_sourceLocation) -> AMQPError? {
+    /// Expects `url` to be refused with `.invalidConfiguration`, in a message that contains each
+    /// text of `mentions` and none of `secrets`.
+    private func expectRefused(
+        _ url: String, mentioning mentions: [String], hiding secrets: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let error: AMQPError
         do {
             let configuration = try AMQPConfiguration(url: url)
             Issue.record("accepted \(configuration.endpoints)", sourceLocation: sourceLocation)
-            return nil
-        } catch let error as AMQPError {
-            #expect(error.code == .invalidConfiguration, sourceLocation: sourceLocation)
-            return error
+            return
+        } catch let refusal as AMQPError {
+            error = refusal
         } catch {
             Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
-            return nil
+            return
+        }
+        #expect(error.code == .invalidConfiguration, sourceLocation: sourceLocation)
+        for text in mentions {
+            #expect(error.message.contains(text), "\(error)", sourceLocation: sourceLocation)
+        }
+        for secret in secrets {
+            #expect(!error.message.contains(secret), "\(error)", sourceLocation: sourceLocation)
         }
     }
 
@@ -170,9 +168,8 @@ import Testing
 
     @Test("a list that mixes amqp:// and amqps:// is refused: one node must not silently go without TLS")
     func mixedSchemesAreRefused() {
-        let error = invalidConfiguration("amqps://u:secret@a/,amqp://u:secret@b/")
-        #expect(error?.message.contains("differs from node 1 in its scheme (amqp://, not amqps://)") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("secret") == false)
+        expectRefused(
+            "amqps://u:secret@a/,amqp://u:secret@b/", mentioning: ["differs from node 1 in its scheme (amqp://, not amqps://)"], hiding: ["secret"])
     }
 
     @Test func backoffDoublesUpToTheCapWithJitter() {
