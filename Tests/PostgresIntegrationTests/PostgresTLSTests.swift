@@ -21,9 +21,7 @@ struct PostgresTLSTests {
     @Test("a CA that did not sign the server's certificate is refused, and libpq says why")
     func wrongCAIsRefused() async throws {
         let url = try TestTLS.databaseURL().replacingOccurrences(of: try TestTLS.caFile(), with: try TestTLS.file("other-ca.crt"))
-        let error = try await connectionError(url)
-        #expect(error.code == .connectionFailed)
-        #expect(error.message.contains("certificate verify failed"), "\(error)")
+        try await expectRefused(url, because: "certificate verify failed")
     }
 
     @Test("a host name the certificate does not carry is refused under verify-full")
@@ -31,29 +29,26 @@ struct PostgresTLSTests {
         // The server listens on 127.0.0.1; hostaddr connects there while libpq checks the name in host.
         let url = try TestTLS.databaseURL().replacingOccurrences(of: "sslmode=", with: "hostaddr=127.0.0.1&sslmode=")
             .replacingOccurrences(of: "@127.0.0.1:", with: "@db.invalid:")
-        let error = try await connectionError(url)
-        #expect(error.code == .connectionFailed)
-        #expect(error.message.contains("does not match host name"), "\(error)")
+        try await expectRefused(url, because: "does not match host name")
     }
 
     @Test("plaintext is refused by the server (hostssl only)")
     func plaintextIsRefused() async throws {
         let url = try TestTLS.databaseURL().replacingOccurrences(of: "sslmode=verify-full", with: "sslmode=disable")
-        let error = try await connectionError(url)
-        #expect(error.code == .connectionFailed)
-        #expect(error.message.contains("no encryption"), "\(error)")
+        try await expectRefused(url, because: "no encryption")
     }
 
-    private func connectionError(_ url: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> PostgresError {
+    /// Expects a connection to `url` to fail with `.connectionFailed`, libpq's message containing `reason`.
+    private func expectRefused(_ url: String, because reason: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let configuration = PostgresConfiguration(connectionString: url, poolSize: 1)
-        return try await TestDatabase.withClient(configuration) { client in
+        try await TestDatabase.withClient(configuration) { client in
             do {
                 _ = try await client.query("SELECT 1")
+                Issue.record("the connection was not refused", sourceLocation: sourceLocation)
             } catch let error as PostgresError {
-                return error
+                #expect(error.code == .connectionFailed, sourceLocation: sourceLocation)
+                #expect(error.message.contains(reason), "\(error)", sourceLocation: sourceLocation)
             }
-            Issue.record("the connection was not refused", sourceLocation: sourceLocation)
-            return PostgresError(code: .unsupported, message: "connected")
         }
     }
 }
