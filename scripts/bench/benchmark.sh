@@ -27,6 +27,11 @@
 # binaries, do not build); DATABASE_POOL_SIZE etc. are passed to the services. Results: .run/bench/<time>/ (summary.md, *.json, *.txt).
 # The machine should be otherwise idle: the summary records the load average.
 set -euo pipefail
+case ${1:-} in
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    '') ;;
+    *) printf 'error: unknown argument %s (see --help)\n' "$1" >&2; exit 1 ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/system.sh"
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -60,18 +65,11 @@ load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # MARK: fresh databases and vhost
 
+# The bench's services keep their pid files and logs apart from the demo's (PID_DIR, LOG_DIR of
+# scripts/lib/system.sh), so that the demo's services are neither stopped nor reused.
 bench_stop() {
-    for name in order-service customer-service; do
-        local file=$bench_pids/$name.pid
-        [ -f "$file" ] || continue
-        local pid
-        pid=$(cat "$file")
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid"
-            wait_for 30 "$name to stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
-        fi
-        rm -f "$file"
-    done
+    PID_DIR=$bench_pids stop_service order-service
+    PID_DIR=$bench_pids stop_service customer-service
 }
 bench_stop
 trap bench_stop EXIT
@@ -85,18 +83,12 @@ scripts/local-servers rabbitmqctl delete_vhost bench >/dev/null 2>&1 || true
 scripts/local-servers rabbitmqctl add_vhost bench >/dev/null
 scripts/local-servers rabbitmqctl set_permissions -p bench guest '.*' '.*' '.*' >/dev/null
 
-# bench_start NAME PORT DATABASE: starts a release service against the bench databases and vhost.
+# bench_start NAME PORT DATABASE: starts a service (start_service) on the bench database and
+# vhost, both services as guest (so the consumer expects guest as the publisher).
 bench_start() {
     local name=$1 port=$2 database=$3
-    DATABASE_URL="postgres://$database:$database@127.0.0.1:$PG_PORT/$database" \
-    AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/bench" \
-    CONSUMER_PUBLISHER_USER=guest \
-    HTTP_HOST=127.0.0.1 HTTP_PORT=$port \
-    ADMIN_ADDRESS=127.0.0.1:$((port + 1000)) OPERATIONS_TOKEN_FILE=$OPERATIONS_TOKEN_FILE \
-        nohup "$BIN_DIR/$name" >>"$bench_logs/$name.log" 2>&1 </dev/null &
-    echo $! >"$bench_pids/$name.pid"
-    wait_for 60 "$name to be ready" curl -fsS "http://127.0.0.1:$port/health/ready" \
-        || { tail -20 "$bench_logs/$name.log" >&2; die "$name did not become ready"; }
+    PID_DIR=$bench_pids LOG_DIR=$bench_logs CONSUMER_PUBLISHER_USER=guest start_service "$name" "$port" "$BIN_DIR" \
+        "postgres://$database:$database@127.0.0.1:$PG_PORT/$database" "amqp://guest:guest@127.0.0.1:$AMQP_PORT/bench"
 }
 customer_port=$(free_port 18081)
 bench_start customer-service "$customer_port" bench_customer_service
