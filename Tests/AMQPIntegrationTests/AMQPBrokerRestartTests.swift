@@ -46,7 +46,7 @@ struct AMQPBrokerRestartTests {
 
             try await publisher.publish(messages(0..<5))
             #expect(publisher.isConnected)
-            #expect(await eventually { received.count >= 5 })
+            await expectEventually { received.count >= 5 }
 
             try await run(script: script, "stop-rabbitmq")
             #expect(await eventually(timeout: .seconds(15)) { !publisher.isConnected })

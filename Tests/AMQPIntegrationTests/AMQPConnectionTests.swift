@@ -108,7 +108,7 @@ struct AMQPConnectionTests {
                     #expect(delivery.exchange == exchange)
                     #expect(!delivery.redelivered)
                 }
-                #expect(await eventually { (try? await connection.messageCount(queue: queue.name)) == 0 })
+                await expectEventually { (try? await connection.messageCount(queue: queue.name)) == 0 }
             }
         }
     }
@@ -198,7 +198,7 @@ struct AMQPConnectionTests {
             let error = await #expect(throws: AMQPError.self) { try await delivery.ack() }
             #expect(error?.code == .connectionClosed)
             // Closing the connection returned the message to the queue.
-            #expect(await eventually { (try? await connection.messageCount(queue: topology.queues[0].name)) == 1 })
+            await expectEventually { (try? await connection.messageCount(queue: topology.queues[0].name)) == 1 }
         }
     }
 

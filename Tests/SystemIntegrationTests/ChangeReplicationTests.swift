@@ -19,7 +19,7 @@ struct ChangeReplicationTests {
     func emailChangedWhileThePeerIsDown() async throws {
         try await withSystem { system in
             let customer = try await system.clients.createCustomer(name: "Ada", email: "ada@example.com", creditLimit: nil)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) != nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: customer.id) != nil }
 
             try await system.orderService.stop()
             let changed = try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customer.id)", body: #"{"email": "ada@new.example"}"#)
@@ -80,7 +80,7 @@ struct ChangeReplicationTests {
             let source = try await system.clients.customer(id: customer.id)
             #expect(source.version == Int64(1 + versions.count))
             #expect(source.creditLimit == Int64(versions[Int(source.version)] ?? -1), "the last applied change is the state")
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id)?.value1.version == source.version })
+            try await expectEventually { try await system.clients.replicaCustomer(id: customer.id)?.value1.version == source.version }
         }
     }
 
@@ -88,11 +88,11 @@ struct ChangeReplicationTests {
     func deleteReplicates() async throws {
         try await withSystem { system in
             let customer = try await system.clients.createCustomer(name: "Gone", email: "gone@example.com", creditLimit: nil)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) != nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: customer.id) != nil }
             #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customer.id)").status == 204)
             #expect(try await send(.GET, system.customerServiceURL, path: "/customers/\(customer.id)").status == 404)
             #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customer.id)").status == 404)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) == nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: customer.id) == nil }
 
             let order = try await send(.POST, system.orderServiceURL, path: "/orders", body: #"{"customerId": "\#(customer.id)", "amount": 100}"#)
             #expect(order.status == 422)
@@ -179,12 +179,12 @@ struct CatchUpStatusTests {
         try await withSystem { system in
             try await system.orderService.stop()
             _ = try await system.createCustomers(40, prefix: "waiting")
-            #expect(try await eventually { try await system.broker.messageCount(queue: system.names.customerEventsQueue) == 40 })
+            try await expectEventually { try await system.broker.messageCount(queue: system.names.customerEventsQueue) == 40 }
             try await system.orderService.start()
             let queue = try await system.clients.replicationStatus(of: .orderService).queue
             #expect(queue != nil, "the broker's figures are in the status")
             #expect(queue?.deadLetters == 0)
-            #expect(try await eventually { try await system.clients.replicationStatus(of: .orderService).replica.count == 40 })
+            try await expectEventually { try await system.clients.replicationStatus(of: .orderService).replica.count == 40 }
             try await Task.sleep(for: .milliseconds(1100))
             let customer = Status.ServiceStatus(url: "", replication: try await system.clients.replicationStatus(of: .customerService))
             let order = Status.ServiceStatus(url: "", replication: try await system.clients.replicationStatus(of: .orderService))

@@ -30,7 +30,7 @@ struct DeadLetterTests {
             #expect(try await system.broker.messageCount(queue: deadLetterQueue) == 2, "listing consumed nothing")
 
             #expect(try await system.clients.settleDeadLetters(of: .orderService, .case1(.init(eventIds: [eventId])), replay: true) == 1)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id.lowercased) != nil }, "replayed and applied")
+            try await expectEventually("replayed and applied") { try await system.clients.replicaCustomer(id: customer.id.lowercased) != nil }
             #expect(try await system.clients.deadLetters(of: .orderService, limit: 10).total == 1)
 
             // The same event once more: replayed, but the inbox applies it at most once.

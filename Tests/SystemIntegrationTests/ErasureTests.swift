@@ -23,15 +23,15 @@ struct ErasureTests {
                 .PATCH, system.customerServiceURL, path: "/customers/\(id)",
                 body: #"{"name": "Ada B. \#(marker)", "email": "ada.b.\#(marker)@example.com"}"#, headers: [("Idempotency-Key", updateKey)])
             #expect(updated.status == 200)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: id)?.value1.version == 2 })
-            #expect(try await eventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 })
+            try await expectEventually { try await system.clients.replicaCustomer(id: id)?.value1.version == 2 }
+            try await expectEventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 }
             // Published events hold the data until the delete; then it goes.
             #expect(try await !Self.rows(containing: marker, in: system, .customerService).isEmpty)
 
             let deleted = try await send(.DELETE, system.customerServiceURL, path: "/customers/\(id)")
             #expect(deleted.status == 204)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: id) == nil })
-            #expect(try await eventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 })
+            try await expectEventually { try await system.clients.replicaCustomer(id: id) == nil }
+            try await expectEventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 }
 
             for service in [ServiceName.customerService, .orderService] {
                 let found = try await Self.rows(containing: marker, in: system, service)

@@ -14,13 +14,13 @@ struct ReplicationFlowTests {
     func bothDirections() async throws {
         try await withSystem { system in
             let customer = try await system.clients.createCustomer(name: "Ada", email: "ada@example.com", creditLimit: 5000)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id) != nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: customer.id) != nil }
             let replica = try #require(try await system.clients.replicaCustomer(id: customer.id))
             #expect(replica.value1 == customer)
             #expect(replica.value2.replicatedAt >= customer.createdAt)
 
             let order = try await system.clients.createOrder(customerId: customer.id, amount: 1250)
-            #expect(try await eventually { try await system.clients.customerOrders(customerId: customer.id).count == 1 })
+            try await expectEventually { try await system.clients.customerOrders(customerId: customer.id).count == 1 }
             let orders = try await system.clients.customerOrders(customerId: customer.id)
             #expect(orders.first?.value1 == order)
 
@@ -41,15 +41,14 @@ struct ReplicationFlowTests {
                 try await system.broker.publish(AMQPMessage(exchange: system.names.customerEvents, body: body, properties: EventFixture.properties))
             }
             let queue = system.names.customerEventsQueue
-            #expect(
-                try await eventually {
-                    try await system.clients.replicationStatus(of: .orderService).consumer.duplicates == 2
-                })
+            try await expectEventually {
+                try await system.clients.replicationStatus(of: .orderService).consumer.duplicates == 2
+            }
             let status = try await system.clients.replicationStatus(of: .orderService)
             #expect(status.consumer.processed == 1)
             #expect(status.consumer.deadLettered == 0)
             #expect(status.replica.count == 1)
-            #expect(try await eventually { try await system.broker.messageCount(queue: queue) == 0 })
+            try await expectEventually { try await system.broker.messageCount(queue: queue) == 0 }
             let rows = try await system.withDatabase(.orderService) { database in
                 try await database.query("SELECT count(*) FROM replica_customers WHERE id = $1", [customer.id])[0].decode(0, as: Int64.self)
             }
@@ -78,9 +77,9 @@ struct ReplicationFlowTests {
             try await system.broker.publish(
                 AMQPMessage(exchange: exchange, body: EventFixture.customerCreated(customer), properties: EventFixture.properties))
 
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: customer.id.lowercased) != nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: customer.id.lowercased) != nil }
             let deadLetterQueue = system.names.deadLetterQueue(of: system.names.customerEventsQueue)
-            #expect(try await eventually { try await system.broker.messageCount(queue: deadLetterQueue) == 3 })
+            try await expectEventually { try await system.broker.messageCount(queue: deadLetterQueue) == 3 }
             var reasons: [String] = []
             while let message = try await system.broker.get(queue: deadLetterQueue) {
                 if case .string(let reason)? = message.properties.headers["x-dead-letter-reason"] { reasons.append(reason) }

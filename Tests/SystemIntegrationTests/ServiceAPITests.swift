@@ -52,7 +52,7 @@ struct ServiceAPITests {
                 try await database.query("SELECT request_id FROM outbox").first?.decode(0, as: String?.self)
             }
             #expect(outboxRequestID == "trace-me-42")
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: id) != nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: id) != nil }
             #expect(try await system.clients.replicaCustomer(id: id)?.value2.requestId == "trace-me-42")
 
             let generated = try await send(.GET, system.customerServiceURL, path: "/health/live")

@@ -19,11 +19,11 @@ struct TraceTests {
                 .POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Traced", "email": "traced@example.com"}"#,
                 headers: [("X-Request-ID", create)])
             let id = try #require(created.json["id"] as? String)
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: id) != nil })
+            try await expectEventually { try await system.clients.replicaCustomer(id: id) != nil }
             let update = "trace-update-\(system.id)"
             _ = try await send(
                 .PATCH, system.customerServiceURL, path: "/customers/\(id)", body: #"{"creditLimit": 7}"#, headers: [("X-Request-ID", update)])
-            #expect(try await eventually { try await system.clients.replicaCustomer(id: id)?.value1.version == 2 })
+            try await expectEventually { try await system.clients.replicaCustomer(id: id)?.value1.version == 2 }
 
             let createHops = try await Self.trace(create, system)
             #expect(
@@ -43,7 +43,7 @@ struct TraceTests {
             try await system.broker.publish(
                 AMQPMessage(
                     exchange: system.names.customerEvents, body: Array(#"{"eventId": "x"}"#.utf8), properties: properties, mandatory: true))
-            #expect(try await eventually { try await system.clients.replicationStatus(of: .orderService).consumer.deadLettered == 1 })
+            try await expectEventually { try await system.clients.replicationStatus(of: .orderService).consumer.deadLettered == 1 }
             let poisonHops = try await Self.trace(poison, system)
             #expect(poisonHops.map { "\($0.service) \($0.step.rawValue)" } == ["order-service dead-lettered"])
             #expect(poisonHops.first?.detail?.hasPrefix("invalid-envelope") == true)
@@ -60,7 +60,7 @@ struct TraceTests {
                 .POST, system.customerServiceURL, path: "/customers", body: #"{"name": "Spanned", "email": "spanned@example.com"}"#,
                 headers: [("traceparent", traceparent)])
             #expect(created.status == 201)
-            #expect(try await eventually { try await system.broker.messageCount(queue: watch) == 1 })
+            try await expectEventually { try await system.broker.messageCount(queue: watch) == 1 }
             let delivery = try #require(try await system.broker.get(queue: watch))
             let sent = try #require(delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init))
             #expect(sent.traceID == "4bf92f3577b34da6a3ce929d0e0e4736")

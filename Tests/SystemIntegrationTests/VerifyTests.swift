@@ -88,7 +88,7 @@ struct VerifyTests {
             try await load
             #expect(job.state == .done)
             #expect(job.sent == job.total)
-            #expect(try await eventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 })
+            try await expectEventually { try await system.clients.replicationStatus(of: .customerService).outbox.pending == 0 }
             finished.update { $0 = true }
             let audited = try await drained
             let source = try await system.clients.recordVersions(of: .customerService, table: .own, bucket: 0, of: 1)

@@ -5,7 +5,7 @@ public let defaultPollInterval: Duration = .milliseconds(10)
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 ///
-/// For a condition that should come true (`#expect(await eventually { … })`) and for a
+/// For a condition that should come true (`await expectEventually { … }`) and for a
 /// bounded observation of one that should not (`#expect(!(await eventually(timeout: …) { … }))`).
 /// Stops early, with one last look, when the task is cancelled or when a service started by
 /// ``withRunning(_:sourceLocation:_:)`` or the system harness has crashed (the crash is
@@ -33,4 +33,26 @@ public func waitUntil(
 ) async throws {
     let held = try await eventually(timeout: timeout, pollEvery: interval, condition)
     try #require(held, "condition not met within \(timeout)", sourceLocation: sourceLocation)
+}
+
+/// Expects `condition` to come true within `timeout` (polling as ``eventually(timeout:pollEvery:_:)``
+/// does); records an issue at the caller's line, with `comment`, when it does not.
+///
+/// Write `try await expectEventually { … }`, never `try await expectEventually { … }`: a
+/// closure written inside the parentheses of `#expect` or `#require` can be given the symbol name
+/// of another closure of the same function by the compiler (a defect of Swift 6.3 with closures
+/// in macro expansions inside closures), and then the other closure's body runs in its place: a
+/// wait for a new version that returns at once because it checked that the record exists.
+/// `scripts/checks/macro-closures` refuses such a closure anywhere under Tests/.
+public func expectEventually(
+    _ comment: Comment? = nil,
+    timeout: Duration = .seconds(15),
+    pollEvery interval: Duration = defaultPollInterval,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async rethrows {
+    let held = try await eventually(timeout: timeout, pollEvery: interval, condition)
+    if !held {
+        Issue.record(comment ?? "condition not met within \(timeout)", sourceLocation: sourceLocation)
+    }
 }
