@@ -43,7 +43,8 @@ struct AMQPTLSTests {
                 try await task.value
                 #expect(complete, "received \(received.count) of \(count)")
                 let published = Set((0..<count).map(body))
-                #expect(received.all.filter { !published.contains($0) }.isEmpty, "every delivery is a published body, intact")
+                let unknown = received.all.filter { !published.contains($0) }
+                #expect(unknown.isEmpty, "every delivery is a published body, intact")
                 #expect(Set(received.all).count == count, "every published body arrived")
             } cleanUp: {
                 try await connection.delete(queue: queue)
@@ -137,10 +138,10 @@ struct AMQPTLSTests {
     /// The error connecting with `configuration` fails with, which must come well within the connect timeout.
     private func connectError(_ configuration: AMQPConfiguration, sourceLocation: SourceLocation = #_sourceLocation) async throws -> AMQPError {
         let started = ContinuousClock.now
-        let error = try #require(
-            await #expect(throws: AMQPError.self, sourceLocation: sourceLocation) {
-                try await withConnection(configuration) { _ in }
-            }, sourceLocation: sourceLocation)
+        let thrown = await #expect(throws: AMQPError.self, sourceLocation: sourceLocation) {
+            try await withConnection(configuration) { _ in }
+        }
+        let error = try #require(thrown, sourceLocation: sourceLocation)
         #expect(ContinuousClock.now - started < configuration.connectTimeout, "a refusal, not a timeout: \(error)", sourceLocation: sourceLocation)
         return error
     }

@@ -23,6 +23,11 @@ import Testing
         return resolved
     }
 
+    /// The message a basic.return of `body` (of any body when nil) matched, as the window reports it.
+    static func returned(_ window: inout Window, body: String? = nil) -> String? {
+        window.returned { body == nil || $0 == body }
+    }
+
     @Test func tagsCountFromOneInSendingOrder() {
         var window = Window()
         #expect(window.sent("a") == 1)
@@ -74,7 +79,7 @@ import Testing
 
     @Test func aMessageReturnedBeforeItsConfirmIsRefusedEvenWhenAcked() {
         var window = Self.window(sending: ["a", "b", "c"])
-        #expect(window.returned(where: { $0 == "b" }) == "b")
+        #expect(Self.returned(&window, body: "b") == "b")
         // The return settles nothing: its confirm is still to come.
         #expect(window.count == 3)
         #expect(Self.confirm(&window, tag: 3, multiple: true) == ["a:acked", "b:returned", "c:acked"])
@@ -82,22 +87,22 @@ import Testing
 
     @Test func aSingleAckOfAReturnedMessageResolvesItAsReturned() {
         var window = Self.window(sending: ["a"])
-        #expect(window.returned(where: { _ in true }) == "a")
+        #expect(Self.returned(&window) == "a")
         #expect(Self.confirm(&window, tag: 1) == ["a:returned"])
     }
 
     @Test func aReturnMatchesTheOldestMessageNotReturnedOrSettledYet() {
         var window = Self.window(sending: ["x", "x", "x"])
         #expect(Self.confirm(&window, tag: 1) == ["x:acked"])
-        #expect(window.returned(where: { $0 == "x" }) == "x")
-        #expect(window.returned(where: { $0 == "x" }) == "x")
-        #expect(window.returned(where: { $0 == "x" }) == nil)
+        #expect(Self.returned(&window, body: "x") == "x")
+        #expect(Self.returned(&window, body: "x") == "x")
+        #expect(Self.returned(&window, body: "x") == nil)
         #expect(Self.confirm(&window, tag: 3, multiple: true) == ["x:returned", "x:returned"])
     }
 
     @Test func aReturnThatMatchesNothingRefusesNothing() {
         var window = Self.window(sending: ["a"])
-        #expect(window.returned(where: { $0 == "z" }) == nil)
+        #expect(Self.returned(&window, body: "z") == nil)
         #expect(Self.confirm(&window, tag: 1) == ["a:acked"])
     }
 

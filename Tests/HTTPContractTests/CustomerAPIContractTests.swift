@@ -123,7 +123,8 @@ struct CustomerAPIContractTests {
         let orders = try await client.send(.get, "/customers/\(customerId.lowercased)/orders")
         #expect(orders.status == 200)
         let items = try #require(orders.json["items"] as? [[String: Any]])
-        #expect(items.map { $0["id"] as? String } == [order.id.lowercased])
+        let ids = items.map { $0["id"] as? String }
+        #expect(ids == [order.id.lowercased])
         let replicated = try await client.send(.get, "/replica/orders/\(order.id.lowercased)")
         #expect(replicated.status == 200)
         #expect(replicated.json["amount"] as? Int == 1250)

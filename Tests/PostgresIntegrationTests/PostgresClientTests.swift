@@ -61,7 +61,8 @@ import Testing
             )
             #expect(inserted.affectedRows == 10)
             let rows = try await client.query("SELECT name FROM items WHERE id = ANY($1) ORDER BY id", [[Int64(2), 4, 99]])
-            #expect(try rows.map { try $0.decode(0, as: String.self) } == ["item 2", "item 4"])
+            let names = try rows.map { try $0.decode(0, as: String.self) }
+            #expect(names == ["item 2", "item 4"])
             #expect(rows.affectedRows == 2)
             #expect(rows.columnNames == ["name"])
             #expect(try await client.query("DELETE FROM items WHERE id > $1", [5]).affectedRows == 5)
@@ -80,12 +81,12 @@ import Testing
             )
             #expect(inserted.count == 3)
             let rows = try await client.query("SELECT id, note, at FROM rows ORDER BY note NULLS FIRST")
-            #expect(try rows.map { try $0.decode(0, as: UUID.self) } == [ids[1], ids[2], ids[0]])
-            #expect(try rows.map { try $0.decode(1, as: String?.self) } == [nil, "NULL", "a \"quoted\" note"])
-            #expect(
-                try rows.map { (try $0.decode(2, as: Date.self).timeIntervalSince1970 * 1000).rounded() } == [
-                    1_795_000_000_123, 1_795_000_000_123, 1_795_000_000_123,
-                ])
+            let readIDs = try rows.map { try $0.decode(0, as: UUID.self) }
+            #expect(readIDs == [ids[1], ids[2], ids[0]])
+            let readNotes = try rows.map { try $0.decode(1, as: String?.self) }
+            #expect(readNotes == [nil, "NULL", "a \"quoted\" note"])
+            let milliseconds = try rows.map { (try $0.decode(2, as: Date.self).timeIntervalSince1970 * 1000).rounded() }
+            #expect(milliseconds == [1_795_000_000_123, 1_795_000_000_123, 1_795_000_000_123])
         }
     }
 
@@ -104,7 +105,8 @@ import Testing
             #expect(try await client.query(select, [20])[0].decode(0, as: Int.self) == 21, "the statement outlived the rollback")
             let prepared = try await client.query("SELECT statement FROM pg_prepared_statements ORDER BY name")
             let statements = try prepared.map { try $0.decode(0, as: String.self) }
-            #expect(statements.filter { $0 == select }.count == 1, "\(statements)")
+            let preparedCount = statements.filter { $0 == select }.count
+            #expect(preparedCount == 1, "\(statements)")
             #expect(statements.contains("SELECT 1/0"), "a statement that fails when run is still prepared once")
         }
     }
@@ -128,7 +130,8 @@ import Testing
             #expect(try await client.query(select).columnNames == ["id"])
             try await client.withConnection { try await $0.execute("ALTER TABLE shapes ADD COLUMN name text") }
             // The server refuses the old plan once; the next call prepares the statement again.
-            if let error = await #expect(throws: PostgresError.self, performing: { try await client.query(select) }) {
+            let error = await #expect(throws: PostgresError.self) { try await client.query(select) }
+            if let error {
                 #expect(error.sqlState == "0A000", "\(error)")
             }
             #expect(try await client.query(select).columnNames == ["id", "name"])

@@ -51,7 +51,8 @@ struct IdempotentRequestTests {
                 #expect(problem.code == "idempotency-key-reused")
             }
             // The original is untouched.
-            #expect(try await database.withTransaction { try await original.claim(on: $0) } == "{}")
+            let claimed = try await database.withTransaction { try await original.claim(on: $0) }
+            #expect(claimed == "{}")
         }
     }
 

@@ -41,7 +41,8 @@ struct RecordVersionsTests {
                     read += page
                     if page.count < 7 { break }
                 }
-                #expect(read == expected.sorted { $0.id.uuidString < $1.id.uuidString }, "bucket \(bucket)")
+                let sorted = expected.sorted { $0.id.uuidString < $1.id.uuidString }
+                #expect(read == sorted, "bucket \(bucket)")
             }
 
             // One stale row and one lost row change exactly their buckets.

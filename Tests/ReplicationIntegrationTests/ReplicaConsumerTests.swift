@@ -218,7 +218,8 @@ struct ReplicaConsumerTests {
                 #expect(done, "status: \(reached)")
             }
             #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "poison was acked, not left to loop")
-            #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [valid.id])
+            let replicated = try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) }
+            #expect(replicated == [valid.id])
 
             let dead = try await drainQueue(deadQueue, on: connection)
             #expect(dead.count == poison.count)
@@ -256,7 +257,8 @@ struct ReplicaConsumerTests {
                 let reached = try await Self.status(database)
                 #expect(done, "status: \(reached)")
             }
-            #expect(try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) } == [fine.id])
+            let replicated = try await database.query("SELECT id FROM replica_orders").map { try $0.decode(0, as: UUID.self) }
+            #expect(replicated == [fine.id])
             #expect(
                 try await database.query("SELECT count(*) FROM inbox")[0].decode(0, as: Int64.self) == 1, "the failed attempts left no inbox row")
             let dead = try await drainQueue(deadQueue, on: connection)
@@ -412,10 +414,8 @@ struct ReplicaConsumerTests {
         #expect(status.deadLettered == 0)
         #expect(status.replica == TableDigest(ids: orders.map(\.id)))
         let inbox = try await database.query("SELECT outcome, count(*) FROM inbox GROUP BY outcome ORDER BY outcome")
-        #expect(
-            try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" } == [
-                "applied=\(orders.count)", "replay=\(orders.count)",
-            ])
+        let outcomes = try inbox.map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Int64.self))" }
+        #expect(outcomes == ["applied=\(orders.count)", "replay=\(orders.count)"])
     }
 
     @Test("one event that cannot be applied does not hold back the rest of its batch")

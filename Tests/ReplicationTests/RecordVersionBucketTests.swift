@@ -13,7 +13,8 @@ struct RecordVersionBucketTests {
             let bucket = RecordVersions.bucket(of: id, among: buckets)
             let (lower, upper) = RecordVersions.range(bucket: bucket, of: buckets)
             #expect(lower.uuidString <= id.uuidString)
-            #expect(upper.map { id.uuidString < $0.uuidString } ?? true)
+            let belowUpper = upper.map { id.uuidString < $0.uuidString } ?? true
+            #expect(belowUpper)
         }
         #expect(RecordVersions.range(bucket: buckets - 1, of: buckets).upper == nil)
         #expect(RecordVersions.range(bucket: 0, of: buckets).lower == UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))

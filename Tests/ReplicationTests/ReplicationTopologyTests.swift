@@ -13,7 +13,7 @@ struct ReplicationTopologyTests {
     @Test("a subscriber declares a quorum queue that dead-letters to replication.dlx with <queue>.dead and a delivery limit")
     func subscriberQueue() throws {
         let topology = ReplicationTopology.subscriber(exchange: names.customerEvents, queue: names.customerEventsQueue, names: names)
-        let queue = try #require(topology.queues.first { $0.name == "t-topology.order-service.customer-events" })
+        let queue = try #require(topology.queue(named: "t-topology.order-service.customer-events"))
         #expect(queue.durable)
         #expect(queue.arguments["x-queue-type"] == .string("quorum"))
         #expect(queue.arguments["x-dead-letter-exchange"] == .string("t-topology.replication.dlx"))
@@ -26,7 +26,7 @@ struct ReplicationTopologyTests {
     func subscriberDeadLetterQueue() throws {
         let topology = ReplicationTopology.subscriber(exchange: names.orderEvents, queue: names.orderEventsQueue, names: names)
         let deadQueue = "t-topology.customer-service.order-events.dead"
-        let queue = try #require(topology.queues.first { $0.name == deadQueue })
+        let queue = try #require(topology.queue(named: deadQueue))
         #expect(queue.durable)
         #expect(queue.arguments["x-queue-type"] == .string("quorum"))
         // Dead letters must not dead-letter again.
@@ -38,7 +38,8 @@ struct ReplicationTopologyTests {
                 .init(name: "t-topology.order.events", kind: .fanout),
                 .init(name: "t-topology.replication.dlx", kind: .direct),
             ])
-        #expect(topology.exchanges.allSatisfy { $0.durable })
+        let transient = topology.exchanges.filter { !$0.durable }
+        #expect(transient.isEmpty)
         #expect(
             Set(topology.bindings) == [
                 .init(queue: "t-topology.customer-service.order-events", exchange: "t-topology.order.events"),
@@ -67,7 +68,14 @@ struct ReplicationTopologyTests {
         let configuration = ReplicaConsumer<Never>.Configuration(exchange: names.customerEvents, queue: names.customerEventsQueue, names: names)
         #expect(configuration.deadLetterExchange == "t-topology.replication.dlx")
         #expect(configuration.deadLetterRoutingKey == "t-topology.order-service.customer-events.dead")
-        let queue = try #require(configuration.topology.queues.first { $0.name == configuration.queue })
+        let queue = try #require(configuration.topology.queue(named: configuration.queue))
         #expect(queue.arguments["x-dead-letter-routing-key"] == .string(configuration.deadLetterRoutingKey))
+    }
+}
+
+extension AMQPTopology {
+    /// The queue named `name`, if the topology declares one.
+    func queue(named name: String) -> Queue? {
+        queues.first { $0.name == name }
     }
 }

@@ -82,10 +82,8 @@ struct ConfigurationDocumentationTests {
         let text = try String(contentsOf: documentURL, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let heading = try #require(lines.firstIndex(of: "## Variables"), "docs/configuration.md has no \"## Variables\" heading")
-        let header = try #require(
-            lines[heading...].firstIndex { $0.hasPrefix("|") },
-            "no table under \"## Variables\""
-        )
+        let tableStart = lines[heading...].firstIndex { $0.hasPrefix("|") }
+        let header = try #require(tableStart, "no table under \"## Variables\"")
         let columns = cells(lines[header])
         #expect(columns == ["variable", "default", "read by", "meaning"], "the table's columns")
         var rows: [Row] = []

@@ -30,15 +30,15 @@ struct StatusCacheTests {
             }
             try await group.waitForAll()
         }
-        #expect(reads.withLock { $0 } == 1)
+        #expect(reads.value == 1)
         #expect(try await fresh.status().age > .zero, "served from the reading, with its age")
-        #expect(reads.withLock { $0 } == 1)
+        #expect(reads.value == 1)
 
         let stale = cache(maximumAge: .milliseconds(1))
         _ = try await stale.status()
         try await Task.sleep(for: .milliseconds(20))
         _ = try await stale.status()
-        #expect(reads.withLock { $0 } == 3, "a reading older than the maximum age is read again")
+        #expect(reads.value == 3, "a reading older than the maximum age is read again")
     }
 
     @Test("a failed reading is not kept: the next caller reads again")
@@ -54,6 +54,11 @@ struct StatusCacheTests {
         }
         await #expect(throws: Down.self) { try await cache.status() }
         _ = try await cache.status()
-        #expect(reads.withLock { $0 } == 2)
+        #expect(reads.value == 2)
     }
+}
+
+extension Mutex where Value == Int {
+    /// The count, read under the lock.
+    fileprivate var value: Int { withLock { $0 } }
 }

@@ -86,9 +86,9 @@ struct ReplicationFlowTests {
                 try await message.ack()
             }
             #expect(reasons.count == 3)
-            #expect(reasons.contains { $0.hasPrefix("invalid-json") })
-            #expect(reasons.contains { $0.hasPrefix("unknown-type") })
-            #expect(reasons.contains { $0.hasPrefix("invalid-data") })
+            #expect(reasons.contains(prefixed: "invalid-json"))
+            #expect(reasons.contains(prefixed: "unknown-type"))
+            #expect(reasons.contains(prefixed: "invalid-data"))
             #expect(try await system.clients.replicationStatus(of: .orderService).consumer.deadLettered == 3)
         }
     }
@@ -104,10 +104,9 @@ struct ReplicationFlowTests {
             }
             try await system.orderService.start()
             let clients = system.clients
-            #expect(
-                try await eventually(timeout: .seconds(30)) {
-                    try await clients.replicationStatus(of: .orderService).replica.count == 20
-                })
+            try await expectEventually(timeout: .seconds(30)) {
+                try await clients.replicationStatus(of: .orderService).replica.count == 20
+            }
             for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil) }
             let source = try await clients.replicationStatus(of: .customerService).source
             #expect(try await clients.replicationStatus(of: .orderService).replica == source)
@@ -135,5 +134,12 @@ enum EventFixture {
             eventId: UUID(), type: type.rawValue, occurredAt: Date(timeIntervalSince1970: 1_800_000_000), sequence: sequence, requestId: "fixture",
             data: data)
         return (try? envelope.body()) ?? []
+    }
+}
+
+extension [String] {
+    /// Whether an element starts with `prefix`.
+    fileprivate func contains(prefixed prefix: String) -> Bool {
+        contains { $0.hasPrefix(prefix) }
     }
 }

@@ -25,10 +25,9 @@ struct ServerRestartTests {
                 return ids
             }
             let clients = system.clients
-            #expect(
-                try await eventually(timeout: .seconds(60)) {
-                    try await clients.replicationStatus(of: .orderService).replica.count == 25
-                })
+            try await expectEventually(timeout: .seconds(60)) {
+                try await clients.replicationStatus(of: .orderService).replica.count == 25
+            }
             for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil) }
             #expect(try await clients.replicationStatus(of: .customerService).outbox.pending == 0)
         }
@@ -54,10 +53,9 @@ struct ServerRestartTests {
                 try await Task.sleep(for: .seconds(2))
             }
             let clients = system.clients
-            #expect(
-                await eventually(timeout: .seconds(60)) {
-                    (try? await clients.replicationStatus(of: .orderService).replica.count) == 5
-                })
+            await expectEventually(timeout: .seconds(60)) {
+                (try? await clients.replicationStatus(of: .orderService).replica.count) == 5
+            }
             let status = try await clients.replicationStatus(of: .orderService)
             #expect(status.consumer.deadLettered == 0)
             #expect(try await system.broker.messageCount(queue: system.names.deadLetterQueue(of: system.names.customerEventsQueue)) == 0)

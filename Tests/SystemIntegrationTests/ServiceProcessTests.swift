@@ -35,7 +35,7 @@ struct ServiceProcessTests {
                 token: TestSystem.operationsToken, timeout: .seconds(5))
 
             let first = try ServiceProcess.start("customer-service", environment: environment)
-            #expect(await eventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok })
+            await expectEventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok }
             let created = Collector<String>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<8 {
@@ -63,11 +63,10 @@ struct ServiceProcessTests {
             // A process start among dozens of parallel tests can take a while on 2 cores: the waits are generous.
             let second = try ServiceProcess.start("customer-service", environment: environment)
             defer { second.terminate() }
-            #expect(await eventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok })
-            #expect(
-                try await eventually(timeout: .seconds(30)) {
-                    try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
-                })
+            await expectEventually(timeout: .seconds(60)) { (try? await clients.readiness(of: .customerService).status) == .ok }
+            try await expectEventually(timeout: .seconds(30)) {
+                try await clients.replicationStatus(of: .orderService).replica.count >= Int64(ids.count)
+            }
             for id in ids { #expect(try await clients.replicaCustomer(id: id) != nil, "customer \(id) got a 201 but was not replicated") }
             let source = try await clients.replicationStatus(of: .customerService).source
             #expect(try await clients.replicationStatus(of: .orderService).replica == source)

@@ -26,15 +26,15 @@ struct TraceTests {
             try await expectEventually { try await system.clients.replicaCustomer(id: id)?.value1.version == 2 }
 
             let createHops = try await Self.trace(create, system)
-            #expect(
-                createHops.map { "\($0.service) \($0.step.rawValue)" } == [
-                    "customer-service committed", "customer-service published", "order-service applied",
-                ])
-            #expect(createHops.allSatisfy { $0.id == id && $0.version == 1 && $0.entity == "customer" })
+            let createSteps = createHops.map { "\($0.service) \($0.step.rawValue)" }
+            #expect(createSteps == ["customer-service committed", "customer-service published", "order-service applied"])
+            let otherCreateHops = createHops.filter { $0.id != id || $0.version != 1 || $0.entity != "customer" }
+            #expect(otherCreateHops.isEmpty)
             #expect(TraceCommand.pending(createHops).isEmpty)
             let updateHops = try await Self.trace(update, system)
             #expect(updateHops.map(\.step) == [.committed, .published, .applied])
-            #expect(updateHops.allSatisfy { $0.version == 2 })
+            let otherUpdateHops = updateHops.filter { $0.version != 2 }
+            #expect(otherUpdateHops.isEmpty)
 
             // An event OrderService cannot apply: its trace ends dead-lettered there, with the reason.
             let poison = "trace-poison-\(system.id)"
@@ -45,7 +45,8 @@ struct TraceTests {
                     exchange: system.names.customerEvents, body: Array(#"{"eventId": "x"}"#.utf8), properties: properties, mandatory: true))
             try await expectEventually { try await system.clients.replicationStatus(of: .orderService).consumer.deadLettered == 1 }
             let poisonHops = try await Self.trace(poison, system)
-            #expect(poisonHops.map { "\($0.service) \($0.step.rawValue)" } == ["order-service dead-lettered"])
+            let poisonSteps = poisonHops.map { "\($0.service) \($0.step.rawValue)" }
+            #expect(poisonSteps == ["order-service dead-lettered"])
             #expect(poisonHops.first?.detail?.hasPrefix("invalid-envelope") == true)
         }
     }

@@ -63,10 +63,7 @@ public enum TestEnvironment {
     /// The value of the variable `name`; when it is unset or empty, fails the test at
     /// `sourceLocation` with `hint` (how to provide it).
     static func variable(_ name: String, hint: String = setupHint, sourceLocation: SourceLocation) throws -> String {
-        try #require(
-            ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 },
-            "\(name) is not set: \(hint)",
-            sourceLocation: sourceLocation
-        )
+        let value = ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        return try #require(value, "\(name) is not set: \(hint)", sourceLocation: sourceLocation)
     }
 }
