@@ -11,8 +11,8 @@ import Testing
 
 /// The guarantees under faults, each shown against the real servers: an event waits for its
 /// first subscriber instead of being lost, a row the broker refuses is parked while later rows
-/// flow, a transient database error never dead-letters a good event, and a failed
-/// dead-lettering is retried in place instead of requeued in a hot loop.
+/// flow, a transient database error never dead-letters a good event, and a dead-letter queue
+/// that went away is declared again instead of holding its poison (and its batch) for ever.
 @Suite("Fault tolerance (PostgreSQL + RabbitMQ)")
 struct FaultToleranceTests {
     static func relay(
@@ -127,20 +127,37 @@ struct FaultToleranceTests {
         }
     }
 
-    @Test("when dead-lettering fails (no dead-letter queue), the poison waits unacked and arrives with its reason once the queue is back")
-    func failedDeadLetteringIsRetriedInPlace() async throws {
+    @Test("a missing dead-letter queue is declared again: the poison arrives there with its reason, and the good events of its batch are applied")
+    func missingDeadLetterQueueIsDeclaredAgain() async throws {
         try await withDatabaseAndBroker { names, database, connection in
             let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-            let configuration = try await Self.consumerConfiguration(names, on: connection)
+            // One worker: the poison and the good events share it, and its batches.
+            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1,
+                retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
+            try await connection.declare(configuration.topology)
             let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: database)
             try await withRunning([publisher, consumer]) {
-                try await Self.poisonWhileTheDeadLetterQueueIsGone(names, configuration, database: database, connection: connection)
+                // Once the consumer is connected (it declares its topology then), the dead-letter queue goes away.
+                try await ReplicaConsumerTests.publish(
+                    try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order()), label: "first", to: names, on: connection)
+                try await waitUntil(timeout: .seconds(30)) { try await ReplicaConsumerTests.status(database).processed == 1 }
+                _ = try await connection.delete(queue: deadQueue)
+                try await ReplicaConsumerTests.publish(Array("not JSON".utf8), label: "poison", to: names, on: connection)
+                for _ in 0..<3 {
+                    try await ReplicaConsumerTests.publish(
+                        try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order()), label: "good", to: names, on: connection)
+                }
+                let settled = try await eventually(timeout: .seconds(30)) {
+                    let status = try await ReplicaConsumerTests.status(database)
+                    return status.processed == 4 && status.deadLettered == 1
+                }
+                #expect(settled, "the good events applied, the poison in the dead-letter queue declared again")
             }
             let dead = try await drainQueue(deadQueue, on: connection)
             try #require(dead.count == 1)
             #expect(dead[0].properties.headers["x-dead-letter-reason"]?.stringValue?.hasPrefix("invalid-json: ") == true)
             #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0)
-            #expect(try await ReplicaConsumerTests.status(database).deadLettered == 1)
         }
     }
 }
@@ -168,34 +185,6 @@ extension FaultToleranceTests {
             #expect(try await ReplicaConsumerTests.status(database).processed == 1, "the batch in flight was applied")
             #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "and acked before the connection closed")
         }
-    }
-
-    /// With the consumer running: deletes the dead-letter queue, sends poison, shows that it is not
-    /// counted as dead-lettered while no queue takes it, then declares the queue again.
-    static func poisonWhileTheDeadLetterQueueIsGone(
-        _ names: ReplicationNames, _ configuration: ReplicaConsumer<OrderReplicaHandler>.Configuration,
-        database: PostgresClient, connection: AMQPConnection
-    ) async throws {
-        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        // Once the consumer is connected (it declares its topology then), the dead-letter queue goes away.
-        let valid = try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order())
-        try await ReplicaConsumerTests.publish(valid, label: "valid", to: names, on: connection)
-        let consumed = try await eventually { try await ReplicaConsumerTests.status(database).processed == 1 }
-        try #require(consumed)
-        _ = try await connection.delete(queue: deadQueue)
-        try await ReplicaConsumerTests.publish(Array("not JSON".utf8), label: "poison", to: names, on: connection)
-        // Bounded observation of a negative: the consumer retries the dead-lettering for 1.5 s.
-        try await Task.sleep(for: .milliseconds(1500))
-        let deadLettered = try await ReplicaConsumerTests.status(database).deadLettered
-        #expect(deadLettered == 0, "the poison was counted as dead-lettered although no dead-letter queue took it")
-        try await connection.declare(configuration.topology)
-        // Confirmed there, then counted and acked.
-        let arrived = try await eventually {
-            let inQueue = try await connection.messageCount(queue: deadQueue)
-            let counted = try await ReplicaConsumerTests.status(database).deadLettered
-            return inQueue == 1 && counted == 1
-        }
-        #expect(arrived, "the poison never reached the dead-letter queue")
     }
 }
 
