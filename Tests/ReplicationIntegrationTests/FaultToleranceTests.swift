@@ -127,6 +127,65 @@ struct FaultToleranceTests {
         }
     }
 
+    /// Rolls back the transaction that holds a row's lock.
+    struct ReleaseTheLock: Error {}
+
+    @Test("a row locked past the statement timeout holds back its own event only, not the rest of its batch")
+    func lockedRowHoldsOneEvent() async throws {
+        try await withDatabaseAndBroker { names, database, connection in
+            try await withTestDatabaseClient(of: database, statementTimeout: .milliseconds(1500)) { impatient in
+                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1,
+                    retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
+                try await connection.declare(configuration.topology)
+                let locked = ReplicaConsumerTests.order()
+                let others = (0..<3).map { _ in ReplicaConsumerTests.order() }
+                // The first event takes its worker (the only one) a second; the others arrive meanwhile and
+                // wait, so that the worker takes them next as one batch.
+                let slow = ReplicaConsumerTests.order(amount: OrderReplicaHandler.secondAmount)
+                for order in [slow, locked] + others {
+                    try await ReplicaConsumerTests.publish(
+                        try ReplicaConsumerTests.body(eventID: UUID(), order: order), label: "batch", to: names, on: connection)
+                }
+                let othersApplied = try await withRolledBackTransaction(database) { locker in
+                    // An insert of the same id, not committed: the consumer's insert waits for it.
+                    try await locker.query(
+                        "INSERT INTO replica_orders (id, customer_id, amount, event_id) VALUES ($1, $2, 1, $3)",
+                        [locked.id, locked.customerId, UUID()])
+                    let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: impatient)
+                    return try await withRunning([publisher, consumer]) {
+                        try await eventually(timeout: .seconds(20)) {
+                            try await database.query("SELECT count(*) FROM replica_orders WHERE id = ANY($1::uuid[])", [others.map(\.id)])[0]
+                                .decode(0, as: Int64.self) == 3
+                        }
+                    }
+                }
+                #expect(othersApplied, "the other events of the batch were applied while one row was locked")
+                let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: impatient)
+                try await withRunning([publisher, consumer]) {
+                    try await waitUntil(timeout: .seconds(30)) {
+                        try await database.query("SELECT amount FROM replica_orders WHERE id = $1", [locked.id]).first?
+                            .decode(0, as: Int64.self) == locked.amount
+                    }
+                }
+                #expect(try await ReplicaConsumerTests.status(database).deadLettered == 0)
+                #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction on `database` that is rolled back afterwards; returns what `body` returned.
+    func withRolledBackTransaction<T: Sendable>(_ database: PostgresClient, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var result: T?
+        do {
+            try await database.withTransaction { locker in
+                result = try await body(locker)
+                throw ReleaseTheLock()
+            }
+        } catch is ReleaseTheLock {}
+        return result!
+    }
+
     @Test("a missing dead-letter queue is declared again: the poison arrives there with its reason, and the good events of its batch are applied")
     func missingDeadLetterQueueIsDeclaredAgain() async throws {
         try await withDatabaseAndBroker { names, database, connection in

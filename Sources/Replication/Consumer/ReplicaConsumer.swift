@@ -319,6 +319,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         var backoff = configuration.retry
         for attempt in 1...Self.contendedAttemptsBeforeSplit {
             guard case .failed(let failure, let error) = await self.attempt(items, plan: plan, logger: logger) else { return }
+            if error is CancellationError { return }  // shutting down: the deliveries return to the queue
             if failure.pausesConsumption {
                 pauseConsuming(Pause(failure: failure, error: Self.summary(of: error), items: items, plan: plan), logger: logger)
                 return
@@ -359,6 +360,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 let item = items[index]
                 let single = BatchPlan([item.planned])
                 guard case .failed(let failure, let error) = await attempt([item], plan: single, logger: item.logger) else { continue }
+                if error is CancellationError { return }  // shutting down: the deliveries return to the queue
                 switch failure {
                 case _ where failure.pausesConsumption:
                     pauseConsuming(Pause(failure: failure, error: Self.summary(of: error), items: [item], plan: single), logger: item.logger)
