@@ -83,6 +83,8 @@ public final class AMQPConnection: Sendable {
     ///
     /// An exchange the user may not configure (403) is only checked to exist (a passive declare):
     /// a least-privilege user binds its queue to a peer's exchange that was provisioned for it.
+    /// A queue that ``AMQPTopology/Queue/keepsExistingArguments`` and exists with other arguments
+    /// is only checked to exist too.
     ///
     /// - Throws: ``AMQPError`` `.channelClosed` with reply code 406 (PRECONDITION_FAILED) when one
     ///   exists with other settings, or 404 when an exchange it may not declare does not exist;
@@ -100,7 +102,16 @@ public final class AMQPConnection: Sendable {
                     try handle.declarePassively(exchange)
                 }
             }
-            for queue in topology.queues { try handle.declare(queue) }
+            for queue in topology.queues {
+                do {
+                    try handle.declare(queue)
+                } catch let error as AMQPError where error.code == .channelClosed && error.replyCode == 406 && queue.keepsExistingArguments {
+                    try loop.reopenClosedChannel()
+                    _ = try handle.counts(queue: queue.name)
+                    loop.logger.warning(
+                        "queue exists with other arguments; kept as it is", metadata: ["amqp.queue": "\(queue.name)", "amqp.error": "\(error)"])
+                }
+            }
             for binding in topology.bindings { try handle.declare(binding) }
         }
     }

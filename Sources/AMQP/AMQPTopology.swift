@@ -35,12 +35,17 @@ public struct AMQPTopology: Sendable {
         public var durable: Bool
         /// Queue arguments (`x-queue-type`, `x-dead-letter-exchange`, ...).
         public var arguments: AMQPTable
+        /// Whether a queue that exists with other arguments is kept as it is (checked to exist,
+        /// with a warning) instead of failing the declaration with 406: for an argument whose
+        /// default may change (`x-delivery-limit`) while the queue, which cannot change, holds messages.
+        public var keepsExistingArguments: Bool
 
         /// Creates a queue description.
-        public init(name: String, durable: Bool = true, arguments: AMQPTable = [:]) {
+        public init(name: String, durable: Bool = true, arguments: AMQPTable = [:], keepsExistingArguments: Bool = false) {
             self.name = name
             self.durable = durable
             self.arguments = arguments
+            self.keepsExistingArguments = keepsExistingArguments
         }
 
         /// A durable quorum queue (`x-queue-type: quorum`), optionally dead-lettering to an exchange.
@@ -49,14 +54,16 @@ public struct AMQPTopology: Sendable {
         ///   - deadLetterExchange: `x-dead-letter-exchange`: where rejected messages (and those over the delivery limit) go.
         ///   - deadLetterRoutingKey: `x-dead-letter-routing-key`: the routing key they get there.
         ///   - deliveryLimit: `x-delivery-limit`: after this many redeliveries a message is dead-lettered instead of requeued.
+        ///   - keepsExistingArguments: see ``keepsExistingArguments``.
         public static func quorum(
-            name: String, deadLetterExchange: String? = nil, deadLetterRoutingKey: String? = nil, deliveryLimit: Int? = nil
+            name: String, deadLetterExchange: String? = nil, deadLetterRoutingKey: String? = nil, deliveryLimit: Int? = nil,
+            keepsExistingArguments: Bool = false
         ) -> Queue {
             var arguments: AMQPTable = ["x-queue-type": .string("quorum")]
             if let deadLetterExchange { arguments["x-dead-letter-exchange"] = .string(deadLetterExchange) }
             if let deadLetterRoutingKey { arguments["x-dead-letter-routing-key"] = .string(deadLetterRoutingKey) }
             if let deliveryLimit { arguments["x-delivery-limit"] = .int(Int64(deliveryLimit)) }
-            return Queue(name: name, durable: true, arguments: arguments)
+            return Queue(name: name, durable: true, arguments: arguments, keepsExistingArguments: keepsExistingArguments)
         }
     }
 

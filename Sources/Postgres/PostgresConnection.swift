@@ -33,6 +33,13 @@ public final class PostgresConnection: Sendable {
         }
     }
 
+    /// Asks the pool to close this connection when the body that leased it returns, instead of
+    /// reusing it: for a session that reached the wrong host (a standby answering `25006`), so
+    /// that the next connection runs libpq's host selection again.
+    public func discardAfterUse() {
+        self.handle.requestDiscard()
+    }
+
     /// Runs one or more `;`-separated statements over the simple protocol, without parameters
     /// (migrations, `BEGIN`, `SET`). Results are checked and discarded; the first error is thrown.
     public func execute(_ sql: String) async throws {

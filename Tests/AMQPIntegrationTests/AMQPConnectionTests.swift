@@ -46,6 +46,22 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test("a queue that keeps its existing arguments is only checked to exist when declared again with others")
+    func queueThatKeepsItsArgumentsIsNotRedeclared() async throws {
+        let topology = fanoutTopology("keeps", queues: 1)
+        let queue = topology.queues[0].name
+        try await withTopology(topology) { connection in
+            try await connection.publish(AMQPMessage(exchange: topology.exchanges[0].name, body: Array("kept".utf8)))
+            let other = AMQPTopology.Queue.quorum(name: queue, deliveryLimit: 7, keepsExistingArguments: true)
+            try await connection.declare(AMQPTopology(queues: [other]))
+            #expect(try await connection.messageCount(queue: queue) == 1, "the queue and its message are still there")
+            let missing = AMQPTopology.Queue.quorum(name: queue + ".missing", deliveryLimit: 7, keepsExistingArguments: true)
+            try await connection.declare(AMQPTopology(queues: [missing]))
+            #expect(try await connection.messageCount(queue: missing.name) == 0, "a queue that does not exist is declared")
+            _ = try await connection.delete(queue: missing.name)
+        }
+    }
+
     @Test func passiveDeclareOfAMissingQueueIs404() async throws {
         try await withConnection { connection in
             let error = await #expect(throws: AMQPError.self) {

@@ -11,8 +11,8 @@ import Testing
 
 /// The guarantees under faults, each shown against the real servers: an event waits for its
 /// first subscriber instead of being lost, a row the broker refuses is parked while later rows
-/// flow, a transient database error never dead-letters a good event, and a failed
-/// dead-lettering is retried in place instead of requeued in a hot loop.
+/// flow, a transient database error never dead-letters a good event, and a dead-letter queue
+/// that went away is declared again instead of holding its poison (and its batch) for ever.
 @Suite("Fault tolerance (PostgreSQL + RabbitMQ)")
 struct FaultToleranceTests {
     static func relay(
@@ -127,20 +127,96 @@ struct FaultToleranceTests {
         }
     }
 
-    @Test("when dead-lettering fails (no dead-letter queue), the poison waits unacked and arrives with its reason once the queue is back")
-    func failedDeadLetteringIsRetriedInPlace() async throws {
+    /// Rolls back the transaction that holds a row's lock.
+    struct ReleaseTheLock: Error {}
+
+    @Test("a row locked past the statement timeout holds back its own event only, not the rest of its batch")
+    func lockedRowHoldsOneEvent() async throws {
+        try await withDatabaseAndBroker { names, database, connection in
+            try await withTestDatabaseClient(of: database, statementTimeout: .milliseconds(1500)) { impatient in
+                let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                    exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1,
+                    retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
+                try await connection.declare(configuration.topology)
+                let locked = ReplicaConsumerTests.order()
+                let others = (0..<3).map { _ in ReplicaConsumerTests.order() }
+                // The first event takes its worker (the only one) a second; the others arrive meanwhile and
+                // wait, so that the worker takes them next as one batch.
+                let slow = ReplicaConsumerTests.order(amount: OrderReplicaHandler.secondAmount)
+                for order in [slow, locked] + others {
+                    try await ReplicaConsumerTests.publish(
+                        try ReplicaConsumerTests.body(eventID: UUID(), order: order), label: "batch", to: names, on: connection)
+                }
+                let othersApplied = try await withRolledBackTransaction(database) { locker in
+                    // An insert of the same id, not committed: the consumer's insert waits for it.
+                    try await locker.query(
+                        "INSERT INTO replica_orders (id, customer_id, amount, event_id) VALUES ($1, $2, 1, $3)",
+                        [locked.id, locked.customerId, UUID()])
+                    let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: impatient)
+                    return try await withRunning([publisher, consumer]) {
+                        try await eventually(timeout: .seconds(20)) {
+                            try await database.query("SELECT count(*) FROM replica_orders WHERE id = ANY($1::uuid[])", [others.map(\.id)])[0]
+                                .decode(0, as: Int64.self) == 3
+                        }
+                    }
+                }
+                #expect(othersApplied, "the other events of the batch were applied while one row was locked")
+                let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: impatient)
+                try await withRunning([publisher, consumer]) {
+                    try await waitUntil(timeout: .seconds(30)) {
+                        try await database.query("SELECT amount FROM replica_orders WHERE id = $1", [locked.id]).first?
+                            .decode(0, as: Int64.self) == locked.amount
+                    }
+                }
+                #expect(try await ReplicaConsumerTests.status(database).deadLettered == 0)
+                #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction on `database` that is rolled back afterwards; returns what `body` returned.
+    func withRolledBackTransaction<T: Sendable>(_ database: PostgresClient, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var result: T?
+        do {
+            try await database.withTransaction { locker in
+                result = try await body(locker)
+                throw ReleaseTheLock()
+            }
+        } catch is ReleaseTheLock {}
+        return result!
+    }
+
+    @Test("a missing dead-letter queue is declared again: the poison arrives there with its reason, and the good events of its batch are applied")
+    func missingDeadLetterQueueIsDeclaredAgain() async throws {
         try await withDatabaseAndBroker { names, database, connection in
             let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-            let configuration = try await Self.consumerConfiguration(names, on: connection)
+            // One worker: the poison and the good events share it, and its batches.
+            let configuration = ReplicaConsumer<OrderReplicaHandler>.Configuration(
+                exchange: names.orderEvents, queue: names.orderEventsQueue, names: names, concurrency: 1,
+                retry: Backoff(initial: .milliseconds(50), cap: .milliseconds(200)))
+            try await connection.declare(configuration.topology)
             let (publisher, consumer) = try ReplicaConsumerTests.makeConsumer(configuration, names: names, database: database)
             try await withRunning([publisher, consumer]) {
-                try await Self.poisonWhileTheDeadLetterQueueIsGone(names, configuration, database: database, connection: connection)
+                // Once the consumer is connected (it declares its topology then), the dead-letter queue goes away.
+                try await ReplicaConsumerTests.publish(
+                    try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order()), label: "first", to: names, on: connection)
+                try await waitUntil(timeout: .seconds(30)) { try await ReplicaConsumerTests.status(database).processed == 1 }
+                _ = try await connection.delete(queue: deadQueue)
+                try await ReplicaConsumerTests.publish(Array("not JSON".utf8), label: "poison", to: names, on: connection)
+                for _ in 0..<3 {
+                    try await ReplicaConsumerTests.publish(
+                        try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order()), label: "good", to: names, on: connection)
+                }
+                let settled = try await eventually(timeout: .seconds(30)) {
+                    let status = try await ReplicaConsumerTests.status(database)
+                    return status.processed == 4 && status.deadLettered == 1
+                }
+                #expect(settled, "the good events applied, the poison in the dead-letter queue declared again")
             }
             let dead = try await drainQueue(deadQueue, on: connection)
             try #require(dead.count == 1)
             #expect(dead[0].properties.headers["x-dead-letter-reason"]?.stringValue?.hasPrefix("invalid-json: ") == true)
             #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0)
-            #expect(try await ReplicaConsumerTests.status(database).deadLettered == 1)
         }
     }
 }
@@ -168,34 +244,6 @@ extension FaultToleranceTests {
             #expect(try await ReplicaConsumerTests.status(database).processed == 1, "the batch in flight was applied")
             #expect(try await connection.messageCount(queue: names.orderEventsQueue) == 0, "and acked before the connection closed")
         }
-    }
-
-    /// With the consumer running: deletes the dead-letter queue, sends poison, shows that it is not
-    /// counted as dead-lettered while no queue takes it, then declares the queue again.
-    static func poisonWhileTheDeadLetterQueueIsGone(
-        _ names: ReplicationNames, _ configuration: ReplicaConsumer<OrderReplicaHandler>.Configuration,
-        database: PostgresClient, connection: AMQPConnection
-    ) async throws {
-        let deadQueue = names.deadLetterQueue(of: names.orderEventsQueue)
-        // Once the consumer is connected (it declares its topology then), the dead-letter queue goes away.
-        let valid = try ReplicaConsumerTests.body(eventID: UUID(), order: ReplicaConsumerTests.order())
-        try await ReplicaConsumerTests.publish(valid, label: "valid", to: names, on: connection)
-        let consumed = try await eventually { try await ReplicaConsumerTests.status(database).processed == 1 }
-        try #require(consumed)
-        _ = try await connection.delete(queue: deadQueue)
-        try await ReplicaConsumerTests.publish(Array("not JSON".utf8), label: "poison", to: names, on: connection)
-        // Bounded observation of a negative: the consumer retries the dead-lettering for 1.5 s.
-        try await Task.sleep(for: .milliseconds(1500))
-        let deadLettered = try await ReplicaConsumerTests.status(database).deadLettered
-        #expect(deadLettered == 0, "the poison was counted as dead-lettered although no dead-letter queue took it")
-        try await connection.declare(configuration.topology)
-        // Confirmed there, then counted and acked.
-        let arrived = try await eventually {
-            let inQueue = try await connection.messageCount(queue: deadQueue)
-            let counted = try await ReplicaConsumerTests.status(database).deadLettered
-            return inQueue == 1 && counted == 1
-        }
-        #expect(arrived, "the poison never reached the dead-letter queue")
     }
 }
 

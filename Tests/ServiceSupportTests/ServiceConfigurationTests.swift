@@ -172,7 +172,7 @@ struct ServiceConfigurationTests {
         #expect(defaults.database.migrationLockKey == 0x7265_706c_6963_6174)
         #expect(defaults.database.postgres.connectTimeout == .seconds(5))
         #expect(defaults.consumer.maxAttempts == 5)
-        #expect(defaults.consumer.deliveryLimit == 20)
+        #expect(defaults.consumer.deliveryLimit == 100)
         #expect(defaults.amqp.heartbeat == .seconds(30))
         #expect(defaults.amqp.confirmTimeout == .seconds(10))
         #expect(defaults.amqp.rpcTimeout == .seconds(10))

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// A value with no I/O: ``ReplicaConsumer`` reads the deliveries, runs the statements the plan
 /// names, and tells the plan what the database answered. The steps, in order:
-/// 1. ``deadLetters``: the poison deliveries, dead-lettered (then acked) before the transaction;
+/// 1. ``deadLetters``: the poison deliveries, dead-lettered (then acked) beside the transaction,
+///    which does not wait for them;
 /// 2. ``inboxInserts``: the first delivery of each event id, in event-id order (the order in
 ///    which the inbox locks its keys, so two batches holding the same events never deadlock); a
 ///    later delivery of the same id is a ``ConsumeOutcome/duplicate``;

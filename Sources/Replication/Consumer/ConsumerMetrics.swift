@@ -10,6 +10,8 @@ struct ConsumerMetrics: Sendable {
     let lag: Metrics.Timer
     /// Batches that failed transiently (database down or busy) and are retried.
     let transientFailures: Counter
+    /// 1 while consuming is stopped because the database does not take events, else 0.
+    let pausedGauge: Gauge
 
     init(queue: String) {
         self.queue = queue
@@ -19,6 +21,10 @@ struct ConsumerMetrics: Sendable {
         replay = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "replay")])
         lag = Metrics.Timer(label: "replication_lag_seconds", dimensions: dimensions)
         transientFailures = Counter(label: "replication_consumer_transient_failures_total", dimensions: dimensions)
+        pausedGauge = Gauge(label: "replication_consumer_paused", dimensions: dimensions)
+        for failure in [ApplyFailure.unavailable, .configuration, .readOnly] {
+            _ = Counter(label: "replication_consumer_pauses_total", dimensions: dimensions + [("reason", failure.label)])
+        }
         // Registered at zero, so the series exist (and rate() works) before the first poison message.
         for reason in [
             PoisonMessage.Reason.invalidJSON, .invalidEnvelope, .unknownType, .invalidData, .tooLarge, .unauthenticatedPublisher, .processingFailed,
@@ -39,6 +45,14 @@ struct ConsumerMetrics: Sendable {
 
     func transientFailure() {
         transientFailures.increment()
+    }
+
+    /// Consuming stopped because of `failure`, or (nil) goes on.
+    func paused(_ failure: ApplyFailure?) {
+        pausedGauge.record(failure == nil ? 0 : 1)
+        if let failure {
+            Counter(label: "replication_consumer_pauses_total", dimensions: [("queue", queue), ("reason", failure.label)]).increment()
+        }
     }
 
     func deadLettered(_ reason: PoisonMessage.Reason) {

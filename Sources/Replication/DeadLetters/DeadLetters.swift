@@ -62,7 +62,8 @@ public enum DeadLetterSelection: Sendable, Hashable {
 /// replayed event is published to the service's own queue (the default exchange, confirmed)
 /// under the service's own user, the original publisher in `x-original-user-id`: RabbitMQ
 /// validates `user_id`, and the consumer accepts that pair only from itself. It is applied at
-/// most once, through the inbox.
+/// most once, through the inbox. A replay that fails again is dead-lettered with the same
+/// original publisher, however many times it goes round.
 public struct DeadLetters: Sendable {
     /// The service's queue and its dead-letter queue.
     public var queue: String
@@ -116,28 +117,55 @@ public struct DeadLetters: Sendable {
 
     /// Publishes the selected dead letters back into the service's queue and removes them.
     /// Throws ``DeadLetterError/busy(queue:)`` while another replay or discard runs.
+    ///
+    /// A letter whose reason is `unauthenticated-publisher` is never replayed (it stays, counted
+    /// in ``DeadLetterSettlement/skipped``): its publisher was not the peer. Each replay says who
+    /// published the event first (``replayProperties(_:reason:ownUser:deadLetterQueue:)``).
     public func replay(_ selection: DeadLetterSelection) async throws -> DeadLetterSettlement {
         try await settle(selection) { delivery, connection in
-            var properties = delivery.properties
-            if let original = properties.userID ?? properties.headers["x-original-user-id"]?.stringValue {
-                properties.headers["x-original-user-id"] = .string(original)
-            }
-            properties.userID = amqp.user
-            properties.headers["x-replayed-from"] = .string(deadLetterQueue)
+            guard
+                let properties = Self.replayProperties(
+                    delivery.properties, reason: Self.letter(delivery).reason, ownUser: amqp.user, deadLetterQueue: deadLetterQueue)
+            else { return false }
             try await connection.publish(
                 AMQPMessage(exchange: "", routingKey: queue, body: delivery.body, properties: properties, mandatory: true))
+            return true
         }
+    }
+
+    /// The properties a dead letter (its `properties`, its reason's code) is replayed with, or nil
+    /// when it must not be replayed.
+    ///
+    /// The replay goes out under `ownUser` (RabbitMQ validates it), with the original publisher
+    /// in `x-original-user-id` and `x-replayed-from` set; the consumer accepts the pair from its
+    /// own user only. The original publisher is what the broker validated, never what a
+    /// publisher wrote: a letter whose `user_id` is `ownUser` was written by this service
+    /// (its consumer's dead-lettering, or a replay of its own that the broker dead-lettered), so
+    /// its `x-original-user-id` is trusted; any other letter (dead-lettered by the broker after
+    /// its delivery limit, or published into the dead-letter exchange directly) gives its own
+    /// `user_id`, and one without `user_id` gives none: its replay is refused again as
+    /// `unauthenticated-publisher`. A letter with that reason is not replayed at all (nil).
+    static func replayProperties(_ properties: AMQPProperties, reason: String, ownUser: String, deadLetterQueue: String) -> AMQPProperties? {
+        if reason == PoisonMessage.Reason.unauthenticatedPublisher.rawValue { return nil }
+        var properties = properties
+        let original =
+            properties.userID == ownUser ? properties.headers["x-original-user-id"]?.stringValue : properties.userID
+        properties.headers["x-original-user-id"] = original.map { .string($0) }
+        properties.userID = ownUser
+        properties.headers["x-replayed-from"] = .string(deadLetterQueue)
+        return properties
     }
 
     /// Removes the selected dead letters.
     /// Throws ``DeadLetterError/busy(queue:)`` while another replay or discard runs.
     public func discard(_ selection: DeadLetterSelection) async throws -> DeadLetterSettlement {
-        try await settle(selection) { _, _ in }
+        try await settle(selection) { _, _ in true }
     }
 
-    /// Takes each message in the queue once; for those `selection` matches runs `body` and acks them.
+    /// Takes each message in the queue once; for those `selection` matches runs `body` and acks
+    /// them, unless `body` answers false (then the message stays, skipped).
     private func settle(
-        _ selection: DeadLetterSelection, _ body: (AMQPDelivery, AMQPConnection) async throws -> Void
+        _ selection: DeadLetterSelection, _ body: (AMQPDelivery, AMQPConnection) async throws -> Bool
     ) async throws -> DeadLetterSettlement {
         guard
             settling.held.withLock({ held in
@@ -154,7 +182,7 @@ public struct DeadLetters: Sendable {
                 taken += 1
                 let letter = Self.letter(delivery)
                 guard selection.matches(letter) else { continue }
-                try await body(delivery, connection)
+                guard try await body(delivery, connection) else { continue }
                 try await delivery.ack()
                 settled += 1
                 logger.info(
