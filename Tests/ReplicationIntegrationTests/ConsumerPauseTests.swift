@@ -99,11 +99,9 @@ struct ConsumerPauseTests {
                     try await Self.publish(5, to: names, on: connection)
                     try await Self.expectWaitingReady(5, names, database: database, connection: connection)
                     try await database.withConnection { try await $0.execute("GRANT INSERT, UPDATE ON replica_orders TO \(role)") }
-                    try await waitUntil(timeout: .seconds(30)) { try await Self.replicated(database) == 6 }
-                    try await waitUntil(timeout: .seconds(30)) { try await connection.messageCount(queue: names.orderEventsQueue) == 0 }
+                    try await Self.expectAllApplied(6, names, database: database, connection: connection)
                 }
             }
-            #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
         }
     }
 
@@ -120,11 +118,17 @@ struct ConsumerPauseTests {
                     try await Self.publish(20, to: names, on: connection)
                     try await Self.expectWaitingReady(20, names, database: database, connection: connection)
                     try await database.withConnection { try await $0.execute("ALTER ROLE \(role) LOGIN") }
-                    try await waitUntil(timeout: .seconds(30)) { try await Self.replicated(database) == 21 }
-                    try await waitUntil(timeout: .seconds(30)) { try await connection.messageCount(queue: names.orderEventsQueue) == 0 }
+                    try await Self.expectAllApplied(21, names, database: database, connection: connection)
                 }
             }
-            #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
         }
+    }
+
+    /// Waits until the replica holds `count` orders and the queue is empty, and expects that
+    /// nothing was dead-lettered on the way.
+    static func expectAllApplied(_ count: Int64, _ names: ReplicationNames, database: PostgresClient, connection: AMQPConnection) async throws {
+        try await waitUntil(timeout: .seconds(30)) { try await replicated(database) == count }
+        try await waitUntil(timeout: .seconds(30)) { try await connection.messageCount(queue: names.orderEventsQueue) == 0 }
+        #expect(try await connection.messageCount(queue: names.deadLetterQueue(of: names.orderEventsQueue)) == 0)
     }
 }

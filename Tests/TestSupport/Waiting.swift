@@ -36,7 +36,7 @@ public func waitUntil(
 }
 
 /// Expects `condition` to come true within `timeout` (polling as ``eventually(timeout:pollEvery:_:)``
-/// does); records an issue at the caller's line, with `comment` (made then), when it does not.
+/// does, every ``defaultPollInterval``); records an issue at the caller's line, with `comment` (made then), when it does not.
 ///
 /// Write `try await expectEventually { … }`, never `try await expectEventually { … }`: a
 /// closure written inside the parentheses of `#expect` or `#require` can be given the symbol name
@@ -45,13 +45,10 @@ public func waitUntil(
 /// wait for a new version that returns at once because it checked that the record exists.
 /// `scripts/checks/macro-closures` refuses such a closure anywhere under Tests/.
 public func expectEventually(
-    _ comment: @autoclosure () -> Comment? = nil,
-    timeout: Duration = .seconds(15),
-    pollEvery interval: Duration = defaultPollInterval,
-    sourceLocation: SourceLocation = #_sourceLocation,
+    _ comment: @autoclosure () -> Comment? = nil, timeout: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async rethrows {
-    let held = try await eventually(timeout: timeout, pollEvery: interval, condition)
+    let held = try await eventually(timeout: timeout, condition)
     if !held {
         Issue.record(comment() ?? "condition not met within \(timeout)", sourceLocation: sourceLocation)
     }
