@@ -144,5 +144,22 @@ public enum ReplicationSchema {
                 CREATE INDEX outbox_request_id ON outbox (request_id) WHERE request_id IS NOT NULL;
                 """
         ),
+        Migration(
+            version: 8,
+            name: "resync jobs: owner and heartbeat",
+            sql: """
+                ALTER TABLE resync_jobs
+                    ADD COLUMN owner text,
+                    ADD COLUMN heartbeat_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp());
+                UPDATE resync_jobs SET heartbeat_at = coalesce(finished_at, started_at);
+                """
+        ),
+        Migration(
+            version: 9,
+            name: "outbox: refused since",
+            sql: """
+                ALTER TABLE outbox ADD COLUMN refused_since timestamptz;
+                """
+        ),
     ]
 }
