@@ -329,6 +329,11 @@ def failures(r):
         reasons.append("the consumer was never the deadlock's victim")
     if drill == "order-database-outage" and not r.get("createdDuringOutage"):
         reasons.append("no event arrived during the outage")
+    # A consumer that stops consuming while its database is down holds nothing: a channel closed by
+    # the consumer_timeout means it held deliveries through the outage, each closing one delivery
+    # counted against the queue's limit (with a high limit, before any is dead-lettered).
+    if drill == "order-database-outage" and r.get("consumerTimeouts", 0) > 0:
+        reasons.append(f"the broker closed the consumer's channel {r['consumerTimeouts']} times: it held deliveries through the outage")
     return reasons
 
 
