@@ -63,6 +63,9 @@ public final class OutboxRelay: Service, Sendable {
         /// The AMQP `user_id` of the published messages: the publisher's broker user, which RabbitMQ
         /// validates, so that consumers know who published (nil leaves it out).
         public var userID: String?
+        /// The event types after which a record's earlier events are erased (``Erasure``): a row
+        /// published after its record's deletion has its payload erased as it is marked published.
+        public var erasingEvents: [String] = []
 
         /// Creates a configuration.
         public init(
@@ -225,10 +228,11 @@ public final class OutboxRelay: Service, Sendable {
             }
             metrics.confirmDuration.recordInterval(since: started)
             if !published.isEmpty {
-                try await connection.query(
-                    "UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)",
-                    [published]
-                )
+                if configuration.erasingEvents.isEmpty {
+                    try await connection.query("UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)", [published])
+                } else {
+                    try await connection.query(Erasure.markPublished, [published, configuration.erasingEvents])
+                }
             }
             if !refusals.isEmpty {
                 try await recordRefusals(refusals, on: connection)
