@@ -72,4 +72,35 @@ struct ErasureTests {
             #expect(payloads[1].contains("Kept"))
         }
     }
+
+    @Test("the retention pass erases an event the relay marked published just before its record's deletion committed")
+    func sweepErasesWhatTheMarkCouldNotSee() async throws {
+        try await withTestDatabase { database, _ in
+            let (deleted, kept) = (UUID(), UUID())
+            try await database.query(
+                """
+                INSERT INTO outbox (event_id, event_type, exchange, payload, published_at) VALUES
+                    (gen_random_uuid(), 'customer.created', 'x', $1, clock_timestamp()),
+                    (gen_random_uuid(), 'customer.created', 'x', $2, clock_timestamp()),
+                    (gen_random_uuid(), 'customer.deleted', 'x', $3, NULL)
+                """,
+                [
+                    #"{"id": "\#(deleted.lowercased)", "version": 1, "email": "gone@example.com"}"#,
+                    #"{"id": "\#(kept.lowercased)", "version": 1, "email": "kept@example.com"}"#,
+                    #"{"id": "\#(deleted.lowercased)", "version": 2}"#,
+                ])
+            let retention = Retention(
+                configuration: .init(outbox: nil, inbox: nil, idempotencyKeys: nil, resyncJobs: nil), database: database,
+                logger: TestEnvironment.logger)
+            var configured = Retention.Configuration(outbox: nil, inbox: nil, idempotencyKeys: nil, resyncJobs: nil)
+            configured.erasingEvents = ["customer.deleted"]
+            let erasing = Retention(configuration: configured, database: database, logger: TestEnvironment.logger)
+            #expect(try await retention.sweepErasures() == 0, "a service that does not erase")
+            #expect(try await erasing.sweepErasures() == 1)
+            #expect(try await erasing.sweepErasures() == 0, "erased once")
+            let payloads = try await database.query("SELECT payload FROM outbox ORDER BY sequence").map { try $0.decode(0, as: String.self) }
+            #expect(!payloads[0].contains("gone@example.com"))
+            #expect(payloads[1].contains("kept@example.com"))
+        }
+    }
 }

@@ -61,4 +61,25 @@ public enum Erasure {
                 ELSE payload END
         WHERE sequence = ANY($1)
         """
+
+    /// How many outbox events back the first sweep of a process looks for deletions.
+    public static let sweepLookBack: Int64 = 10_000
+
+    /// Erases the published earlier events of the records deleted by an event of a type in
+    /// `erasingEvents` after outbox sequence `sequence`: the rows the relay marked published
+    /// between the deletion's erasure and its commit (``markPublished`` could not see the
+    /// deletion yet). Returns the rows erased; a row erased already is left as it is.
+    public static func sweep(deletionsAfter sequence: Int64, erasingEvents: [String], on database: PostgresClient) async throws -> Int {
+        try await database.query(
+            """
+            WITH deletions AS (
+                SELECT sequence, (payload::jsonb) ->> 'id' AS id FROM outbox WHERE sequence > $1 AND event_type = ANY($2::text[]))
+            UPDATE outbox SET payload = jsonb_build_object('id', deletions.id, 'version', (outbox.payload::jsonb) -> 'version', 'erased', true)::text
+            FROM deletions
+            WHERE (outbox.payload::jsonb) ->> 'id' = deletions.id AND outbox.sequence < deletions.sequence
+                AND outbox.published_at IS NOT NULL AND NOT ((outbox.payload::jsonb) ? 'erased')
+            """,
+            [sequence, erasingEvents]
+        ).affectedRows
+    }
 }

@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Synchronization
 
 /// Deletes what only grows: published outbox rows, inbox rows, idempotency keys and finished
 /// resync jobs older than their retention, in small batches (each a short transaction), every ``Configuration/interval``.
@@ -24,6 +25,10 @@ public final class Retention: Service, Sendable {
         public var batchSize: Int = 1000
         /// How often a pass runs.
         public var interval: Duration = .seconds(10)
+        /// The event types after which a record's earlier events are erased (``Erasure``): each
+        /// pass also erases a published earlier event that the relay marked published just before
+        /// its record's deletion committed (``Erasure/sweep(deletionsAfter:erasingEvents:on:)``).
+        public var erasingEvents: [String] = []
 
         /// Creates a configuration.
         public init(
@@ -50,6 +55,8 @@ public final class Retention: Service, Sendable {
     private let database: PostgresClient
     private let logger: Logger
     private let targets: [Target]
+    /// The outbox sequences the erasure sweeps of the last two passes started from.
+    private let sweptFrom = Mutex<(previous: Int64?, last: Int64?)>((nil, nil))
 
     /// Creates the pruner of `database`'s tables.
     public init(configuration: Configuration, database: PostgresClient, logger: Logger) {
@@ -81,10 +88,11 @@ public final class Retention: Service, Sendable {
 
     /// Prunes every ``Configuration/interval`` until graceful shutdown; a failed pass is logged and tried again next time.
     public func run() async throws {
-        guard !targets.isEmpty else { return }
+        guard !targets.isEmpty || !configuration.erasingEvents.isEmpty else { return }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 _ = try await prune()
+                if !configuration.erasingEvents.isEmpty { _ = try await sweepErasures() }
             } catch {
                 logger.warning("retention pass failed; will try again", metadata: ["error": "\(error)"])
             }
@@ -109,5 +117,19 @@ public final class Retention: Service, Sendable {
             deleted[target.table] = total
         }
         return deleted
+    }
+
+    /// Erases the published events of records deleted since the pass before last (each pass looks
+    /// back two passes, so a deletion that committed after a later sequence was seen is not
+    /// missed; erasing twice changes nothing). On the first pass it looks back
+    /// ``Erasure/sweepLookBack`` events. Returns the rows erased.
+    public func sweepErasures() async throws -> Int {
+        let highest = try await database.query("SELECT coalesce(max(sequence), 0) FROM outbox")[0].decode(0, as: Int64.self)
+        let from = sweptFrom.withLock { swept -> Int64 in
+            let from = swept.previous ?? swept.last ?? max(0, highest - Erasure.sweepLookBack)
+            swept = (swept.last ?? from, highest)
+            return from
+        }
+        return try await Erasure.sweep(deletionsAfter: from, erasingEvents: configuration.erasingEvents, on: database)
     }
 }

@@ -91,7 +91,9 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
             amqp: configuration.amqp, database: database, publisher: publisher, handler: replica, logger: logger
         )
         // What only grows (published outbox rows, inbox rows, idempotency keys) is pruned.
-        let retention = Retention(configuration: configuration.retention, database: database, logger: logger)
+        var retentionConfiguration = configuration.retention
+        retentionConfiguration.erasingEvents = relayConfiguration.erasingEvents
+        let retention = Retention(configuration: retentionConfiguration, database: database, logger: logger)
         // Resyncs send the own records' current state straight to one subscriber's queue.
         let exchangeName = ReplicationNames()[keyPath: exchange]
         let resync = Resync<Own>(
