@@ -166,7 +166,7 @@ struct AMQPMultiNodeTests {
                         }
                         return (batches: batch, retries: retries)
                     }
-                    try await waitUntil { confirmedBatches.value >= 20 }
+                    try await waitUntil(timeout: .seconds(60)) { confirmedBatches.value >= 20 }
                     nodes[0].stop()
                     killed.update { $0 = true }
                     let (batches, retries) = try await publishing.value

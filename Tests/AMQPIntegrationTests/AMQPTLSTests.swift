@@ -38,7 +38,7 @@ struct AMQPTLSTests {
                         received.append(delivery.body)
                     }
                 }
-                let complete = await eventually(timeout: .seconds(30)) { received.count >= count }
+                let complete = await eventually(timeout: .seconds(90)) { received.count >= count }
                 task.cancel()
                 try await task.value
                 #expect(complete, "received \(received.count) of \(count)")

@@ -85,14 +85,14 @@ struct OutboxRefusalTests {
             }
             let ids = try await appendEvents(5, exchange: names.customerEvents, to: database)
             let publisher = customerEventsPublisher(names, try TestEnvironment.amqpConfiguration())
-            let relay = Self.relay(database, publisher, concurrency: 1, batchSize: 100, maxAttempts: 5)
+            let relay = Self.relay(database, publisher, concurrency: 1, batchSize: 100, maxAttempts: 2)
             try await withRunning([publisher, relay]) {
                 let parked = try await eventually(timeout: .seconds(10), pollEvery: .milliseconds(100)) {
                     try await OutboxBacklog.read(from: database).parked > 0
                 }
                 #expect(!parked, "a row was parked while its queue was only full")
                 let refused = try await database.query("SELECT max(attempts) FROM outbox")[0].decode(0, as: Int32.self)
-                #expect(refused >= 5, "the queue refused the rows again and again (\(refused) attempts)")
+                #expect(refused > 2, "the queue refused the rows more often than the attempts that park a refused row (\(refused) attempts)")
 
                 // The subscriber catches up: the queue takes the rows as it drains.
                 var received: [String] = []

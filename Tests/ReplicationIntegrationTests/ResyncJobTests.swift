@@ -19,7 +19,7 @@ struct ResyncJobTests {
             table: "customers", tombstones: nil, queue: { _ in queue }, appID: "customer-service", userID: nil,
             subscribers: [subscriber], maxQueued: 0, pollInterval: .milliseconds(20))
         configuration.heartbeatInterval = .milliseconds(100)
-        configuration.staleAfter = .seconds(1)
+        configuration.staleAfter = .seconds(3)
         let amqp = try TestEnvironment.amqpConfiguration()
         return Resync(
             configuration: configuration, database: database, publisher: customerEventsPublisher(names, amqp), amqp: amqp,
@@ -72,7 +72,7 @@ struct ResyncJobTests {
             let starting = try Self.resync(names, queue: queue, database: database)
             try await starting.failInterrupted()
             #expect(try await starting.job(id: job.id)?.state == .running, "a live job was marked failed by another instance's start-up")
-            try await Task.sleep(for: .milliseconds(1500))
+            try await Task.sleep(for: .milliseconds(3500))
             try await starting.failInterrupted()
             #expect(try await starting.job(id: job.id)?.state == .running, "a live job's heartbeat went stale")
             await #expect(throws: ResyncError.alreadyRunning(subscriber: Self.subscriber)) {
