@@ -276,7 +276,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 throw PoisonMessage(
                     .unauthenticatedPublisher, "published by user \(delivery.properties.userID ?? "(none)"), not by \(accepted)")
             }
-            let event = try IncomingEvent(body: delivery.body)
+            var event = try IncomingEvent(body: delivery.body)
+            event.overwrites = Self.isRepair(delivery.properties, by: configuration.acceptedPublisher)
             logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
             logger[metadataKey: "event.type"] = "\(event.envelope.type)"
             if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
@@ -465,6 +466,14 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     static func summary(of error: any Error) -> String {
         guard let error = error as? PostgresError else { return "\(error)" }
         return "database error \(error.code)" + (error.sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    }
+
+    /// Whether the delivery is a repair's snapshot to write over the replica's row: marked
+    /// `x-repair: overwrite` and published by `accepted` itself (its `user_id`, validated by
+    /// RabbitMQ; a replay, published by this service, never is). Without an accepted publisher, none is.
+    static func isRepair(_ properties: AMQPProperties, by accepted: String?) -> Bool {
+        guard let accepted else { return false }
+        return properties.userID == accepted && properties.headers[IncomingEvent.repairHeader]?.stringValue == IncomingEvent.overwrite
     }
 
     /// Whether `accepted` published the event: its `user_id` (RabbitMQ validated it), or a replay

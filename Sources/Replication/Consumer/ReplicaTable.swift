@@ -27,13 +27,14 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         let columns = Record.columns
         let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }
         let deletedAt = columns.count + 1
-        // A newer version replaces the row (a tombstone's NULLs included); the same or an older one changes nothing.
+        // A newer version replaces the row (a tombstone's NULLs included); the same or an older one
+        // changes nothing, unless it is a repair's snapshot (its event id among the last parameter's).
         let updates = (columns.dropFirst().map(\.name) + ["deleted_at", "event_id", "request_id"]).map { "\($0) = EXCLUDED.\($0)" }
         upsert = """
             INSERT INTO \(name) (\(Record.columnList), deleted_at, event_id, request_id)
             SELECT * FROM unnest(\(arrays.joined(separator: ", ")), $\(deletedAt)::timestamptz[], $\(deletedAt + 1)::uuid[], $\(deletedAt + 2)::text[])
             ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", ")), replicated_at = clock_timestamp()
-            WHERE \(name).version < EXCLUDED.version
+            WHERE \(name).version < EXCLUDED.version OR EXCLUDED.event_id = ANY($\(deletedAt + 3)::uuid[])
             RETURNING id
             """
         select = "SELECT \(Replicated<Record>.columnList) FROM \(name)"
@@ -53,15 +54,18 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
     }
 
     /// Writes the changes that are newer than the replica's rows, in one statement; the same or
-    /// an older version (a replay, a late event) changes nothing. Returns the ids written.
+    /// an older version (a replay, a late event) changes nothing, except a repair's snapshot
+    /// (``IncomingEvent/overwrites``), which replaces the row whatever its version. Returns the ids written.
     public func apply(_ changes: [PreparedEvent<RecordChange<Record>>], on connection: PostgresConnection) async throws -> Set<UUID> {
         let records = changes.map(\.change)
         let envelopes = changes.map(\.event.envelope)
         let deletedAt = records.map { change -> Date? in
             if case .deleted(let tombstone) = change { tombstone.deletedAt } else { nil }
         }
+        let overwrites = changes.filter { $0.event.overwrites && $0.event.envelope.type == Record.snapshotEvent.rawValue }.map(
+            \.event.envelope.eventId)
         let binds: [(any PostgresEncodable)?] =
-            Record.columns.map { $0.values(records) } + [deletedAt, envelopes.map(\.eventId), envelopes.map(\.requestId)]
+            Record.columns.map { $0.values(records) } + [deletedAt, envelopes.map(\.eventId), envelopes.map(\.requestId), overwrites]
         let written = try await connection.query(upsert, binds)
         return Set(try written.map { try $0.decode(0, as: UUID.self) })
     }
