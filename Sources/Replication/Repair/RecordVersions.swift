@@ -45,14 +45,15 @@ public struct RecordVersions: Sendable {
     }
 
     /// The SQL of the content hash of a row of `Record`'s columns: the first 16 hex digits of the
-    /// md5 of a JSON array of every column of ``StoredRecord/columns``, times as milliseconds
-    /// since 1970 (so the text does not depend on the session's time zone or date style). The
-    /// source's table and the replica's hold the same columns, so equal records hash equal.
+    /// md5 of the text of a row value of every column of ``StoredRecord/columns``, times as
+    /// milliseconds since 1970 (so the text does not depend on the session's time zone or date
+    /// style). The source's table and the replica's hold the same columns, so equal records hash
+    /// equal. (A row value's text costs about half of a JSON array's.)
     public static func content<Record: StoredRecord>(of record: Record.Type) -> String {
         let values = Record.columns.map { column in
             column.type == "timestamptz" ? "(extract(epoch FROM \(column.name)) * 1000)::bigint" : column.name
         }
-        return "left(md5(json_build_array(\(values.joined(separator: ", ")))::text), 16)"
+        return "left(md5(row(\(values.joined(separator: ", ")))::text), 16)"
     }
 
     /// The bucket counts allowed: a power of two from 1 to 4096.
