@@ -127,7 +127,9 @@ struct VerifyTests {
             try await run(script: "/usr/bin/pg_dump", "--format=custom", "--file=\(dump)", system.databaseURL(.customerService))
 
             // After the backup: a change, a deletion and a new customer, all replicated.
-            #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"name": "After the backup"}"#).status == 200)
+            #expect(
+                try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"name": "After the backup"}"#).status
+                    == 200)
             #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customers[1])").status == 204)
             let lost = try await system.clients.createCustomer(name: "Lost", email: "lost@example.com", creditLimit: nil).id
             #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
@@ -140,7 +142,8 @@ struct VerifyTests {
                 "--dbname=\(system.databaseURL(.customerService))", dump)
             try await system.customerService.start(port: port)
             #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"creditLimit": 7}"#).status == 200)
-            #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[1])", body: #"{"name": "Back again"}"#).status == 200)
+            #expect(
+                try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[1])", body: #"{"name": "Back again"}"#).status == 200)
 
             let quick = ReplicaVerifier(clients: system.clients, buckets: 16, settle: .seconds(2))
             let report = try await quick.verify(ReplicaVerifier.Direction.both[0])
