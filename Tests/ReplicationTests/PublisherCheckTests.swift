@@ -46,4 +46,16 @@ struct PublisherCheckTests {
         #expect(!Consumer.isRepair(Self.properties(user: "order-service", headers: replayed), by: "customer-service"), "not a replay")
         #expect(!Consumer.isRepair(Self.properties(user: "customer-service", headers: repair), by: nil), "not without an accepted publisher")
     }
+
+    @Test("a delivery's epoch is its x-epoch header, as text or a number; 1 without one; anything else makes it poison")
+    func epochHeader() throws {
+        #expect(try Consumer.epoch(of: Self.properties(user: "customer-service")) == 1)
+        #expect(try Consumer.epoch(of: Self.properties(user: "customer-service", headers: [ReplicationSchema.epochHeader: "3"])) == 3)
+        #expect(try Consumer.epoch(of: Self.properties(user: "customer-service", headers: [ReplicationSchema.epochHeader: .int(4)])) == 4)
+        for invalid: AMQPFieldValue in ["0", "-2", "two", .bool(true)] {
+            #expect(throws: PoisonMessage.self) {
+                try Consumer.epoch(of: Self.properties(user: "customer-service", headers: [ReplicationSchema.epochHeader: invalid]))
+            }
+        }
+    }
 }

@@ -13,6 +13,10 @@ public struct IncomingEvent: Sendable {
     /// whose `user_id` is the accepted publisher's, as RabbitMQ validated it (never for a replay).
     public var overwrites = false
 
+    /// The epoch of the source database the event comes from (``ReplicationSchema/epochHeader``;
+    /// 1 when the delivery has none). Set by the consumer from the delivery's headers.
+    public var epoch: Int64 = 1
+
     /// The AMQP header that marks a repair's snapshot, and its value that asks for an overwrite.
     public static let repairHeader = "x-repair"
     /// The value of ``repairHeader`` that asks for an overwrite.

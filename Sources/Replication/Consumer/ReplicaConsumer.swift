@@ -52,7 +52,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         /// The delivery as ``BatchPlan`` sees it.
         var planned: BatchPlan.Delivery {
             switch content {
-            case .success(let prepared): .event(id: prepared.event.envelope.eventId, record: prepared.change.id, version: prepared.change.version)
+            case .success(let prepared):
+                .event(id: prepared.event.envelope.eventId, record: prepared.change.id, version: prepared.change.version, epoch: prepared.event.epoch)
             case .failure: .poison
             }
         }
@@ -278,6 +279,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             }
             var event = try IncomingEvent(body: delivery.body)
             event.overwrites = Self.isRepair(delivery.properties, by: configuration.acceptedPublisher)
+            event.epoch = try Self.epoch(of: delivery.properties)
             logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
             logger[metadataKey: "event.type"] = "\(event.envelope.type)"
             if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
@@ -466,6 +468,22 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     static func summary(of error: any Error) -> String {
         guard let error = error as? PostgresError else { return "\(error)" }
         return "database error \(error.code)" + (error.sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    }
+
+    /// The epoch a delivery's ``ReplicationSchema/epochHeader`` names (text or a number); 1 when
+    /// it has none, and an invalid one makes the event poison.
+    static func epoch(of properties: AMQPProperties) throws(PoisonMessage) -> Int64 {
+        guard let value = properties.headers[ReplicationSchema.epochHeader] else { return 1 }
+        let epoch: Int64? =
+            switch value {
+            case .string(let text): Int64(text)
+            case .int(let number): number
+            default: nil
+            }
+        guard let epoch, epoch >= 1 else {
+            throw PoisonMessage(.invalidEnvelope, "the \(ReplicationSchema.epochHeader) header is not an epoch (1 or more)")
+        }
+        return epoch
     }
 
     /// Whether the delivery is a repair's snapshot to write over the replica's row: marked

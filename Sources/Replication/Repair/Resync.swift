@@ -192,13 +192,17 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         let queue = configuration.queue(job.subscriber)
         if repair, let ids {
             let unknown = try await unknownTombstones(of: ids)
-            if !unknown.isEmpty { try await publisher.publish(try unknown.map { try message($0, to: queue, job: job.id, repair: true) }) }
+            let epoch = try await self.epoch()
+            if !unknown.isEmpty {
+                try await publisher.publish(try unknown.map { try message($0, to: queue, job: job.id, repair: true, epoch: epoch) })
+            }
         }
         var after: UUID?
         while true {
             try await waitForRoom(in: queue, reading: depths)
             let page = try await snapshots(after: after, ids: ids)
-            let messages = try page.map { try message($0, to: queue, job: job.id, repair: repair) }
+            let epoch = try await self.epoch()
+            let messages = try page.map { try message($0, to: queue, job: job.id, repair: repair, epoch: epoch) }
             if !messages.isEmpty { try await publisher.publish(messages) }
             // With given ids, the ones that do not exist at all count as sent when the job ends.
             guard try await progress(job.id, sent: page.count, finished: page.count < configuration.pageSize, fillTotal: ids != nil) else {
@@ -270,13 +274,18 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         ).map { RecordChange<Record>.deleted(Tombstone(id: try $0.decode(0), version: 1, deletedAt: now)) }
     }
 
+    /// This database's epoch (``ReplicationSchema/epochHeader``).
+    private func epoch() async throws -> Int64 {
+        try await database.query("SELECT epoch FROM replication_epoch")[0].decode(0)
+    }
+
     private func count() async throws -> Int64 {
         let tombstones = configuration.tombstones.map { " + (SELECT count(*) FROM \($0))" } ?? ""
         return try await database.query("SELECT (SELECT count(*) FROM \(configuration.table))\(tombstones)")[0].decode(0)
     }
 
     /// The snapshot event of `change`, for `queue` through the default exchange.
-    private func message(_ change: RecordChange<Record>, to queue: String, job: UUID, repair: Bool) throws -> AMQPMessage {
+    private func message(_ change: RecordChange<Record>, to queue: String, job: UUID, repair: Bool, epoch: Int64) throws -> AMQPMessage {
         let data: Data
         let changedAt: Date
         switch change {
@@ -289,7 +298,8 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         }
         var message = try OutboxMessage(
             sequence: 0, eventId: UUID(), type: Record.snapshotEvent.rawValue, exchange: "", data: String(decoding: data, as: UTF8.self),
-            headers: ["x-resync-job": job.lowercased].merging(repair ? [IncomingEvent.repairHeader: IncomingEvent.overwrite] : [:]) { $1 },
+            headers: ["x-resync-job": job.lowercased, ReplicationSchema.epochHeader: "\(epoch)"]
+                .merging(repair ? [IncomingEvent.repairHeader: IncomingEvent.overwrite] : [:]) { $1 },
             requestId: "resync-\(job.lowercased)", createdAt: changedAt
         ).amqpMessage(appID: configuration.appID, userID: configuration.userID)
         message.routingKey = queue
