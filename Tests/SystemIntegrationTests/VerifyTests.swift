@@ -21,6 +21,8 @@ struct VerifyTests {
             #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(changed)", body: #"{"creditLimit": 5}"#).status == 200)
             let deleted = customers[1]
             #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(deleted)").status == 204)
+            // An order needs its customer in OrderService's replica (422 until it has arrived).
+            try await expectEventually { try await system.clients.replicaCustomer(id: customers[2]) != nil }
             let order = try await system.clients.createOrder(customerId: customers[2], amount: 10)
             let verifier = ReplicaVerifier(clients: system.clients, buckets: 16, settle: .seconds(10))
             for direction in ReplicaVerifier.Direction.both {
