@@ -132,6 +132,21 @@ public final class AMQPConnection: Sendable {
         try await loop.publish(messages)
     }
 
+    /// Publishes the messages in order with nothing else on the channel meanwhile: they are sent
+    /// once every earlier message is confirmed, and later ones wait until these are. A refusal
+    /// (a nack, or a 406 that closes the channel) is then theirs, not another caller's; the
+    /// callers that waited are not failed by it, and go on on the reopened channel.
+    public func publishAlone(_ messages: [AMQPMessage]) async throws {
+        try await loop.publish(messages, alone: true)
+    }
+
+    /// Publishes the messages like `publish(_ messages:)`, except that a message the broker
+    /// nacks does not fail the call: it returns the positions of the nacked messages, in the
+    /// order of their nacks; the others are confirmed.
+    public func publishCollectingNacks(_ messages: [AMQPMessage]) async throws -> [Int] {
+        try await loop.publish(messages, collectingNacks: true)
+    }
+
     /// The number of ready messages in a queue (a passive declare).
     ///
     /// - Throws: ``AMQPError`` `.channelClosed` with reply code 404 when the queue does not exist.

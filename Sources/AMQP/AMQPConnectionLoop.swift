@@ -53,22 +53,30 @@ final class AMQPConnectionLoop: @unchecked Sendable {
         var closeWaiters: [CheckedContinuation<AMQPError?, Never>] = []
     }
 
-    /// A `publish([AMQPMessage])` call: its messages, how far it got, and its continuation.
+    /// A `publish([AMQPMessage])` call: its messages, how far it got, and its continuation, which
+    /// gets the positions of the nacked messages (when a nack does not fail the call).
     private final class PublishBatch {
         let messages: [AMQPMessage]
+        /// Sent only with nothing else in flight, and nothing else sent until it is settled.
+        let alone: Bool
+        /// A nack settles its message as refused instead of failing the call.
+        let collectsNacks: Bool
+        var nacked: [Int] = []
         var nextIndex = 0
         var unconfirmed = 0
-        var continuation: CheckedContinuation<Void, any Error>?
+        var continuation: CheckedContinuation<[Int], any Error>?
 
-        init(messages: [AMQPMessage], continuation: CheckedContinuation<Void, any Error>) {
+        init(messages: [AMQPMessage], alone: Bool, collectsNacks: Bool, continuation: CheckedContinuation<[Int], any Error>) {
             self.messages = messages
+            self.alone = alone
+            self.collectsNacks = collectsNacks
             self.continuation = continuation
         }
 
         var isFinished: Bool { continuation == nil }
         var allSent: Bool { nextIndex == messages.count }
 
-        func finish(_ result: Result<Void, AMQPError>) {
+        func finish(_ result: Result<[Int], AMQPError>) {
             continuation?.resume(with: result.mapError { $0 as any Error })
             continuation = nil
         }
@@ -93,6 +101,8 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     // Thread-confined state.
     private let handle: AMQPConnectionHandle
     private var publishQueue = CircularBuffer<PublishBatch>()
+    /// The batch published alone that is in flight: nothing else is sent until it is settled.
+    private var aloneInFlight: PublishBatch?
     private var confirms = ConfirmWindow<Pending>(initialCapacity: 256)
     private var lastConfirmProgress = ContinuousClock.now
     private var consumer: AsyncStream<AMQPConsumerEvent>.Continuation?
@@ -172,12 +182,17 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     }
 
     /// Publishes the messages pipelined within the confirm window; returns when all are confirmed.
-    func publish(_ messages: [AMQPMessage]) async throws {
-        guard !messages.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    /// `alone`: with nothing else in flight (see ``AMQPConnection/publishAlone(_:)``).
+    /// `collectingNacks`: a nack does not fail the call, which returns the nacked positions instead.
+    @discardableResult
+    func publish(_ messages: [AMQPMessage], alone: Bool = false, collectingNacks: Bool = false) async throws -> [Int] {
+        guard !messages.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[Int], any Error>) in
             submit(
                 Command(
-                    run: { loop in loop.enqueue(PublishBatch(messages: messages, continuation: continuation)) },
+                    run: { loop in
+                        loop.enqueue(PublishBatch(messages: messages, alone: alone, collectsNacks: collectingNacks, continuation: continuation))
+                    },
                     fail: { continuation.resume(throwing: $0) }
                 ))
         }
@@ -364,10 +379,20 @@ final class AMQPConnectionLoop: @unchecked Sendable {
             return
         }
         let window = max(1, configuration.confirmWindow)
+        if let alone = aloneInFlight {
+            guard alone.isFinished else { return }
+            aloneInFlight = nil
+        }
         while confirms.count < window, let batch = publishQueue.first {
             if batch.isFinished || batch.allSent {
                 publishQueue.removeFirst()
+                if batch.alone && !batch.isFinished { return }
                 continue
+            }
+            if batch.alone {
+                // Starts once everything before it is settled; nothing follows it until it is.
+                if batch.nextIndex == 0 && !confirms.isEmpty { return }
+                aloneInFlight = batch
             }
             try handle.publish(batch.messages[batch.nextIndex])
             if confirms.isEmpty { lastConfirmProgress = .now }
@@ -381,15 +406,19 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     private func confirm(tag: UInt64, multiple: Bool, nacked: Bool) {
         lastConfirmProgress = .now
         confirms.confirm(tag: tag, multiple: multiple, nacked: nacked) { pending, resolution in
-            settle(pending.batch, resolution)
+            settle(pending, resolution)
         }
     }
 
-    private func settle(_ batch: PublishBatch, _ resolution: ConfirmWindow<Pending>.Resolution) {
+    private func settle(_ pending: Pending, _ resolution: ConfirmWindow<Pending>.Resolution) {
+        let batch = pending.batch
         batch.unconfirmed -= 1
         switch resolution {
         case .acked:
-            if batch.allSent && batch.unconfirmed == 0 { batch.finish(.success(())) }
+            if batch.allSent && batch.unconfirmed == 0 { batch.finish(.success(batch.nacked)) }
+        case .nacked where batch.collectsNacks:
+            batch.nacked.append(pending.index)
+            if batch.allSent && batch.unconfirmed == 0 { batch.finish(.success(batch.nacked)) }
         case .nacked:
             batch.finish(.failure(AMQPError(.nacked, "the broker nacked a published message (basic.nack); it may not have been routed or stored")))
         case .returned:
@@ -418,15 +447,16 @@ final class AMQPConnectionLoop: @unchecked Sendable {
     }
 
     /// Fails every publish call that waits: those awaiting confirms and those not sent yet. When
-    /// the channel closed, the next one numbers its messages from 1 again.
+    /// the channel closed, the next one numbers its messages from 1 again, and the calls that had
+    /// sent nothing yet stay queued for it: the close was not theirs.
     private func failPublishes(_ error: AMQPError, channelClosed: Bool = false) {
         if channelClosed {
             confirms.channelClosed { $0.batch.finish(.failure(error)) }
         } else {
             confirms.abandonAll { $0.batch.finish(.failure(error)) }
         }
-        for batch in publishQueue { batch.finish(.failure(error)) }
-        publishQueue.removeAll()
+        for batch in publishQueue where !channelClosed || batch.nextIndex > 0 { batch.finish(.failure(error)) }
+        publishQueue.removeAll { $0.isFinished }
     }
 
     // MARK: Consuming and frames

@@ -78,9 +78,34 @@ public final class AMQPPublisher: Service, Sendable {
     ///   `.timeout`, `.connectionClosed`, `.channelClosed`, or `.shutdown` after shutdown began.
     ///   After an error, any of the messages may or may not have been delivered (publish again: consumers deduplicate).
     public func publish(_ messages: [AMQPMessage]) async throws {
+        try await publish(messages, alone: false)
+    }
+
+    /// Publishes the messages like ``publish(_:)``, with nothing else of this publisher in flight
+    /// meanwhile (``AMQPConnection/publishAlone(_:)``): a refusal is then caused by one of these
+    /// messages, and another caller's message cannot make them fail.
+    public func publishAlone(_ messages: [AMQPMessage]) async throws {
+        try await publish(messages, alone: true)
+    }
+
+    /// Publishes the messages like ``publish(_:)``, except that a nack does not fail the call:
+    /// returns the positions of the messages the broker nacked (``AMQPConnection/publishCollectingNacks(_:)``).
+    public func publishCollectingNacks(_ messages: [AMQPMessage]) async throws -> [Int] {
+        try await publish(messages, alone: false, collectingNacks: true)
+    }
+
+    @discardableResult
+    private func publish(_ messages: [AMQPMessage], alone: Bool, collectingNacks: Bool = false) async throws -> [Int] {
         let connection = try await currentConnection()
         do {
-            try await connection.publish(messages)
+            if collectingNacks {
+                return try await connection.publishCollectingNacks(messages)
+            } else if alone {
+                try await connection.publishAlone(messages)
+            } else {
+                try await connection.publish(messages)
+            }
+            return []
         } catch let error as AMQPError {
             // 404 NOT_FOUND: an exchange was deleted under the connection. Reconnecting declares the
             // topology again, so the next publish finds it (the loop alone would only reopen the channel).

@@ -160,6 +160,46 @@ struct AMQPConnectionTests {
         }
     }
 
+    @Test func aCallCollectingNacksReturnsTheNackedPositionsAndTheOthersAreConfirmed() async throws {
+        let exchange = TestEnvironment.uniqueName("nacks.exchange")
+        let queue = TestEnvironment.uniqueName("nacks.queue")
+        let topology = AMQPTopology(
+            exchanges: [.init(name: exchange, kind: .fanout)],
+            queues: [.init(name: queue, arguments: ["x-max-length": 2, "x-overflow": "reject-publish"])],
+            bindings: [.init(queue: queue, exchange: exchange)]
+        )
+        try await withTopology(topology) { connection in
+            let nacked = try await connection.publishCollectingNacks((1...4).map { AMQPMessage(exchange: exchange, body: [UInt8($0)]) })
+            #expect(nacked.sorted() == [2, 3])
+            #expect(try await connection.messageCount(queue: queue) == 2)
+        }
+    }
+
+    @Test func aCallPublishedAloneTakesTheBlameForItsOwn406AndTheCallQueuedBehindItGoesOn() async throws {
+        // The local broker's max_message_size is 1 MiB: a larger message closes the channel with 406.
+        let exchange = TestEnvironment.uniqueName("alone.exchange")
+        let queue = TestEnvironment.uniqueName("alone.queue")
+        let topology = AMQPTopology(
+            exchanges: [.init(name: exchange, kind: .fanout)], queues: [.quorum(name: queue)], bindings: [.init(queue: queue, exchange: exchange)])
+        try await withTopology(topology) { connection in
+            let oversize = AMQPMessage(exchange: exchange, body: [UInt8](repeating: 120, count: 1_200_000))
+            let good = AMQPMessage(exchange: exchange, body: [1])
+            async let refused: AMQPError? = {
+                do {
+                    try await connection.publishAlone([oversize])
+                    return nil
+                } catch let error as AMQPError {
+                    return error
+                }
+            }()
+            async let published: Void = connection.publish([good])
+            let error = try await refused
+            #expect(error?.replyCode == 406, "\(String(describing: error))")
+            try await published
+            #expect(try await connection.messageCount(queue: queue) == 1)
+        }
+    }
+
     @Test func nackWithRequeueRedeliversAndRejectDeadLetters() async throws {
         let exchange = TestEnvironment.uniqueName("dlx-test.exchange")
         let deadLetterExchange = TestEnvironment.uniqueName("dlx-test.dlx")

@@ -40,7 +40,7 @@ struct RetentionTests {
                     """)
             }
             let retention = Retention(
-                configuration: .init(outbox: .seconds(60), inbox: .seconds(60), idempotencyKeys: .seconds(86_400), batchSize: 1000),
+                configuration: .init(outbox: .seconds(60), inbox: .seconds(60), idempotencyKeys: .seconds(86_400), resyncJobs: nil, batchSize: 1000),
                 database: database, logger: TestEnvironment.logger)
             #expect(try await retention.prune() == ["outbox": 2500, "inbox": 1500, "idempotency_keys": 10])
             #expect(try await Self.counts(database) == ["outbox": 4, "inbox": 2, "idempotency_keys": 1])
@@ -60,7 +60,8 @@ struct RetentionTests {
                 try await ReplicaConsumerTests.publish(body, label: "first", to: names, on: connection)
                 try await waitUntil { try await ReplicaConsumerTests.status(database).processed == 1 }
                 let retention = Retention(
-                    configuration: .init(outbox: nil, inbox: .zero, idempotencyKeys: nil), database: database, logger: TestEnvironment.logger)
+                    configuration: .init(outbox: nil, inbox: .zero, idempotencyKeys: nil, resyncJobs: nil), database: database,
+                    logger: TestEnvironment.logger)
                 #expect(try await retention.prune() == ["inbox": 1])
                 try await ReplicaConsumerTests.publish(body, label: "again", to: names, on: connection)
                 try await waitUntil { try await ReplicaConsumerTests.status(database).duplicates == 1 }

@@ -30,6 +30,21 @@ struct RetentionConfigurationTests {
                 == .milliseconds(500))
     }
 
+    @Test("finished resync jobs are kept 7 days; a nacked outbox row is parked after 10 minutes of refusals; both can be set or off")
+    func resyncJobsAndParking() throws {
+        let defaults = try ServiceConfiguration(service: .customerService, environment: withToken([:]))
+        #expect(defaults.retention.resyncJobs == .seconds(7 * 86_400))
+        #expect(defaults.relay.parkAfter == .seconds(600))
+        let set = try ServiceConfiguration(
+            service: .orderService, environment: withToken(["RESYNC_JOB_RETENTION": "2h", "OUTBOX_PARK_AFTER": "90s"]))
+        #expect(set.retention.resyncJobs == .seconds(7200))
+        #expect(set.relay.parkAfter == .seconds(90))
+        let off = try ServiceConfiguration(
+            service: .orderService, environment: withToken(["RESYNC_JOB_RETENTION": "off", "OUTBOX_PARK_AFTER": "off"]))
+        #expect(off.retention.resyncJobs == nil)
+        #expect(off.relay.parkAfter == nil)
+    }
+
     @Test("anything else is a one-line error naming the variable", arguments: ["7 days", "7", "-1d", "d", "1w"])
     func invalid(value: String) {
         #expect(throws: ConfigurationError.self) {

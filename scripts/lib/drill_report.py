@@ -5,8 +5,14 @@
         --json REPORT): requests, 2xx, lost, stale, revived, duplicated, dead-lettered, the
         recovery after the fault (STARTED and ENDED in epoch seconds), the drain rate. PARKED is
         the count of parked outbox rows, STALL the longest publish stall in seconds ("" when not
-        measured). The KEY=VALUE pairs describe a node-loss drill (cluster=true, nodes, downAt,
-        upAt, held, firstConfirmTimeout, leadersBefore, leadersAfter, amqpUrlLists).
+        measured). The KEY=VALUE pairs: the load test's exit status (loadExit), the growth of the
+        dead-letter queues during the drill (deadLetterQueues: what the broker dead-lettered by
+        itself counts too), whether both services still ran (servicesRunning), what shows that
+        the fault did what it is for (consumerVictims, statementTimeouts, transientFailures,
+        pgDeadlocks, drillVictims, kills, consumerTimeouts, outageSeconds), the broker outage's
+        figures (startAppSeconds, outbox: "SERVICE:BACKLOG:FIRST:LAST ..." in epoch seconds), and
+        a node-loss drill's (cluster=true, nodes, downAt, upAt, held, firstConfirmTimeout,
+        leadersBefore, leadersAfter, amqpUrlLists).
     drill_report.py failover RESULTS PARKED KILLED PROMOTING WRITABLE
         Completes the last row of RESULTS (JSON lines) for the database failover drill: parked
         rows counted on the failover pair, how long no write succeeded, how long after the
@@ -14,18 +20,44 @@
     drill_report.py first-confirm-timeout SINCE LOG...
         Seconds from SINCE (epoch) to the first publish that a service log records as failed for
         want of a publisher confirm; prints nothing when there was none.
+    drill_report.py wait-amqp PORT SECONDS
+        Waits until a broker on 127.0.0.1:PORT answers the AMQP protocol header with its
+        connection.start, and prints that moment in epoch seconds; exits 1 after SECONDS.
     drill_report.py summary RESULTS PREFIX DEADLINE
         The table of every row in RESULTS, printed and written to PREFIX.txt (the rows as JSON to
         PREFIX.json), then the verdict. Exits 1 when a drill lost, duplicated or dead-lettered
-        anything, parked what it should not, or a node-loss drill did not show what it is for.
-        DEADLINE is the services' publisher confirm deadline in seconds.
+        anything, parked what it should not, got an answer outside the allowed ones (see
+        ALLOWED), when its load test ended abnormally, or when a drill did not show what it is
+        for. DEADLINE is the services' publisher confirm deadline in seconds.
 
 Standard library only: it runs with the system's python3.
 """
 
 import json
+import socket
 import sys
+import time
 from datetime import datetime
+
+# The only answers other than 2xx a drill may get: 503 (a dependency is down, retry), 422
+# unknown-customer (the order's customer has not replicated yet), and, from a service the drill
+# itself takes down, a refused, dropped or timed-out connection. A 500, another 4xx, or a request
+# that timed out against a service that was running fails the drill.
+ALLOWED = "503, 422 unknown-customer, refused (only from a service the drill kills)"
+
+# The drills that kill a service during the load, and which: its requests may find no one there.
+KILLED_SERVICE = {"kill-order-service": "order", "kill-customer-service": "customer",
+                  "kill-loop-order-service": "order"}
+
+# Which service each of the load test's operations goes to.
+SERVICE_OF = {"createCustomer": "customer", "updateCustomer": "customer", "deleteCustomer": "customer",
+              "createOrder": "order", "cancelOrder": "order"}
+
+# The endings of the load test's transport failures that mean nobody answered on the port, or
+# that the process went away mid-request (errno 111 refused, 104 reset), or that no connection
+# could be made before the request's deadline.
+DROPPED = ("111)", "104)", "Connection refused", "remoteConnectionClosed", "I/O on closed channel",
+           "stream ended at an unexpected time", "connectTimeout", "deadlineExceeded")
 
 
 def at(text):
@@ -63,14 +95,81 @@ def drill_row(drill, path, started, ended, parked, stall, extra):
     # Drain rate: records replicated after the fault ended, per second until the last one.
     after = [t for t in replicated if t > ended]
     drain = len(after) / (last - ended) if len(after) > 1 and last > ended else 0.0
+    # The dead-letter queues' growth counts what the broker dead-lettered by itself (a message over
+    # the queue's delivery limit), which the consumer's own count does not see.
+    queues = int(extra["deadLetterQueues"]) if extra.get("deadLetterQueues", "").lstrip("-").isdigit() else None
     row = {"drill": drill, "requests": report["count"], "ok": ok, "lost": lost, "stale": stale, "revived": revived,
            "duplicated": duplicated,
-           "deadLettered": dead, "convergedSecondsAfterFault": round(converge, 2),
+           "deadLettered": max(dead, queues or 0), "deadLetteredByConsumer": dead, "deadLetterQueueGrowth": queues,
+           "convergedSecondsAfterFault": round(converge, 2),
            "drainPerSecond": round(drain, 1), "faultSeconds": round(ended - started, 2),
-           "parked": parked, "converged": report["converged"], "noPublishSeconds": stall, "report": path}
+           "parked": parked, "converged": report["converged"], "noPublishSeconds": stall, "report": path,
+           "passed": report["passed"], "loadExit": int(extra["loadExit"]) if extra.get("loadExit", "").isdigit() else None,
+           "servicesRunning": extra.get("servicesRunning", "true") == "true",
+           "answers": answer_classes(drill, report["errors"])}
+    for key in ("consumerVictims", "statementTimeouts", "transientFailures", "pgDeadlocks", "drillVictims", "kills",
+                "consumerTimeouts"):
+        if extra.get(key, "").lstrip("-").isdigit():
+            row[key] = int(extra[key])
+    if extra.get("outageSeconds"):
+        row["outageSeconds"] = float(extra["outageSeconds"])
+    if extra.get("outbox"):
+        row.update(broker_outage_figures(report, extra))
     if extra.get("cluster") == "true":
         row.update(node_loss_figures(report, started, ended, extra))
+    if drill == "order-database-outage" and extra.get("downAt") and extra.get("upAt"):
+        down, up = float(extra["downAt"]), float(extra["upAt"])
+        row["createdDuringOutage"] = sum(1 for r in report.get("records", []) if down <= at(r["createdAt"]) <= up)
     return row
+
+
+def answer_classes(drill, errors):
+    """The load test's failed requests (`errors`: "operation: kind" to count) by class: "503",
+    "422 unknown-customer", "refused" (from the service the drill kills), or the kind itself when
+    it is none of those (a 500, a timeout against a running service, ...)."""
+    classes = {}
+    for key, count in errors.items():
+        operation, _, kind = key.partition(": ")
+        if kind.startswith("HTTP 503"):
+            name = "503"
+        elif kind.startswith("HTTP 422") and kind.endswith("unknown-customer"):
+            name = "422 unknown-customer"
+        elif (kind.startswith("transport: ") and kind.endswith(DROPPED)
+              and SERVICE_OF.get(operation) == KILLED_SERVICE.get(drill, "")):
+            name = "refused"
+        else:
+            name = f"{operation}: {kind}"
+        classes[name] = classes.get(name, 0) + count
+    return classes
+
+
+def broker_outage_figures(report, extra):
+    """What the broker outage adds to its row: per service, the events its outbox held at the
+    broker's return, the seconds from that return (the broker answering AMQP) to its first
+    publish, and how fast it drained the backlog; the same for both together, and the seconds to
+    the first event replicated after the return."""
+    up = float(extra["upAt"])
+    services = {}
+    for item in extra["outbox"].split():
+        name, backlog, first, last = item.split(":")
+        first = float(first) if first else None
+        last = float(last) if last else None
+        services[name] = {"backlog": int(backlog), "firstPublishSeconds": round(first - up, 2) if first else None,
+                          "drainPerSecond": round(int(backlog) / (last - first), 1) if first and last and last > first else None,
+                          "first": first, "last": last}
+    firsts = [s["first"] for s in services.values() if s["first"]]
+    lasts = [s["last"] for s in services.values() if s["last"]]
+    backlog = sum(s["backlog"] for s in services.values())
+    replicated = [at(r["replicatedAt"]) for r in report.get("records", []) if r.get("replicatedAt") and at(r["replicatedAt"]) >= up]
+    for s in services.values():
+        del s["first"], s["last"]
+    return {"downSeconds": round(up - float(extra["downAt"]), 2), "startAppSeconds": float(extra["startAppSeconds"]),
+            "backlog": backlog, "outboxes": services,
+            # The slower relay is the figure: the system has caught up only when both have.
+            "firstPublishSeconds": max((s["firstPublishSeconds"] for s in services.values()
+                                        if s["firstPublishSeconds"] is not None), default=None),
+            "firstReplicatedSeconds": round(min(replicated) - up, 2) if replicated else None,
+            "backlogDrainPerSecond": round(backlog / (max(lasts) - min(firsts)), 1) if firsts and lasts and max(lasts) > min(firsts) else None}
 
 
 def node_loss_figures(report, started, ended, extra):
@@ -161,14 +260,81 @@ def first_confirm_timeout(since, paths):
 def table_lines(rows):
     """The table of every drill, one line a drill under a header."""
     header = (f"{'drill':<30}{'requests':>9}{'2xx':>7}{'lost':>6}{'stale':>7}{'revived':>9}{'dup':>5}{'dead':>6}{'parked':>8}"
-              f"{'fault s':>9}{'recovered s':>13}{'drain/s':>9}{'no-publish s':>14}")
+              f"{'fault s':>9}{'recovered s':>13}{'drain/s':>9}{'no-publish s':>14}  non-2xx")
     lines = [header, "-" * len(header)]
     for r in rows:
         stall = '-' if r.get('noPublishSeconds') is None else r['noPublishSeconds']
+        answers = ", ".join(f"{name} {count}" for name, count in sorted(r.get("answers", {}).items())) or "-"
         lines.append(f"{r['drill']:<30}{r['requests']:>9}{r['ok']:>7}{r['lost']:>6}{r['stale']:>7}{r['revived']:>9}{r['duplicated']:>5}"
                      f"{r['deadLettered']:>6}{r['parked']:>8}"
-                     f"{r['faultSeconds']:>9}{r['convergedSecondsAfterFault']:>13}{r['drainPerSecond']:>9}{stall:>14}")
+                     f"{r['faultSeconds']:>9}{r['convergedSecondsAfterFault']:>13}{r['drainPerSecond']:>9}{stall:>14}  {answers}")
     return lines
+
+
+def evidence_lines(rows):
+    """What each drill that must show its fault did shows, one line each; and the broker
+    outage's figures."""
+    lines = []
+    for r in rows:
+        drill = r["drill"]
+        if drill == "lock-replica-table":
+            lines.append(f"  {drill}: the consumer's statements cancelled by the statement timeout (57014): "
+                         f"{r.get('statementTimeouts', '?')}; transient failures counted: {r.get('transientFailures', '?')}")
+        elif drill == "deadlock-replica":
+            lines.append(f"  {drill}: deadlocks in order_service {r.get('pgDeadlocks', '?')}, of which the consumer was the victim "
+                         f"{r.get('consumerVictims', '?')} (its log), the drill's own session {r.get('drillVictims', '?')}; "
+                         f"transient failures counted: {r.get('transientFailures', '?')}")
+        elif drill == "order-database-outage":
+            lines.append(f"  {drill}: order_service refused connections {r.get('outageSeconds', '?')} s while "
+                         f"{r.get('createdDuringOutage', '?')} records were created; the broker closed the consumer's channel "
+                         f"{r.get('consumerTimeouts', '?')} times (consumer_timeout); dead-lettered {r['deadLettered']}")
+        elif drill == "kill-loop-order-service":
+            lines.append(f"  {drill}: order-service killed {r.get('kills', '?')} times in a row, its consumer holding its prefetch; "
+                         f"dead-lettered {r['deadLettered']} (by the broker: {r.get('deadLetterQueueGrowth', '?')})")
+        elif drill == "broker-outage-backlog":
+            outboxes = "; ".join(f"{name}: {o['backlog']} held, first publish {o['firstPublishSeconds']} s, "
+                                 f"drained at {o['drainPerSecond']}/s" for name, o in sorted(r.get("outboxes", {}).items()))
+            lines.append(f"  {drill}: the broker down {r.get('downSeconds', '?')} s, back {r.get('startAppSeconds', '?')} s after "
+                         f"start_app; from its return to the first event published {r.get('firstPublishSeconds')} s (goal <= 2 s), "
+                         f"to the first replicated {r.get('firstReplicatedSeconds')} s; {r.get('backlog', '?')} events held, "
+                         f"drained at {r.get('backlogDrainPerSecond')} events/s ({outboxes})")
+    return ([""] + ["what the drills' faults did:"] + lines) if lines else []
+
+
+def failures(r):
+    """Why drill row `r` failed; empty when it passed."""
+    reasons = []
+    for key, name in (("lost", "lost"), ("stale", "stale"), ("revived", "revived"), ("duplicated", "duplicated"),
+                      ("deadLettered", "dead-lettered")):
+        if r[key]:
+            reasons.append(f"{name} {r[key]}")
+    if not r["converged"]:
+        reasons.append("did not converge")
+    expected = 1 if r["drill"] == "oversize-event" else 0
+    if r["parked"] != expected:
+        reasons.append(f"parked {r['parked']} (expected {expected})")
+    exit_status = r.get("loadExit")
+    # The load test exits 0 when it passed, 1 when its report says why not; anything else is a crash.
+    if exit_status is not None and (exit_status not in (0, 1) or (exit_status == 0) != r.get("passed", exit_status == 0)):
+        reasons.append(f"the load test exited {exit_status} with a report that {'passed' if r.get('passed') else 'failed'}")
+    other = {name: count for name, count in r.get("answers", {}).items() if name not in ("503", "422 unknown-customer", "refused")}
+    if other:
+        reasons.append("answers outside {" + ALLOWED + "}: " + ", ".join(f"{n} ({c})" for n, c in sorted(other.items())))
+    if not r.get("servicesRunning", True):
+        reasons.append("a service was not running after the drill")
+    drill = r["drill"]
+    if drill == "lock-replica-table" and not (r.get("statementTimeouts", 0) > 0 and r.get("transientFailures", 0) > 0):
+        reasons.append("the consumer never hit the statement timeout")
+    if drill == "deadlock-replica" and not (r.get("consumerVictims", 0) > 0 and r.get("transientFailures", 0) > 0):
+        reasons.append("the consumer was never the deadlock's victim")
+    if drill == "order-database-outage" and not r.get("createdDuringOutage"):
+        reasons.append("no event arrived during the outage")
+    # A consumer that stops consuming while its database is down holds nothing: a channel closed by
+    # the consumer_timeout means it held deliveries through the outage, each closing one delivery
+    # counted against the queue's limit (with a high limit, before any is dead-lettered).
+    if drill == "order-database-outage" and r.get("consumerTimeouts", 0) > 0:
+        reasons.append(f"the broker closed the consumer's channel {r['consumerTimeouts']} times: it held deliveries through the outage")
+    return reasons
 
 
 def node_loss_lines(cluster, deadline):
@@ -212,18 +378,38 @@ def summary(results, prefix, deadline):
     if cluster:
         more, bad = node_loss_lines(cluster, deadline)
         lines += more
+    lines += evidence_lines(rows)
     table = "\n".join(lines)
     print(table)
     open(prefix + ".txt", "w").write(table + "\n")
     json.dump(rows, open(prefix + ".json", "w"), indent=2)
-    # Only the deliberate poison may be parked, and exactly it.
-    bad += [r["drill"] for r in rows if r["lost"] or r["stale"] or r["revived"] or r["duplicated"] or r["deadLettered"] or not r["converged"]
-            or r["parked"] != (1 if r["drill"] == "oversize-event" else 0)]
+    for r in rows:
+        reasons = failures(r)
+        if reasons:
+            bad.append(f"{r['drill']} ({'; '.join(reasons)})")
     if bad:
         print("FAILED: " + ", ".join(bad))
         return 1
-    print(f"all {len(rows)} drills: lost 0, stale 0, revived 0, duplicated 0, dead-lettered 0 (the oversize event parked, as it should be)")
+    print(f"all {len(rows)} drills: lost 0, stale 0, revived 0, duplicated 0, dead-lettered 0, no answer outside {{{ALLOWED}}}"
+          " (the oversize event parked, as it should be)")
     return 0
+
+
+def wait_amqp(port, seconds):
+    """Epoch seconds at which a broker on 127.0.0.1:`port` first answered the AMQP 0-9-1 protocol
+    header with a method frame (its connection.start), polled every 50 ms; None after `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
+                connection.sendall(b"AMQP\x00\x00\x09\x01")
+                connection.settimeout(2)
+                if connection.recv(1) == b"\x01":
+                    return time.time()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return None
 
 
 def main(argv):
@@ -241,6 +427,12 @@ def main(argv):
     if command == "first-confirm-timeout" and len(args) >= 1:
         seconds = first_confirm_timeout(float(args[0]), args[1:])
         print("" if seconds is None else seconds)
+        return 0
+    if command == "wait-amqp" and len(args) == 2:
+        moment = wait_amqp(int(args[0]), float(args[1]))
+        if moment is None:
+            return 1
+        print(f"{moment:.3f}")
         return 0
     if command == "summary" and len(args) == 3:
         return summary(args[0], args[1], float(args[2]))

@@ -28,13 +28,13 @@ public enum Outbox {
         String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
     }
 
-    /// Returns the parked rows (those the broker kept refusing) to the relay: their attempts start
-    /// again from zero. Returns how many; wake the relay afterwards.
+    /// Returns the parked rows (those the broker kept refusing) to the relay: their attempts, and
+    /// the time they have been refused for, start again from zero. Returns how many; wake the relay afterwards.
     public static func retryParked(on database: PostgresClient) async throws -> Int {
         try await database.withConnection { connection in
             try await connection.query(
                 """
-                UPDATE outbox SET parked_at = NULL, attempts = 0
+                UPDATE outbox SET parked_at = NULL, attempts = 0, refused_since = NULL
                 WHERE parked_at IS NOT NULL AND published_at IS NULL
                 RETURNING sequence
                 """

@@ -23,11 +23,17 @@ import Tracing
 ///   the relay retries with capped backoff: writes go on, the backlog drains later.
 /// - Events are published `mandatory`: an event that no queue takes comes back, fails its
 ///   batch, and is retried like a broker outage; it is never marked published.
-/// - A row the broker refuses every time (a basic.nack, a 406 such as a message over the
-///   broker's `max_message_size`) is found by publishing the batch one row at a time, and after
+/// - A row the broker refuses every time (a 406 such as a message over the broker's
+///   `max_message_size`) is found by publishing the batch's rows one at a time, each alone on the
+///   channel (``AMQPPublisher/publishAlone(_:)``), so that a refusal counts against the row that
+///   caused it and never against a row of a batch in flight beside it. After
 ///   ``Configuration/maxAttempts`` refusals it is parked (`parked_at`, `last_error`): later rows
 ///   flow, `/replication/status` and the metrics count it, and ``Outbox/retryParked(on:)``
 ///   (`POST /replication/outbox/retry-parked`) gives it back to the relay.
+/// - A basic.nack refuses one message: the rows of the batch that were confirmed are marked, the
+///   nacked ones stay. A nack usually means back-pressure (a queue at its `x-max-length` with
+///   `overflow: reject-publish`, a quorum queue without a majority), not a bad message: a nacked row
+///   is parked only once it has been refused for ``Configuration/parkAfter`` as well.
 /// - A crash between the broker's confirm and the commit publishes a row again;
 ///   consumers are idempotent, so that is harmless (at-least-once delivery). For the
 ///   same reason the marking commits without waiting for its WAL flush
@@ -49,17 +55,24 @@ public final class OutboxRelay: Service, Sendable {
         public var retry: Backoff = Backoff()
         /// Refusals of one row by the broker before it is parked.
         public var maxAttempts: Int = 5
+        /// How long the broker must have been nacking a row before it is parked (besides
+        /// ``maxAttempts``); nil never parks a nacked row. A 406 refusal needs no such wait.
+        public var parkAfter: Duration? = .seconds(600)
         /// The AMQP `app_id` of the published messages.
         public var appID: String
         /// The AMQP `user_id` of the published messages: the publisher's broker user, which RabbitMQ
         /// validates, so that consumers know who published (nil leaves it out).
         public var userID: String?
+        /// The event types after which a record's earlier events are erased (``Erasure``): a row
+        /// published after its record's deletion has its payload erased as it is marked published.
+        public var erasingEvents: [String] = []
 
         /// Creates a configuration.
         public init(
             appID: String, batchSize: Int = 100, concurrency: Int = 1, pollInterval: Duration = .seconds(1), retry: Backoff = Backoff(),
-            maxAttempts: Int = 5
+            maxAttempts: Int = 5, parkAfter: Duration? = .seconds(600)
         ) {
+            self.parkAfter = parkAfter
             self.appID = appID
             self.batchSize = batchSize
             self.concurrency = concurrency
@@ -192,14 +205,21 @@ public final class OutboxRelay: Service, Sendable {
             var published = sequences
             var refusals: [(sequence: Int64, error: AMQPError)] = []
             do {
-                try await publisher.publish(messages)
+                // A nack is the nacked message's own: the others are published, the nacked rows stay.
+                let nacked = Set(try await publisher.publishCollectingNacks(messages))
+                if !nacked.isEmpty {
+                    published = sequences.indices.filter { !nacked.contains($0) }.map { sequences[$0] }
+                    refusals = nacked.sorted().map { (sequences[$0], Self.nackError) }
+                }
             } catch let error as AMQPError where error.isRefusal {
-                // The broker refused a message. One at a time, so only the refused rows stay behind.
+                // The broker closed the channel (a 406) for a message of this batch or of one in
+                // flight beside it. One at a time, each alone on the channel, so that a refusal is
+                // the row's own and only the refused rows stay behind.
                 logger.warning("outbox batch refused by the broker, publishing its rows one at a time", metadata: ["error": "\(error)"])
                 published = []
                 for (sequence, message) in zip(sequences, messages) {
                     do {
-                        try await publisher.publish([message])
+                        try await publisher.publishAlone([message])
                         published.append(sequence)
                     } catch let error as AMQPError where error.isRefusal {
                         refusals.append((sequence, error))
@@ -208,10 +228,11 @@ public final class OutboxRelay: Service, Sendable {
             }
             metrics.confirmDuration.recordInterval(since: started)
             if !published.isEmpty {
-                try await connection.query(
-                    "UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)",
-                    [published]
-                )
+                if configuration.erasingEvents.isEmpty {
+                    try await connection.query("UPDATE outbox SET published_at = clock_timestamp() WHERE sequence = ANY($1)", [published])
+                } else {
+                    try await connection.query(Erasure.markPublished, [published, configuration.erasingEvents])
+                }
             }
             if !refusals.isEmpty {
                 try await recordRefusals(refusals, on: connection)
@@ -224,6 +245,10 @@ public final class OutboxRelay: Service, Sendable {
             return BatchOutcome(rows: rows.count, refused: refusals.count)
         }
     }
+
+    /// What a nacked row's `last_error` says.
+    private static let nackError = AMQPError(
+        .nacked, "the broker nacked the message (basic.nack): a queue refused it, e.g. at its x-max-length with overflow reject-publish")
 
     /// The span of one batch's publish: a batch carries events of many requests, so it links
     /// to each one's transaction span (OpenTelemetry's messaging conventions for a batch).
@@ -242,25 +267,32 @@ public final class OutboxRelay: Service, Sendable {
         return span
     }
 
-    /// Counts a refusal on each row, with the broker's reason; parks those refused too often.
+    /// Counts a refusal on each row, with the broker's reason; parks those refused too often (a
+    /// nacked row only once it has been refused for ``Configuration/parkAfter``).
     private func recordRefusals(_ refusals: [(sequence: Int64, error: AMQPError)], on connection: PostgresConnection) async throws {
         metrics.refused.increment(by: Int64(refusals.count))
+        let closedChannel = refusals.filter { $0.error.code != .nacked }.map(\.sequence)
         let parked = try await connection.query(
             """
             UPDATE outbox SET attempts = outbox.attempts + 1, last_error = refusal.error,
-                parked_at = CASE WHEN outbox.attempts + 1 >= $3 THEN clock_timestamp() END
+                refused_since = coalesce(outbox.refused_since, clock_timestamp()),
+                parked_at = CASE WHEN outbox.attempts + 1 >= $3 AND (outbox.sequence = ANY($4) OR ($5::bigint IS NOT NULL
+                    AND clock_timestamp() - outbox.refused_since >= make_interval(secs => $5::double precision / 1000))) THEN clock_timestamp() END
             FROM unnest($1::bigint[], $2::text[]) AS refusal(sequence, error)
             WHERE outbox.sequence = refusal.sequence
             RETURNING outbox.sequence, outbox.event_id::text, outbox.parked_at IS NOT NULL
             """,
-            [refusals.map(\.sequence), refusals.map { "\($0.error)" }, configuration.maxAttempts]
+            [
+                refusals.map(\.sequence), refusals.map { "\($0.error)" }, configuration.maxAttempts, closedChannel,
+                configuration.parkAfter?.milliseconds,
+            ]
         )
         for row in parked where try row.decode(2, as: Bool.self) {
             let sequence = try row.decode(0, as: Int64.self)
             let eventID = try row.decode(1, as: String.self)
             let reason = refusals.first { $0.sequence == sequence }.map { "\($0.error)" } ?? ""
             logger.error(
-                "outbox row parked: the broker refused it \(configuration.maxAttempts) times",
+                "outbox row parked: the broker kept refusing it",
                 metadata: ["outbox.sequence": "\(sequence)", "event.id": "\(eventID)", "error": "\(reason)"]
             )
         }

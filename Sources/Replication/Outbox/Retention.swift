@@ -3,8 +3,8 @@ import Metrics
 import Postgres
 import ServiceLifecycle
 
-/// Deletes what only grows: published outbox rows, inbox rows and idempotency keys older than
-/// their retention, in small batches (each a short transaction), every ``Configuration/interval``.
+/// Deletes what only grows: published outbox rows, inbox rows, idempotency keys and finished
+/// resync jobs older than their retention, in small batches (each a short transaction), every ``Configuration/interval``.
 ///
 /// Deduplication stays correct without the inbox row: a replayed create finds its record in the
 /// replica (`ON CONFLICT DO NOTHING`) and changes nothing. The outbox's highest row is always
@@ -18,6 +18,8 @@ public final class Retention: Service, Sendable {
         public var inbox: Duration?
         /// Idempotency keys (by `created_at`); nil keeps them. A retry with a pruned key is a new request.
         public var idempotencyKeys: Duration?
+        /// Resync jobs that ended (by `finished_at`), and dead ones (by their last heartbeat); nil keeps them.
+        public var resyncJobs: Duration?
         /// Rows deleted in one statement.
         public var batchSize: Int = 1000
         /// How often a pass runs.
@@ -26,8 +28,9 @@ public final class Retention: Service, Sendable {
         /// Creates a configuration.
         public init(
             outbox: Duration? = .seconds(7 * 86_400), inbox: Duration? = .seconds(7 * 86_400), idempotencyKeys: Duration? = .seconds(86_400),
-            batchSize: Int = 1000, interval: Duration = .seconds(10)
+            resyncJobs: Duration? = .seconds(7 * 86_400), batchSize: Int = 1000, interval: Duration = .seconds(10)
         ) {
+            self.resyncJobs = resyncJobs
             self.outbox = outbox
             self.inbox = inbox
             self.idempotencyKeys = idempotencyKeys
@@ -59,6 +62,8 @@ public final class Retention: Service, Sendable {
             ("outbox", configuration.outbox, "sequence", "published_at", "sequence", " AND sequence < (SELECT max(sequence) FROM outbox)"),
             ("inbox", configuration.inbox, "event_id", "processed_at", "processed_at", ""),
             ("idempotency_keys", configuration.idempotencyKeys, "key", "created_at", "created_at", ""),
+            // A running job renews its heartbeat, so only a finished or a dead one is ever this old.
+            ("resync_jobs", configuration.resyncJobs, "id", "coalesce(finished_at, heartbeat_at)", "started_at", ""),
         ]
         let targets = tables.compactMap { table -> Target? in
             guard let retention = table.retention else { return nil }

@@ -162,6 +162,23 @@ public enum ReplicationSchema {
         ),
         Migration(
             version: 8,
+            name: "resync jobs: owner and heartbeat",
+            sql: """
+                ALTER TABLE resync_jobs
+                    ADD COLUMN owner text,
+                    ADD COLUMN heartbeat_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp());
+                UPDATE resync_jobs SET heartbeat_at = coalesce(finished_at, started_at);
+                """
+        ),
+        Migration(
+            version: 9,
+            name: "outbox: refused since",
+            sql: """
+                ALTER TABLE outbox ADD COLUMN refused_since timestamptz;
+                """
+        ),
+        Migration(
+            version: 10,
             name: "epochs: one generation of this database, bumped after a restore",
             sql: """
                 -- One row. After a restore from a backup (or a failover that lost commits), an operator

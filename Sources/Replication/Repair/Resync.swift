@@ -25,10 +25,20 @@ public struct ResyncJob: Sendable, Hashable {
     public var error: String?
     public var startedAt: Date
     public var finishedAt: Date?
+    /// The instance that runs (or ran) the job: host name and process id.
+    public var owner: String?
+    /// When its instance last said it was still running the job.
+    public var heartbeatAt: Date
 
-    static let columns = "id, subscriber, state, total, sent, error, started_at, finished_at"
+    /// The columns ``init(row:staleAfter:)`` reads, the heartbeat's age by the database's clock last.
+    static let columns = """
+        id, subscriber, state, total, sent, error, started_at, finished_at, owner, heartbeat_at,
+        (extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000)::bigint
+        """
 
-    init(row: PostgresRow) throws {
+    /// The job of `row` (``columns``); a running job whose heartbeat is older than `staleAfter`
+    /// is dead, and reads as failed (abandoned) since its last heartbeat.
+    init(row: PostgresRow, staleAfter: Duration) throws {
         id = try row.decode(0)
         subscriber = try row.decode(1)
         state = State(rawValue: try row.decode(2)) ?? .failed
@@ -37,7 +47,23 @@ public struct ResyncJob: Sendable, Hashable {
         error = try row.decode(5)
         startedAt = try row.decode(6)
         finishedAt = try row.decode(7)
+        owner = try row.decode(8)
+        heartbeatAt = try row.decode(9)
+        let heartbeatAgeMs: Int64 = try row.decode(10)
+        if state == .running && heartbeatAgeMs > staleAfter.milliseconds {
+            state = .failed
+            error = Self.abandoned(owner: owner)
+            finishedAt = heartbeatAt
+        }
     }
+
+    /// Why an abandoned job failed.
+    static func abandoned(owner: String?) -> String {
+        "abandoned: its instance (\(owner ?? "unknown")) stopped sending heartbeats"
+    }
+
+    /// This process, as a job's ``owner``: host name and process id.
+    public static let thisInstance = "\(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)"
 }
 
 /// Why a resync cannot start.
@@ -54,7 +80,8 @@ public protocol ResyncJobs: Sendable {
     func start(subscriber: String, ids: [UUID]?, repair: Bool) async throws -> ResyncJob
     /// The job `id`, or nil.
     func job(id: UUID) async throws -> ResyncJob?
-    /// Marks the jobs a previous process left running as failed.
+    /// Marks the jobs whose instance stopped (their heartbeat is stale) as failed; the jobs that
+    /// other live instances run are left alone.
     func failInterrupted() async throws
 }
 
@@ -64,7 +91,14 @@ public protocol ResyncJobs: Sendable {
 ///
 /// Jobs run in the background, a page of records at a time, in id order; their progress is in
 /// `resync_jobs`. Live replication goes on meanwhile: versions make the race between a snapshot
-/// and a live change harmless. A job that a restart interrupted is marked failed at start-up.
+/// and a live change harmless.
+///
+/// Each job has an owner (the instance that runs it) and a heartbeat, renewed every
+/// ``Configuration/heartbeatInterval`` while it runs. A job whose heartbeat is older than
+/// ``Configuration/staleAfter`` is dead: its instance stopped, or lost its database, before it
+/// could say how the job ended. A dead job reads as failed (abandoned), and no longer stops a new
+/// job for its subscriber; start-up marks dead jobs failed, never the live jobs of other instances.
+/// Finished jobs are deleted after a retention (``Retention``).
 public struct Resync<Record: StoredRecord>: ResyncJobs {
     /// What a job sends, and how.
     public struct Configuration: Sendable {
@@ -85,6 +119,12 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         public var pollInterval: Duration
         /// The subscribers a job may send to (their queues are bound to this service's exchange).
         public var subscribers: Set<String>
+        /// How often a running job renews its heartbeat.
+        public var heartbeatInterval: Duration = .seconds(5)
+        /// A running job whose heartbeat is older than this is dead (several missed heartbeats).
+        public var staleAfter: Duration = .seconds(30)
+        /// This instance, as the owner of the jobs it starts.
+        public var owner: String = ResyncJob.thisInstance
 
         public init(
             table: String, tombstones: String?, queue: @escaping @Sendable (String) -> String, pageSize: Int = 200, appID: String,
@@ -117,14 +157,27 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         self.logger = logger
     }
 
-    /// Marks the jobs left running by a previous process as failed (called once at start-up).
+    /// Marks the dead jobs (a stale heartbeat: their instance stopped) as failed, abandoned
+    /// (called once at start-up). A job another live instance runs keeps running.
     public func failInterrupted() async throws {
-        try await database.query(
+        try await failAbandoned(subscriber: nil)
+    }
+
+    /// Marks the dead running jobs, of `subscriber` or of all, as failed since their last heartbeat.
+    private func failAbandoned(subscriber: String?) async throws {
+        let abandoned = try await database.query(
             """
-            UPDATE resync_jobs SET state = 'failed', error = 'interrupted: the service stopped while it ran',
-                finished_at = date_trunc('milliseconds', clock_timestamp())
-            WHERE state = 'running'
-            """)
+            UPDATE resync_jobs SET state = 'failed', finished_at = heartbeat_at,
+                error = 'abandoned: its instance (' || coalesce(owner, 'unknown') || ') stopped sending heartbeats'
+            WHERE state = 'running' AND ($1::text IS NULL OR subscriber = $1)
+                AND heartbeat_at < clock_timestamp() - make_interval(secs => $2::double precision / 1000)
+            RETURNING id
+            """,
+            [subscriber, configuration.staleAfter.milliseconds])
+        for row in abandoned {
+            let id = try row.decode(0, as: UUID.self)
+            logger.warning("resync job abandoned: its instance stopped sending heartbeats", metadata: ["resync.id": "\(id.lowercased)"])
+        }
     }
 
     /// Starts a job for `subscriber` (all records, or `ids`) and returns it, running.
@@ -142,16 +195,18 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         }
         let id = UUID()
         let job: ResyncJob
+        // A dead job of this subscriber no longer stands in the way.
+        try await failAbandoned(subscriber: subscriber)
         do {
             let total = if let ids { Int64(ids.count) } else { try await count() }
             job = try ResyncJob(
                 row: try await database.query(
                     """
-                    INSERT INTO resync_jobs (id, subscriber, queue, state, ids, total) VALUES ($1, $2, $3, 'running', $4, $5)
+                    INSERT INTO resync_jobs (id, subscriber, queue, state, ids, total, owner) VALUES ($1, $2, $3, 'running', $4, $5, $6)
                     RETURNING \(ResyncJob.columns)
                     """,
-                    [id, subscriber, configuration.queue(subscriber), ids, total]
-                )[0])
+                    [id, subscriber, configuration.queue(subscriber), ids, total, configuration.owner]
+                )[0], staleAfter: configuration.staleAfter)
         } catch let error as PostgresError where error.isUniqueViolation {
             throw ResyncError.alreadyRunning(subscriber: subscriber)
         }
@@ -162,10 +217,48 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
 
     /// The job `id`, or nil.
     public func job(id: UUID) async throws -> ResyncJob? {
-        try await database.query("SELECT \(ResyncJob.columns) FROM resync_jobs WHERE id = $1", [id]).first.map(ResyncJob.init(row:))
+        try await database.query("SELECT \(ResyncJob.columns) FROM resync_jobs WHERE id = $1", [id]).first.map {
+            try ResyncJob(row: $0, staleAfter: configuration.staleAfter)
+        }
     }
 
+    /// Runs the job beside its heartbeat; whichever ends first ends the other (a heartbeat ends
+    /// when the job is no longer running: it finished, or another instance declared it dead).
     private func run(_ job: ResyncJob, ids: [UUID]?, repair: Bool) async {
+        await withTaskGroup { group in
+            group.addTask { await self.work(job, ids: ids, repair: repair) }
+            group.addTask { await self.heartbeat(job.id) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Renews the job's heartbeat every ``Configuration/heartbeatInterval`` while it is running
+    /// here; a renewal that fails (the database is away) is tried again at the next beat. Returns
+    /// when the job is no longer running, or on cancellation.
+    private func heartbeat(_ id: UUID) async {
+        while true {
+            do {
+                try await Task.sleep(for: configuration.heartbeatInterval)
+            } catch {
+                return
+            }
+            do {
+                let running = try await database.query(
+                    """
+                    UPDATE resync_jobs SET heartbeat_at = date_trunc('milliseconds', clock_timestamp())
+                    WHERE id = $1 AND state = 'running' RETURNING id
+                    """, [id])
+                if running.isEmpty { return }
+            } catch {
+                logger.warning("resync heartbeat failed", metadata: ["resync.id": "\(id.lowercased)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Sends the job; marks it failed if that fails. When even that fails (the database is
+    /// away), the job's heartbeat stops with it, and the job is abandoned once it is stale.
+    private func work(_ job: ResyncJob, ids: [UUID]?, repair: Bool) async {
         do {
             // Its own connection for reading the subscriber's queue depth, closed however the job ends.
             let depths = try await AMQPConnection.connect(amqp, logger: logger)
@@ -178,12 +271,18 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
             await depths.close()
         } catch {
             logger.error("resync failed", metadata: ["resync.id": "\(job.id.lowercased)", "error": "\(error)"])
-            _ = try? await database.query(
-                """
-                UPDATE resync_jobs SET state = 'failed', error = $2, finished_at = date_trunc('milliseconds', clock_timestamp())
-                WHERE id = $1 AND state = 'running'
-                """,
-                [job.id, "\(error)"])
+            do {
+                try await database.query(
+                    """
+                    UPDATE resync_jobs SET state = 'failed', error = $2, finished_at = date_trunc('milliseconds', clock_timestamp())
+                    WHERE id = $1 AND state = 'running'
+                    """,
+                    [job.id, "\(error)"])
+            } catch let markError {
+                logger.error(
+                    "resync failure not recorded; the job reads as abandoned once its heartbeat is stale",
+                    metadata: ["resync.id": "\(job.id.lowercased)", "error": "\(markError)"])
+            }
         }
     }
 

@@ -59,7 +59,7 @@ public struct ServiceConfiguration: Sendable {
     public var amqp: AMQPConfiguration
     /// The outbox relay.
     public var relay: OutboxRelay.Configuration
-    /// How long published outbox rows, inbox rows and idempotency keys are kept.
+    /// How long published outbox rows, inbox rows, idempotency keys and finished resync jobs are kept.
     public var retention: Retention.Configuration
     /// The consumer.
     public var consumer: Consumer
@@ -118,7 +118,8 @@ public struct ServiceConfiguration: Sendable {
             concurrency: try reader.integer("OUTBOX_CONCURRENCY", default: 1, in: 1...64),
             pollInterval: try reader.milliseconds("OUTBOX_POLL_INTERVAL_MS", default: 1000, in: 10...3_600_000),
             retry: retry,
-            maxAttempts: try reader.integer("OUTBOX_MAX_ATTEMPTS", default: 5, in: 1...1000)
+            maxAttempts: try reader.integer("OUTBOX_MAX_ATTEMPTS", default: 5, in: 1...1000),
+            parkAfter: try reader.retention("OUTBOX_PARK_AFTER", default: .seconds(600))
         )
         relay.userID = amqp.user
         consumer = Consumer(
@@ -133,6 +134,7 @@ public struct ServiceConfiguration: Sendable {
             outbox: try reader.retention("OUTBOX_RETENTION", default: .seconds(7 * 86_400)),
             inbox: try reader.retention("INBOX_RETENTION", default: .seconds(7 * 86_400)),
             idempotencyKeys: try reader.retention("IDEMPOTENCY_KEY_RETENTION", default: .seconds(86_400)),
+            resyncJobs: try reader.retention("RESYNC_JOB_RETENTION", default: .seconds(7 * 86_400)),
             interval: try reader.milliseconds("RETENTION_INTERVAL_MS", default: 10_000, in: 10...86_400_000)
         )
         let level = reader.string("LOG_LEVEL", default: "info")

@@ -80,7 +80,10 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
             topology: ReplicationTopology.publisher(exchange: names[keyPath: exchange], names: names),
             logger: logger
         )
-        let relay = OutboxRelay(configuration: configuration.relay, database: database, publisher: publisher, logger: logger)
+        var relayConfiguration = configuration.relay
+        // A service that deletes erases a deleted record's earlier events (docs/design.md#erasure).
+        relayConfiguration.erasingEvents = Own.deletedEvent.map { [$0.rawValue] } ?? []
+        let relay = OutboxRelay(configuration: relayConfiguration, database: database, publisher: publisher, logger: logger)
         let changes = ChangeLog(database: database, exchange: names[keyPath: exchange], relay: relay)
         // The peer's events come in through the subscription, into the replica.
         let consumer = ReplicaConsumer(
