@@ -51,5 +51,6 @@ enum CustomerServiceMigrations {
             name: "erasure: earlier events and stored responses found by record id",
             sql: Erasure.indexes
         ),
+        ReplicationSchema.addEpochs(version: ReplicationSchema.firstServiceVersion + 4, replicaTable: "replica_orders"),
     ]
 }

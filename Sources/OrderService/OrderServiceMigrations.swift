@@ -39,5 +39,6 @@ enum OrderServiceMigrations {
             sql: ReplicationSchema.addTombstones(replicaTable: "replica_customers", of: CustomerRecord.self)
                 + "ALTER TABLE orders ADD CONSTRAINT orders_status CHECK (status IN ('created', 'cancelled'));"
         ),
+        ReplicationSchema.addEpochs(version: ReplicationSchema.firstServiceVersion + 3, replicaTable: "replica_customers"),
     ]
 }

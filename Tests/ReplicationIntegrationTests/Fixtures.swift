@@ -27,7 +27,8 @@ let testTableMigrations = [
                 amount bigint NOT NULL,
                 event_id uuid NOT NULL,
                 request_id text,
-                deleted_at timestamptz
+                deleted_at timestamptz,
+                epoch bigint NOT NULL DEFAULT 1
             );
             CREATE TABLE customers (id uuid PRIMARY KEY);
             """

@@ -5,26 +5,35 @@ import Testing
 
 @testable import Replication
 
-/// The bucketed `(id, version, deleted)` digests a verifier compares (docs/design.md#repair).
+/// The bucketed `(id, version, deleted, content)` digests a verifier compares (docs/design.md#repair).
 @Suite("Record versions (verify)")
 struct RecordVersionsTests {
-    @Test("own records (rows and tombstones) and a replica give the same digests as Swift computes, and their triples bucket by bucket")
+    @Test("own records (rows and tombstones) and a replica give the same digests as Swift computes, and their records bucket by bucket")
     func digestsAndRecords() async throws {
         try await withTestDatabase(migrate: false) { client, _ in
-            try await client.query("CREATE TABLE own (id uuid PRIMARY KEY, version bigint NOT NULL)")
+            try await client.query("CREATE TABLE own (id uuid PRIMARY KEY, version bigint NOT NULL, name text NOT NULL)")
             try await client.query("CREATE TABLE gone (id uuid PRIMARY KEY, version bigint NOT NULL)")
-            try await client.query("CREATE TABLE copy (id uuid PRIMARY KEY, version bigint NOT NULL, deleted_at timestamptz)")
-            let live = (0..<300).map { _ in RecordVersion(id: UUID(), version: Int64.random(in: 1...9), deleted: false) }
+            try await client.query("CREATE TABLE copy (id uuid PRIMARY KEY, version bigint NOT NULL, name text, deleted_at timestamptz)")
+            // A record's content is the hash of its name, in SQL `left(md5(name), 16)`.
+            let names = (0..<300).map { "name \($0 % 50)" }
+            let live = names.map { name in
+                RecordVersion(
+                    id: UUID(), version: Int64.random(in: 1...9), deleted: false, content: TableDigest.hex(MD5.prefix64(of: Array(name.utf8))))
+            }
             let deleted = (0..<40).map { _ in RecordVersion(id: UUID(), version: Int64.random(in: 2...9), deleted: true) }
-            try await client.query("INSERT INTO own SELECT * FROM unnest($1::uuid[], $2::bigint[])", [live.map(\.id), live.map(\.version)])
+            try await client.query(
+                "INSERT INTO own SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[])", [live.map(\.id), live.map(\.version), names])
             try await client.query("INSERT INTO gone SELECT * FROM unnest($1::uuid[], $2::bigint[])", [deleted.map(\.id), deleted.map(\.version)])
             let all = live + deleted
             try await client.query(
-                "INSERT INTO copy SELECT id, version, CASE WHEN deleted THEN now() END FROM unnest($1::uuid[], $2::bigint[], $3::bool[]) AS t(id, version, deleted)",
-                [all.map(\.id), all.map(\.version), all.map(\.deleted)])
+                """
+                INSERT INTO copy SELECT id, version, name, CASE WHEN deleted THEN now() END
+                FROM unnest($1::uuid[], $2::bigint[], $3::bool[], $4::text[]) AS t(id, version, deleted, name)
+                """,
+                [all.map(\.id), all.map(\.version), all.map(\.deleted), names + deleted.map { _ in nil as String? }])
 
-            let own = RecordVersions.own(table: "own", tombstones: "gone")
-            let replica = RecordVersions.replica(table: "copy")
+            let own = RecordVersions.own(table: "own", tombstones: "gone", content: "left(md5(name), 16)")
+            let replica = RecordVersions.replica(table: "copy", content: "left(md5(name), 16)")
             let buckets = 16
             let ownDigest = try await client.withConnection { try await own.digest(buckets: buckets, on: $0) }
             let replicaDigest = try await client.withConnection { try await replica.digest(buckets: buckets, on: $0) }
@@ -45,13 +54,14 @@ struct RecordVersionsTests {
                 #expect(read == sorted, "bucket \(bucket)")
             }
 
-            // One stale row and one lost row change exactly their buckets.
+            // One stale row, one lost row and one row with another name at the same version change exactly their buckets.
             try await client.query("UPDATE copy SET version = version - 1 WHERE id = $1", [live[0].id])
             try await client.query("DELETE FROM copy WHERE id = $1", [deleted[0].id])
+            try await client.query("UPDATE copy SET name = 'another' WHERE id = $1", [live[1].id])
             let changed = try await client.withConnection { try await replica.digest(buckets: buckets, on: $0) }
             let differing = (0..<buckets).filter { changed.buckets[$0] != ownDigest.buckets[$0] }
-            #expect(
-                Set(differing) == [RecordVersions.bucket(of: live[0].id, among: buckets), RecordVersions.bucket(of: deleted[0].id, among: buckets)])
+            let touched = Set([live[0].id, deleted[0].id, live[1].id].map { RecordVersions.bucket(of: $0, among: buckets) })
+            #expect(Set(differing) == touched)
         }
     }
 }

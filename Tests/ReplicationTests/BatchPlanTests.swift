@@ -14,8 +14,15 @@ import Testing
     static let recordA = id(0xA0)
     static let recordB = id(0xB0)
 
-    static func event(_ n: UInt8, record: UUID = recordA, version: Int64) -> BatchPlan.Delivery {
-        .event(id: id(n), record: record, version: version)
+    static func event(_ n: UInt8, record: UUID = recordA, version: Int64, epoch: Int64 = 1) -> BatchPlan.Delivery {
+        .event(id: id(n), record: record, version: version, epoch: epoch)
+    }
+
+    @Test("of one record's new events, a later epoch is written whatever its version; the higher version of an earlier epoch is a replay")
+    func laterEpochWins() {
+        var plan = BatchPlan([Self.event(1, version: 5, epoch: 1), Self.event(2, version: 2, epoch: 2), Self.event(3, version: 7, epoch: 1)])
+        let writes = plan.inboxInserted([Self.id(1), Self.id(2), Self.id(3)])
+        #expect(writes == [1])
     }
 
     /// The dispositions of every delivery, in delivery order.

@@ -32,4 +32,30 @@ struct PublisherCheckTests {
             !Consumer.isPublished(Self.properties(user: "order-service", headers: forged), by: "customer-service", ownUser: "order-service"),
             "not of another original publisher")
     }
+
+    @Test("a repair's overwrite is honoured only from the peer's own user_id: not from another user, a replay, or when no publisher is accepted")
+    func repairOverwrite() {
+        let repair: AMQPTable = [IncomingEvent.repairHeader: .string(IncomingEvent.overwrite)]
+        #expect(Consumer.isRepair(Self.properties(user: "customer-service", headers: repair), by: "customer-service"))
+        #expect(!Consumer.isRepair(Self.properties(user: "customer-service"), by: "customer-service"), "not without the header")
+        #expect(!Consumer.isRepair(Self.properties(user: "mallory", headers: repair), by: "customer-service"))
+        #expect(!Consumer.isRepair(Self.properties(user: nil, headers: repair), by: "customer-service"))
+        var replayed = repair
+        replayed["x-original-user-id"] = "customer-service"
+        replayed["x-replayed-from"] = "order-service.customer-events.dead"
+        #expect(!Consumer.isRepair(Self.properties(user: "order-service", headers: replayed), by: "customer-service"), "not a replay")
+        #expect(!Consumer.isRepair(Self.properties(user: "customer-service", headers: repair), by: nil), "not without an accepted publisher")
+    }
+
+    @Test("a delivery's epoch is its x-epoch header, as text or a number; 1 without one; anything else makes it poison")
+    func epochHeader() throws {
+        #expect(try Consumer.epoch(of: Self.properties(user: "customer-service")) == 1)
+        #expect(try Consumer.epoch(of: Self.properties(user: "customer-service", headers: [ReplicationSchema.epochHeader: "3"])) == 3)
+        #expect(try Consumer.epoch(of: Self.properties(user: "customer-service", headers: [ReplicationSchema.epochHeader: .int(4)])) == 4)
+        for invalid: AMQPFieldValue in ["0", "-2", "two", .bool(true)] {
+            #expect(throws: PoisonMessage.self) {
+                try Consumer.epoch(of: Self.properties(user: "customer-service", headers: [ReplicationSchema.epochHeader: invalid]))
+            }
+        }
+    }
 }

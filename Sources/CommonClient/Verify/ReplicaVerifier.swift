@@ -1,7 +1,7 @@
 import Foundation
 
 /// Compares each service's own records with its peer's replica (docs/design.md#repair): the bucketed
-/// digests of `(id, version, deleted)` first, then the triples of only the buckets that differ.
+/// digests of `(id, version, deleted, content)` first, then the records of only the buckets that differ.
 /// What differs is checked again for a short while, as records still in flight settle.
 struct ReplicaVerifier: Sendable {
     /// One direction of replication: `records` owned by `source`, replicated by `replica`.
@@ -29,7 +29,8 @@ struct ReplicaVerifier: Sendable {
             case stale
             /// The replica has it, the source does not.
             case extra
-            /// The replica has a version the source has not reached, or the same version in another state.
+            /// The replica has a version the source has not reached, or the same version in another
+            /// state or with other content.
             case mismatched
         }
 
@@ -50,8 +51,8 @@ struct ReplicaVerifier: Sendable {
         /// What stayed different after settling, by id.
         var differences: [Difference]
         var equal: Bool { differences.isEmpty }
-        /// The ids a resync from the source can repair: all but the extra ones (the source has no state to send).
-        var repairable: [String] { differences.filter { $0.kind != .extra }.map(\.id) }
+        /// The ids a repair resync from the source mends: all of them (an extra one becomes a tombstone).
+        var repairable: [String] { differences.map(\.id) }
     }
 
     let clients: ServiceClients
@@ -109,7 +110,8 @@ struct ReplicaVerifier: Sendable {
                 differences.append(Difference(kind: .mismatched, id: record.id, source: record, replica: copy))
             }
         }
-        for copy in replica where !owned.contains(copy.id) {
+        // A tombstone of a record the source never had is what a repair leaves of an extra record: it is not live.
+        for copy in replica where !owned.contains(copy.id) && !copy.deleted {
             differences.append(Difference(kind: .extra, id: copy.id, source: nil, replica: copy))
         }
         return differences

@@ -19,7 +19,7 @@ extension ServiceClients {
         }
     }
 
-    /// Every `(id, version, deleted)` triple of bucket `bucket` of `buckets` of one service's `table`, page by page.
+    /// Every `(id, version, deleted, content)` of the records of bucket `bucket` of `buckets` of one service's `table`, page by page.
     func recordVersions(of service: Service, table: RecordTable, bucket: Int, of buckets: Int) async throws -> [VersionedID] {
         let bucketCount = Components.Parameters.Buckets(rawValue: buckets)
         var records: [VersionedID] = []
@@ -31,25 +31,28 @@ extension ServiceClients {
             }
             guard case .ok(let ok) = output else { throw try service.failure(answering: output) }
             let page = try ok.body.json
-            records += page.items.map { VersionedID(id: $0.id, version: $0.version, deleted: $0.deleted) }
+            records += page.items.map { VersionedID(id: $0.id, version: $0.version, deleted: $0.deleted, content: $0.content) }
             after = page.next
         } while after != nil
         return records
     }
 }
 
-/// A record's id, version and whether it is deleted, as a verifier compares them.
+/// A record's id, version, whether it is deleted, and the hash of its content, as a verifier compares them.
 struct VersionedID: Codable, Hashable, Sendable {
     var id: String
     var version: Int64
     var deleted: Bool
+    /// The hash of the record's replicated columns (nil when unknown: it then compares unequal to a known one).
+    var content: String?
 }
 
 extension ServiceClients {
-    /// `POST /replication/resync` at `source`: sends its records (all, or `ids`) to `subscriber`'s queue.
-    func startResync(at source: Service, to subscriber: String, ids: [String]?) async throws -> Components.Schemas.ResyncJob {
+    /// `POST /replication/resync` at `source`: sends its records (all, or `ids`) to `subscriber`'s
+    /// queue; a `repair` overwrites the subscriber's rows and removes the ids the source does not have.
+    func startResync(at source: Service, to subscriber: String, ids: [String]?, repair: Bool = false) async throws -> Components.Schemas.ResyncJob {
         let output = try await callOperation(source) {
-            try await $0.startResync(body: .json(.init(subscriber: subscriber, ids: ids)))
+            try await $0.startResync(body: .json(.init(subscriber: subscriber, ids: ids, repair: repair)))
         }
         switch output {
         case .accepted(let accepted): return try accepted.body.json
@@ -66,20 +69,22 @@ extension ServiceClients {
         }
     }
 
-    /// Runs a resync at `source` to `subscriber` until it ends, calling `progress` with each reading;
-    /// more than 1000 ids run as one job per 1000, one after the other (the last job is returned).
-    /// Throws when a job fails.
+    /// Runs a resync (a `repair` one, see ``startResync(at:to:ids:repair:)``) at `source` to
+    /// `subscriber` until it ends, calling `progress` with each reading; more than 1000 ids run as
+    /// one job per 1000, one after the other (the last job is returned). Throws when a job fails.
     func runResync(
-        at source: Service, to subscriber: String, ids: [String]?, progress: (Components.Schemas.ResyncJob) -> Void = { _ in }
+        at source: Service, to subscriber: String, ids: [String]?, repair: Bool = false,
+        progress: (Components.Schemas.ResyncJob) -> Void = { _ in }
     ) async throws -> Components.Schemas.ResyncJob {
         if let ids, ids.count > 1000 {
             var last: Components.Schemas.ResyncJob?
             for start in stride(from: 0, to: ids.count, by: 1000) {
-                last = try await runResync(at: source, to: subscriber, ids: Array(ids[start..<min(start + 1000, ids.count)]), progress: progress)
+                last = try await runResync(
+                    at: source, to: subscriber, ids: Array(ids[start..<min(start + 1000, ids.count)]), repair: repair, progress: progress)
             }
             return last!
         }
-        var job = try await startResync(at: source, to: subscriber, ids: ids)
+        var job = try await startResync(at: source, to: subscriber, ids: ids, repair: repair)
         while job.state == .running {
             progress(job)
             try await Task.sleep(for: .milliseconds(200))

@@ -5,14 +5,16 @@ struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that each replica holds exactly its source's records, versions and deletions.",
         discussion: """
-            Compares, in both directions, the bucketed digests of (id, version, deleted) from
-            GET /replication/digest, then only the buckets that differ record by record
-            (GET /replication/records). A difference is checked again for --settle-seconds
-            (records in flight arrive meanwhile) before it counts. Prints what stays different:
-            missing, stale (an older version), extra, mismatched.
-            With --repair, resyncs exactly the ids that differ (from their source to the replica's
-            queue), then verifies again; an extra record (in a replica, unknown at its source)
-            cannot be repaired this way and is left as it is.
+            Compares, in both directions, the bucketed digests of (id, version, deleted, content)
+            from GET /replication/digest, then only the buckets that differ record by record
+            (GET /replication/records); content is a hash of the record's columns. A difference
+            is checked again for --settle-seconds (records in flight arrive meanwhile) before it
+            counts. Prints what stays different: missing, stale (an older version), extra,
+            mismatched (a newer version, or the same version in another state or content).
+            With --repair, resyncs exactly the ids that differ as a repair (from their source to
+            the replica's queue): the replica overwrites its row whatever its version, and an
+            extra record (in a replica, unknown at its source) becomes a tombstone there.
+            Then verifies again.
             Exit status: 0 equal (after the repair, with --repair), 1 different, 2 could not tell
             (a service did not answer, or a repair failed).
             """
@@ -40,7 +42,7 @@ struct Verify: AsyncParsableCommand {
             if !options.json { print(reports.map(describe).joined(separator: "\n")) }
             do {
                 for (direction, report) in zip(ReplicaVerifier.Direction.both, reports) where !report.repairable.isEmpty {
-                    let job = try await clients.runResync(at: direction.source, to: direction.subscriber, ids: report.repairable)
+                    let job = try await clients.runResync(at: direction.source, to: direction.subscriber, ids: report.repairable, repair: true)
                     if !options.json { print("repair: resync \(job.id) sent \(job.sent) \(direction.records) to \(direction.subscriber)") }
                 }
             } catch {

@@ -10,7 +10,7 @@ import Foundation
 ///    which the inbox locks its keys, so two batches holding the same events never deadlock); a
 ///    later delivery of the same id is a ``ConsumeOutcome/duplicate``;
 /// 3. ``inboxInserted(_:)``: an event the inbox had already is a duplicate; of the new events of
-///    one record, the highest version is the one to write (``writes``, in record-id order), the
+///    one record, the highest (epoch, version) is the one to write (``writes``, in record-id order), the
 ///    others are ``ConsumeOutcome/replay``s (an equal version: the first in event-id order writes);
 /// 4. ``recordsWritten(_:)``: a write the replica did not take (its row was as new already) is a
 ///    replay too, the others are ``ConsumeOutcome/applied``;
@@ -24,8 +24,8 @@ struct BatchPlan: Sendable {
         /// A message that can never be applied (not an event, an unknown type, invalid data, a
         /// publisher that is not accepted).
         case poison
-        /// A valid event: its id, and the id and version of the record it carries.
-        case event(id: UUID, record: UUID, version: Int64)
+        /// A valid event: its id, and the id, version and source epoch of the record it carries.
+        case event(id: UUID, record: UUID, version: Int64, epoch: Int64 = 1)
     }
 
     /// What becomes of one delivery.
@@ -74,7 +74,7 @@ struct BatchPlan: Sendable {
             switch delivery {
             case .poison:
                 deadLetters.append(index)
-            case .event(let id, _, _):
+            case .event(let id, _, _, _):
                 acks.append(index)
                 if seen.insert(id).inserted {
                     inboxInserts.append(index)
@@ -98,7 +98,7 @@ struct BatchPlan: Sendable {
         precondition(phase == .inbox, "the inbox step of a batch plan runs once, first")
         var newest: [UUID: Int] = [:]
         for index in inboxInserts {
-            guard case .event(let id, let record, let version) = deliveries[index], newEvents.contains(id) else {
+            guard case .event(let id, let record, let version, let epoch) = deliveries[index], newEvents.contains(id) else {
                 outcomes[index] = .duplicate
                 continue
             }
@@ -106,7 +106,7 @@ struct BatchPlan: Sendable {
                 newest[record] = index
                 continue
             }
-            if version > deliveries[current].version! {
+            if (epoch, version) > deliveries[current].order! {
                 outcomes[current] = .replay
                 newest[record] = index
             } else {
@@ -153,14 +153,15 @@ struct BatchPlan: Sendable {
 
 extension BatchPlan.Delivery {
     fileprivate var eventID: UUID? {
-        if case .event(let id, _, _) = self { id } else { nil }
+        if case .event(let id, _, _, _) = self { id } else { nil }
     }
 
     fileprivate var recordID: UUID? {
-        if case .event(_, let record, _) = self { record } else { nil }
+        if case .event(_, let record, _, _) = self { record } else { nil }
     }
 
-    fileprivate var version: Int64? {
-        if case .event(_, _, let version) = self { version } else { nil }
+    /// The (epoch, version) of the record an event carries: what orders its changes.
+    fileprivate var order: (epoch: Int64, version: Int64)? {
+        if case .event(_, _, let version, let epoch) = self { (epoch, version) } else { nil }
     }
 }

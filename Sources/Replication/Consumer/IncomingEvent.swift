@@ -8,6 +8,19 @@ public struct IncomingEvent: Sendable {
     public var envelope: EventEnvelope<IgnoredPayload>
     /// The whole body, for decoding `data` as the handler's record type.
     public var body: Data
+    /// Whether the event is a repair's snapshot that overwrites the replica's row at any version.
+    /// The consumer sets it only for a snapshot marked `x-repair: overwrite` (``repairHeader``)
+    /// whose `user_id` is the accepted publisher's, as RabbitMQ validated it (never for a replay).
+    public var overwrites = false
+
+    /// The epoch of the source database the event comes from (``ReplicationSchema/epochHeader``;
+    /// 1 when the delivery has none). Set by the consumer from the delivery's headers.
+    public var epoch: Int64 = 1
+
+    /// The AMQP header that marks a repair's snapshot, and its value that asks for an overwrite.
+    public static let repairHeader = "x-repair"
+    /// The value of ``repairHeader`` that asks for an overwrite.
+    public static let overwrite = "overwrite"
 
     /// The largest body an event may have: far above any record a service produces (its text
     /// fields are a few hundred Unicode scalars), and the same as the HTTP body limit. A larger one

@@ -52,7 +52,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
         /// The delivery as ``BatchPlan`` sees it.
         var planned: BatchPlan.Delivery {
             switch content {
-            case .success(let prepared): .event(id: prepared.event.envelope.eventId, record: prepared.change.id, version: prepared.change.version)
+            case .success(let prepared):
+                .event(id: prepared.event.envelope.eventId, record: prepared.change.id, version: prepared.change.version, epoch: prepared.event.epoch)
             case .failure: .poison
             }
         }
@@ -276,7 +277,9 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
                 throw PoisonMessage(
                     .unauthenticatedPublisher, "published by user \(delivery.properties.userID ?? "(none)"), not by \(accepted)")
             }
-            let event = try IncomingEvent(body: delivery.body)
+            var event = try IncomingEvent(body: delivery.body)
+            event.overwrites = Self.isRepair(delivery.properties, by: configuration.acceptedPublisher)
+            event.epoch = try Self.epoch(of: delivery.properties)
             logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
             logger[metadataKey: "event.type"] = "\(event.envelope.type)"
             if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
@@ -465,6 +468,30 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     static func summary(of error: any Error) -> String {
         guard let error = error as? PostgresError else { return "\(error)" }
         return "database error \(error.code)" + (error.sqlState.map { " (SQLSTATE \($0))" } ?? "")
+    }
+
+    /// The epoch a delivery's ``ReplicationSchema/epochHeader`` names (text or a number); 1 when
+    /// it has none, and an invalid one makes the event poison.
+    static func epoch(of properties: AMQPProperties) throws(PoisonMessage) -> Int64 {
+        guard let value = properties.headers[ReplicationSchema.epochHeader] else { return 1 }
+        let epoch: Int64? =
+            switch value {
+            case .string(let text): Int64(text)
+            case .int(let number): number
+            default: nil
+            }
+        guard let epoch, epoch >= 1 else {
+            throw PoisonMessage(.invalidEnvelope, "the \(ReplicationSchema.epochHeader) header is not an epoch (1 or more)")
+        }
+        return epoch
+    }
+
+    /// Whether the delivery is a repair's snapshot to write over the replica's row: marked
+    /// `x-repair: overwrite` and published by `accepted` itself (its `user_id`, validated by
+    /// RabbitMQ; a replay, published by this service, never is). Without an accepted publisher, none is.
+    static func isRepair(_ properties: AMQPProperties, by accepted: String?) -> Bool {
+        guard let accepted else { return false }
+        return properties.userID == accepted && properties.headers[IncomingEvent.repairHeader]?.stringValue == IncomingEvent.overwrite
     }
 
     /// Whether `accepted` published the event: its `user_id` (RabbitMQ validated it), or a replay

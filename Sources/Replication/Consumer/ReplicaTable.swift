@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// A service's replica of its peer's records: a table with the record's columns plus
-/// `deleted_at`, `event_id`, `request_id` and `replicated_at`.
+/// `deleted_at`, `event_id`, `request_id`, `epoch` and `replicated_at`.
 ///
 /// It is the ``ReplicaEventHandler`` of the subscription (it checks the events that carry a
 /// record or a tombstone and writes them, a batch in one statement) and it reads replicated
@@ -11,7 +11,9 @@ import Postgres
 /// "replica_orders")` at CustomerService, `ReplicaTable<CustomerRecord>(name:
 /// "replica_customers")` at OrderService.
 ///
-/// A row holds the highest version of its record that arrived. A deleted record stays as a
+/// A row holds the highest (epoch, version) of its record that arrived: the source's epoch
+/// (``IncomingEvent/epoch``) goes up after a restore from a backup, so its changes win over the
+/// higher versions the restore lost. A deleted record stays as a
 /// tombstone row (`deleted_at` set, the record's own columns NULL), so an older event that
 /// arrives late finds a higher version there and changes nothing: it cannot bring the record
 /// back. Reads see only the rows that are not deleted.
@@ -27,13 +29,16 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         let columns = Record.columns
         let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }
         let deletedAt = columns.count + 1
-        // A newer version replaces the row (a tombstone's NULLs included); the same or an older one changes nothing.
-        let updates = (columns.dropFirst().map(\.name) + ["deleted_at", "event_id", "request_id"]).map { "\($0) = EXCLUDED.\($0)" }
+        // A newer (epoch, version) replaces the row (a tombstone's NULLs included); the same or an older
+        // one changes nothing, unless it is a repair's snapshot (its event id among the last parameter's).
+        let updates = (columns.dropFirst().map(\.name) + ["deleted_at", "event_id", "request_id", "epoch"]).map { "\($0) = EXCLUDED.\($0)" }
         upsert = """
-            INSERT INTO \(name) (\(Record.columnList), deleted_at, event_id, request_id)
-            SELECT * FROM unnest(\(arrays.joined(separator: ", ")), $\(deletedAt)::timestamptz[], $\(deletedAt + 1)::uuid[], $\(deletedAt + 2)::text[])
+            INSERT INTO \(name) (\(Record.columnList), deleted_at, event_id, request_id, epoch)
+            SELECT * FROM unnest(
+                \(arrays.joined(separator: ", ")), $\(deletedAt)::timestamptz[], $\(deletedAt + 1)::uuid[], $\(deletedAt + 2)::text[],
+                $\(deletedAt + 4)::bigint[])
             ON CONFLICT (id) DO UPDATE SET \(updates.joined(separator: ", ")), replicated_at = clock_timestamp()
-            WHERE \(name).version < EXCLUDED.version
+            WHERE (\(name).epoch, \(name).version) < (EXCLUDED.epoch, EXCLUDED.version) OR EXCLUDED.event_id = ANY($\(deletedAt + 3)::uuid[])
             RETURNING id
             """
         select = "SELECT \(Replicated<Record>.columnList) FROM \(name)"
@@ -52,16 +57,21 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         return .record(try event.record(of: types, as: Record.self) { $0.validate(prefix: "data.") })
     }
 
-    /// Writes the changes that are newer than the replica's rows, in one statement; the same or
-    /// an older version (a replay, a late event) changes nothing. Returns the ids written.
+    /// Writes the changes that are newer (by epoch, then version) than the replica's rows, in one
+    /// statement; the same or an older one (a replay, a late event) changes nothing, except a repair's snapshot
+    /// (``IncomingEvent/overwrites``), which replaces the row whatever its version. Returns the ids written.
     public func apply(_ changes: [PreparedEvent<RecordChange<Record>>], on connection: PostgresConnection) async throws -> Set<UUID> {
         let records = changes.map(\.change)
         let envelopes = changes.map(\.event.envelope)
         let deletedAt = records.map { change -> Date? in
             if case .deleted(let tombstone) = change { tombstone.deletedAt } else { nil }
         }
+        let overwrites = changes.filter { $0.event.overwrites && $0.event.envelope.type == Record.snapshotEvent.rawValue }.map(
+            \.event.envelope.eventId)
         let binds: [(any PostgresEncodable)?] =
-            Record.columns.map { $0.values(records) } + [deletedAt, envelopes.map(\.eventId), envelopes.map(\.requestId)]
+            Record.columns.map { $0.values(records) } + [
+                deletedAt, envelopes.map(\.eventId), envelopes.map(\.requestId), overwrites, changes.map(\.event.epoch),
+            ]
         let written = try await connection.query(upsert, binds)
         return Set(try written.map { try $0.decode(0, as: UUID.self) })
     }

@@ -9,16 +9,17 @@ public enum Outbox {
     ///
     /// Nothing is published here: the relay publishes after the commit, so an event
     /// can never describe a change that rolled back, and a change can never commit
-    /// without its event.
+    /// without its event. The event's headers get the database's epoch
+    /// (``ReplicationSchema/epochHeader``), as it is in the change's transaction.
     @discardableResult
     public static func append(_ event: OutboxEvent, on connection: PostgresConnection) async throws -> Int64 {
         let result = try await connection.query(
             """
             INSERT INTO outbox (event_id, event_type, exchange, payload, request_id, headers)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb || jsonb_build_object($7::text, (SELECT epoch FROM replication_epoch)::text))
             RETURNING sequence
             """,
-            [event.eventId, event.type, event.exchange, event.data, event.requestId, try Self.json(event.headers)]
+            [event.eventId, event.type, event.exchange, event.data, event.requestId, try Self.json(event.headers), ReplicationSchema.epochHeader]
         )
         return try result[0].decode(0, as: Int64.self)
     }

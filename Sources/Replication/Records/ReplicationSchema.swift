@@ -9,6 +9,22 @@ public enum ReplicationSchema {
     /// The first migration version a service may use for its own tables.
     public static let firstServiceVersion = 100
 
+    /// The AMQP header that carries the epoch of the source database an event comes from
+    /// (`replication_epoch`, docs/design.md#repair): a replica orders a record's changes by
+    /// (epoch, version), so changes made after a restore (and an epoch bump) win over the
+    /// higher versions the restore lost. An event without it is of epoch 1.
+    public static let epochHeader = "x-epoch"
+
+    /// The migration, `version` of a service's own list, that gives its replica an `epoch`
+    /// column: every existing row is of epoch 1. `replicaTable` is a trusted constant.
+    public static func addEpochs(version: Int, replicaTable: String) -> Migration {
+        Migration(
+            version: version,
+            name: "epochs: the replica orders changes by (epoch, version)",
+            sql: "ALTER TABLE \(replicaTable) ADD COLUMN epoch bigint NOT NULL DEFAULT 1 CHECK (epoch >= 1);"
+        )
+    }
+
     /// The migration, `version` of a service's own list, that gives its own table and its replica
     /// `version` and `updated_at`: existing rows become version 1, last changed when they were
     /// created (docs/design.md#versions-and-tombstones). Both services apply it, under one name.
@@ -159,6 +175,19 @@ public enum ReplicationSchema {
             name: "outbox: refused since",
             sql: """
                 ALTER TABLE outbox ADD COLUMN refused_since timestamptz;
+                """
+        ),
+        Migration(
+            version: 10,
+            name: "epochs: one generation of this database, bumped after a restore",
+            sql: """
+                -- One row. After a restore from a backup (or a failover that lost commits), an operator
+                -- runs UPDATE replication_epoch SET epoch = epoch + 1 (scripts/bump-epoch).
+                CREATE TABLE replication_epoch (
+                    single boolean PRIMARY KEY DEFAULT true CHECK (single),
+                    epoch bigint NOT NULL DEFAULT 1 CHECK (epoch >= 1)
+                );
+                INSERT INTO replication_epoch DEFAULT VALUES;
                 """
         ),
     ]

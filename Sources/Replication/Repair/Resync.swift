@@ -76,8 +76,8 @@ public enum ResyncError: Error, Sendable, Hashable {
 
 /// What the operations endpoints need of a service's resyncs, whatever its record type.
 public protocol ResyncJobs: Sendable {
-    /// Starts a job for `subscriber` (all records, or `ids`).
-    func start(subscriber: String, ids: [UUID]?) async throws -> ResyncJob
+    /// Starts a job for `subscriber` (all records, or `ids`); a `repair` overwrites (see ``Resync/start(subscriber:ids:repair:)``).
+    func start(subscriber: String, ids: [UUID]?, repair: Bool) async throws -> ResyncJob
     /// The job `id`, or nil.
     func job(id: UUID) async throws -> ResyncJob?
     /// Marks the jobs whose instance stopped (their heartbeat is stale) as failed; the jobs that
@@ -184,7 +184,12 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
     /// Throws ``ResyncError/alreadyRunning(subscriber:)`` while another job for it runs.
     /// Throws ``ResyncError/notAllowed(subscriber:allowed:)`` for a subscriber not in
     /// ``Configuration/subscribers``.
-    public func start(subscriber: String, ids: [UUID]?) async throws -> ResyncJob {
+    ///
+    /// A `repair` marks every snapshot `x-repair: overwrite`: the subscriber writes it over its
+    /// row at any version (it trusts the header only from this service's publisher user). And each
+    /// of `ids` that this service has neither as a record nor as a tombstone goes first as a
+    /// tombstone at version 1, so the subscriber drops a record its source never had.
+    public func start(subscriber: String, ids: [UUID]?, repair: Bool = false) async throws -> ResyncJob {
         guard configuration.subscribers.contains(subscriber) else {
             throw ResyncError.notAllowed(subscriber: subscriber, allowed: configuration.subscribers.sorted())
         }
@@ -206,7 +211,7 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
             throw ResyncError.alreadyRunning(subscriber: subscriber)
         }
         logger.info("resync started", metadata: ["resync.id": "\(id.lowercased)", "subscriber": "\(subscriber)", "total": "\(job.total)"])
-        Task { await run(job, ids: ids) }
+        Task { await run(job, ids: ids, repair: repair) }
         return job
     }
 
@@ -219,9 +224,9 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
 
     /// Runs the job beside its heartbeat; whichever ends first ends the other (a heartbeat ends
     /// when the job is no longer running: it finished, or another instance declared it dead).
-    private func run(_ job: ResyncJob, ids: [UUID]?) async {
+    private func run(_ job: ResyncJob, ids: [UUID]?, repair: Bool) async {
         await withTaskGroup { group in
-            group.addTask { await self.work(job, ids: ids) }
+            group.addTask { await self.work(job, ids: ids, repair: repair) }
             group.addTask { await self.heartbeat(job.id) }
             await group.next()
             group.cancelAll()
@@ -253,12 +258,12 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
 
     /// Sends the job; marks it failed if that fails. When even that fails (the database is
     /// away), the job's heartbeat stops with it, and the job is abandoned once it is stale.
-    private func work(_ job: ResyncJob, ids: [UUID]?) async {
+    private func work(_ job: ResyncJob, ids: [UUID]?, repair: Bool) async {
         do {
             // Its own connection for reading the subscriber's queue depth, closed however the job ends.
             let depths = try await AMQPConnection.connect(amqp, logger: logger)
             do {
-                try await send(job, ids: ids, reading: depths)
+                try await send(job, ids: ids, repair: repair, reading: depths)
             } catch {
                 await depths.close()
                 throw error
@@ -282,13 +287,21 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
     }
 
     /// Sends the job's pages in id order, each once the subscriber's queue has room.
-    private func send(_ job: ResyncJob, ids: [UUID]?, reading depths: AMQPConnection) async throws {
+    private func send(_ job: ResyncJob, ids: [UUID]?, repair: Bool, reading depths: AMQPConnection) async throws {
         let queue = configuration.queue(job.subscriber)
+        if repair, let ids {
+            let unknown = try await unknownTombstones(of: ids)
+            let epoch = try await self.epoch()
+            if !unknown.isEmpty {
+                try await publisher.publish(try unknown.map { try message($0, to: queue, job: job.id, repair: true, epoch: epoch) })
+            }
+        }
         var after: UUID?
         while true {
             try await waitForRoom(in: queue, reading: depths)
             let page = try await snapshots(after: after, ids: ids)
-            let messages = try page.map { try message($0, to: queue, job: job.id) }
+            let epoch = try await self.epoch()
+            let messages = try page.map { try message($0, to: queue, job: job.id, repair: repair, epoch: epoch) }
             if !messages.isEmpty { try await publisher.publish(messages) }
             // With given ids, the ones that do not exist at all count as sent when the job ends.
             guard try await progress(job.id, sent: page.count, finished: page.count < configuration.pageSize, fillTotal: ids != nil) else {
@@ -347,13 +360,31 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         return Array(changes.sorted { $0.id.uuidString < $1.id.uuidString }.prefix(limit))
     }
 
+    /// A tombstone (version 1, deleted now) for each of `ids` that is neither a record nor a tombstone here.
+    private func unknownTombstones(of ids: [UUID]) async throws -> [RecordChange<Record>] {
+        let tombstones = configuration.tombstones.map { " AND NOT EXISTS (SELECT 1 FROM \($0) AS gone WHERE gone.id = given.id)" } ?? ""
+        let now = Date()
+        return try await database.query(
+            """
+            SELECT id FROM unnest($1::uuid[]) AS given(id)
+            WHERE NOT EXISTS (SELECT 1 FROM \(configuration.table) AS own WHERE own.id = given.id)\(tombstones)
+            """,
+            [ids]
+        ).map { RecordChange<Record>.deleted(Tombstone(id: try $0.decode(0), version: 1, deletedAt: now)) }
+    }
+
+    /// This database's epoch (``ReplicationSchema/epochHeader``).
+    private func epoch() async throws -> Int64 {
+        try await database.query("SELECT epoch FROM replication_epoch")[0].decode(0)
+    }
+
     private func count() async throws -> Int64 {
         let tombstones = configuration.tombstones.map { " + (SELECT count(*) FROM \($0))" } ?? ""
         return try await database.query("SELECT (SELECT count(*) FROM \(configuration.table))\(tombstones)")[0].decode(0)
     }
 
     /// The snapshot event of `change`, for `queue` through the default exchange.
-    private func message(_ change: RecordChange<Record>, to queue: String, job: UUID) throws -> AMQPMessage {
+    private func message(_ change: RecordChange<Record>, to queue: String, job: UUID, repair: Bool, epoch: Int64) throws -> AMQPMessage {
         let data: Data
         let changedAt: Date
         switch change {
@@ -366,7 +397,9 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         }
         var message = try OutboxMessage(
             sequence: 0, eventId: UUID(), type: Record.snapshotEvent.rawValue, exchange: "", data: String(decoding: data, as: UTF8.self),
-            headers: ["x-resync-job": job.lowercased], requestId: "resync-\(job.lowercased)", createdAt: changedAt
+            headers: ["x-resync-job": job.lowercased, ReplicationSchema.epochHeader: "\(epoch)"]
+                .merging(repair ? [IncomingEvent.repairHeader: IncomingEvent.overwrite] : [:]) { $1 },
+            requestId: "resync-\(job.lowercased)", createdAt: changedAt
         ).amqpMessage(appID: configuration.appID, userID: configuration.userID)
         message.routingKey = queue
         return message

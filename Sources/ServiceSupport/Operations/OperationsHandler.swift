@@ -109,7 +109,7 @@ struct OperationsHandler: APIProtocol {
         guard invalid.isEmpty else { throw Problem.validation(invalid) }
         let job: ResyncJob
         do {
-            job = try await resync.start(subscriber: body.subscriber, ids: ids)
+            job = try await resync.start(subscriber: body.subscriber, ids: ids, repair: body.repair ?? false)
         } catch ResyncError.alreadyRunning(let subscriber) {
             throw Problem(
                 code: "resync-running", title: "A resync for this subscriber is running", status: .conflict,

@@ -110,7 +110,10 @@ public struct ReplicatingService<Own: StoredRecord, Replica: StoredRecord> {
         // The HTTP API with the health probes on the public listener; every operation on the admin listener.
         let operations = OperationsHandler(
             service: configuration.service.rawValue, database: database, publisher: publisher,
-            records: [.own: .own(table: ownTable, tombstones: tombstoneTable), .replica: .replica(table: replica.name)],
+            records: [
+                .own: .own(table: ownTable, tombstones: tombstoneTable, content: RecordVersions.content(of: Own.self)),
+                .replica: .replica(table: replica.name, content: RecordVersions.content(of: Replica.self)),
+            ],
             resync: resync, deadLetters: deadLetters,
             status: StatusCache { [database, ownTable, replica, queueDepths] in
                 async let queues = queueDepths.read()
