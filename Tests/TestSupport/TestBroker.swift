@@ -4,9 +4,13 @@ import Testing
 extension TestEnvironment {
     /// The broker from `TEST_AMQP_URL`, with timeouts and reconnect delays short enough
     /// that a test sees a failure or a recovery within seconds.
+    ///
+    /// The connect timeout (which bounds the login) is the longest: while the tests run in
+    /// parallel, the shared broker took over 3 s to log a client in (tests pushing tens of
+    /// megabytes through it beside); a refused connection still fails at once.
     public static func amqpConfiguration(sourceLocation: SourceLocation = #_sourceLocation) throws -> AMQPConfiguration {
         var configuration = try AMQPConfiguration(url: try amqpURL(sourceLocation: sourceLocation))
-        configuration.connectTimeout = .seconds(3)
+        configuration.connectTimeout = .seconds(15)
         configuration.confirmTimeout = .seconds(5)
         configuration.rpcTimeout = .seconds(10)
         configuration.heartbeat = .seconds(5)
