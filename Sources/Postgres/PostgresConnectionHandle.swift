@@ -153,10 +153,25 @@ final class PostgresConnectionHandle: @unchecked Sendable {
         }
     }
 
-    private func requestCancel(job: Int) {
+    /// How many times a cancel request is sent again, ``cancelRepeatInterval`` apart, while its job runs on.
+    static let cancelRepeats = 25
+    /// The wait between two cancel requests for the same job.
+    static let cancelRepeatInterval: Duration = .milliseconds(200)
+
+    /// Cancels job `job`: before it starts, it throws at once; while it runs, the server is asked
+    /// to cancel its statement, again every ``cancelRepeatInterval`` while the job runs on (at
+    /// most ``cancelRepeats`` times): a request that arrived between two statements of the job,
+    /// or before its statement was sent, cancelled nothing.
+    private func requestCancel(job: Int, repeat attempt: Int = 0) {
         self.cancelledJob.store(job, ordering: .sequentiallyConsistent)
         guard self.runningJob.load(ordering: .sequentiallyConsistent) == job else {
             return
+        }
+        if attempt < Self.cancelRepeats {
+            Task {
+                try? await Task.sleep(for: Self.cancelRepeatInterval)
+                self.requestCancel(job: job, repeat: attempt + 1)
+            }
         }
         // PQcancel opens a connection to the server and waits for it: not on the cooperative pool.
         self.cancelThreadPool.submit { state in
