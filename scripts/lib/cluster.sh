@@ -15,11 +15,13 @@ CLUSTER_STARTED=false
 AMQP_URL_LISTS=false
 
 # cluster_servers ARGS...: scripts/local-servers on the cluster's run directory. Its ports are
-# looked for from 54429 and 56829, away from where the default servers (of every worktree on
+# looked for from 54429 and 26829, away from where the default servers (of every worktree on
 # the machine) look: two scripts choosing free ports at once may otherwise choose the same.
+# The broker's ports are below the kernel's ephemeral range (32768-60999 here): a port picked
+# free in that range was taken by an outgoing connection before a node could bind it.
 cluster_servers() {
     REPLICATION_RUN_DIR=$CLUSTER_DIR REPLICATION_PG_PORT=${CLUSTER_PG_PORT:-54429} \
-        REPLICATION_AMQP_PORT=${CLUSTER_AMQP_PORT:-56829} "$REPO_ROOT/scripts/local-servers" "$@"
+        REPLICATION_AMQP_PORT=${CLUSTER_AMQP_PORT:-26829} "$REPO_ROOT/scripts/local-servers" "$@"
 }
 
 # cluster_ctl [--node I] ARGS...: rabbitmqctl on the cluster (default: its first running node), quietly.
