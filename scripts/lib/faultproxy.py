@@ -93,9 +93,9 @@ class Proxy:
             try:
                 stamp = os.stat(self.control).st_mtime_ns
                 if stamp != seen:
-                    seen = stamp
                     with open(self.control) as f:
                         update = json.load(f)
+                    seen = stamp  # only once read whole: a half-written file is read again
                     unknown = set(update) - set(DEFAULTS)
                     if unknown:
                         log(f"control file: unknown keys {sorted(unknown)} ignored")

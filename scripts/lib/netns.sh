@@ -15,6 +15,9 @@
 # that sourced this file; a caller that tears down from another process (scripts/local-servers
 # stop) sets it itself.
 #
+# A caller sets `trap netns_down EXIT` before netns_up; what a SIGKILL leaves behind, the next
+# run's netns_cleanup_stale removes (processes, namespaces, /etc/netns entries).
+#
 # Faults (netns_partition, netns_isolate, netns_flap) drop packets at the receiver's INPUT, in
 # a chain of ours: the sender sees silence, as on a real network, never the EPERM that a DROP in
 # its own OUTPUT chain would give it. Latency, loss and stalls go through scripts/lib/faultproxy.py
@@ -131,6 +134,26 @@ netns_stop() {
         wait_for "$seconds" "$name to stop" bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$NETNS_DIR/pids/$name.pid"
+}
+
+# netns_proxy HOST NAME LISTEN TARGET: starts scripts/lib/faultproxy.py in HOST as NAME (netns_stop
+# NAME ends it), accepting on LISTEN (ADDRESS:PORT) and passing on to TARGET (HOST:PORT, a host
+# name of the run or an address), with no faults until netns_proxy_faults sets some. A client in
+# HOST reaches TARGET through it when given LISTEN instead; the proxy's own connection to TARGET
+# leaves from HOST, so partitions of HOST apply to it as well. Prints the PID.
+netns_proxy() {
+    local host=$1 name=$2 listen=$3 target=$4
+    echo '{}' >"$NETNS_DIR/$name.json"
+    netns_spawn "$host" "$name" python3 "$REPO_ROOT/scripts/lib/faultproxy.py" \
+        --listen "$listen" --target "$target" --control "$NETNS_DIR/$name.json"
+}
+
+# netns_proxy_faults NAME JSON: the faults of proxy NAME from now on, as a JSON object of
+# faultproxy.py's control keys ('{}': none), e.g. '{"delay_ms": 200, "loss": 0.05}'. Written
+# whole (rename), taken up within 0.2 s.
+netns_proxy_faults() {
+    local name=$1 faults=$2
+    printf '%s\n' "$faults" >"$NETNS_DIR/$name.json.new" && mv "$NETNS_DIR/$name.json.new" "$NETNS_DIR/$name.json"
 }
 
 # netns_fault_rule HOST ACTION RULE...: iptables -A/-D (ACTION) of RULE in HOST's fault chain; a
