@@ -28,7 +28,7 @@ NETNS_RUN=${NETNS_RUN:-$$}
 # The first three octets of the bridge's /24; hosts get .11, .12, … in the order they are added.
 NETNS_SUBNET=${NETNS_SUBNET:-10.231.0}
 NETNS_DIR=${NETNS_DIR:-$RUN_DIR/netns/$NETNS_TAG-$NETNS_RUN}
-# The chains of ours inside each host, jumped to first from INPUT.
+# The chain of ours inside each host, jumped to first from INPUT.
 NETNS_CHAIN=NETNS-FAULTS
 
 netns_prefix() { echo "$NETNS_TAG-$NETNS_RUN"; }
@@ -58,10 +58,10 @@ netns_up() {
     mkdir -p "$NETNS_DIR/pids" "$NETNS_DIR/logs"
     touch "$NETNS_DIR/hosts"
     if ! ip netns list | grep -qx "$sw\( .*\)\?"; then
-        ip netns add "$sw"
-        ip -n "$sw" link set lo up
-        ip -n "$sw" link add br0 type bridge
-        ip -n "$sw" link set br0 up
+        ip netns add "$sw" &&
+            ip -n "$sw" link set lo up &&
+            ip -n "$sw" link add br0 type bridge &&
+            ip -n "$sw" link set br0 up || { log "netns: could not make the switch $sw"; return 1; }
     fi
     for host in "$@"; do
         [[ $host =~ ^[A-Za-z0-9-]{1,12}$ ]] || { log "netns: bad host name '$host'"; return 1; }
@@ -71,15 +71,16 @@ netns_up() {
         [ "$index" -le 250 ] || { log "netns: no address left in $NETNS_SUBNET.0/24"; return 1; }
         addr=$NETNS_SUBNET.$index
         peer=v-$host
-        ip netns add "$ns"
-        ip -n "$ns" link set lo up
-        ip link add eth0 netns "$ns" type veth peer name "$peer" netns "$sw"
-        ip -n "$sw" link set "$peer" master br0
-        ip -n "$sw" link set "$peer" up
-        ip -n "$ns" addr add "$addr/24" dev eth0
-        ip -n "$ns" link set eth0 up
-        ip netns exec "$ns" iptables -N "$NETNS_CHAIN"
-        ip netns exec "$ns" iptables -I INPUT 1 -j "$NETNS_CHAIN"
+        # Both ends of the veth pair are made inside their namespaces: never a link in the root one.
+        ip netns add "$ns" &&
+            ip -n "$ns" link set lo up &&
+            ip link add eth0 netns "$ns" type veth peer name "$peer" netns "$sw" &&
+            ip -n "$sw" link set "$peer" master br0 &&
+            ip -n "$sw" link set "$peer" up &&
+            ip -n "$ns" addr add "$addr/24" dev eth0 &&
+            ip -n "$ns" link set eth0 up &&
+            ip netns exec "$ns" iptables -N "$NETNS_CHAIN" &&
+            ip netns exec "$ns" iptables -I INPUT 1 -j "$NETNS_CHAIN" || { log "netns: could not make host $host"; return 1; }
         echo "$host $addr" >>"$NETNS_DIR/hosts"
     done
     netns_write_hosts_files
