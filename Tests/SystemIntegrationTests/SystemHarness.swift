@@ -296,6 +296,9 @@ func withSystem<T: Sendable>(
                     "ADMIN_ADDRESS": "127.0.0.1:0",
                     "OPERATIONS_TOKEN": TestSystem.operationsToken,
                     "OUTBOX_POLL_INTERVAL_MS": "200",
+                    // The shared broker logs a client in slowly while every test runs at once
+                    // (over 5 s seen); a dead-letter operation's connection then answered 503.
+                    "AMQP_CONNECT_TIMEOUT_MS": "15000",
                 ])
             configuration.names = names
             configure(&configuration)
