@@ -121,28 +121,12 @@ struct VerifyTests {
     @Test("a source restored from an earlier pg_dump, then changed: verify names every record that differs, and a repair makes both sides equal")
     func repairsASourceRestoredFromABackup() async throws {
         try await withSystem { system in
-            let customers = try await system.createCustomers(4, prefix: "r")
-            let verifier = ReplicaVerifier(clients: system.clients, buckets: 16, settle: .seconds(10))
-            #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
             let dump = FileManager.default.temporaryDirectory.appendingPathComponent("customers-\(UUID().uuidString).dump").path
             defer { try? FileManager.default.removeItem(atPath: dump) }
-            try await run(script: "/usr/bin/pg_dump", "--format=custom", "--file=\(dump)", system.databaseURL(.customerService))
-
-            // After the backup: a change, a deletion and a new customer, all replicated.
-            #expect(
-                try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"name": "After the backup"}"#).status
-                    == 200)
-            #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customers[1])").status == 204)
-            let lost = try await system.clients.createCustomer(name: "Lost", email: "lost@example.com", creditLimit: nil).id
-            #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
+            let (customers, lost) = try await Self.backUpThenChange(system, prefix: "r", into: dump)
 
             // The restore sets the source back; then each restored record changes to the version the replica already holds.
-            let port = system.customerService.port
-            try await system.customerService.stop()
-            try await run(
-                script: "/usr/bin/pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                "--dbname=\(system.databaseURL(.customerService))", dump)
-            try await system.customerService.start(port: port)
+            try await Self.restore(system, from: dump, bumpingTheEpoch: false)
             #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"creditLimit": 7}"#).status == 200)
             #expect(
                 try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[1])", body: #"{"name": "Back again"}"#).status == 200)
@@ -162,30 +146,12 @@ struct VerifyTests {
     @Test("a source restored from an earlier pg_dump with its epoch bumped: its later changes replicate at once, and a repair removes what it lost")
     func restoredSourceWithABumpedEpoch() async throws {
         try await withSystem { system in
-            let customers = try await system.createCustomers(4, prefix: "e")
-            let verifier = ReplicaVerifier(clients: system.clients, buckets: 16, settle: .seconds(10))
-            #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
             let dump = FileManager.default.temporaryDirectory.appendingPathComponent("customers-\(UUID().uuidString).dump").path
             defer { try? FileManager.default.removeItem(atPath: dump) }
-            try await run(script: "/usr/bin/pg_dump", "--format=custom", "--file=\(dump)", system.databaseURL(.customerService))
-
-            // After the backup: a change, a deletion and a new customer, all replicated.
-            let renamed = try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"name": "After"}"#)
-            #expect(renamed.status == 200)
-            #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customers[1])").status == 204)
-            let lost = try await system.clients.createCustomer(name: "Lost", email: "lost@example.com", creditLimit: nil).id
-            #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
+            let (customers, lost) = try await Self.backUpThenChange(system, prefix: "e", into: dump)
 
             // The restore, then the epoch bump, before the service starts again.
-            let port = system.customerService.port
-            try await system.customerService.stop()
-            try await run(
-                script: "/usr/bin/pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                "--dbname=\(system.databaseURL(.customerService))", dump)
-            let bump = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("scripts/bump-epoch").path
-            try await run(script: bump, system.databaseURL(.customerService))
-            try await system.customerService.start(port: port)
+            try await Self.restore(system, from: dump, bumpingTheEpoch: true)
 
             // Changes to the versions the replica already holds replicate without a repair.
             #expect(try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"creditLimit": 7}"#).status == 200)
@@ -300,5 +266,36 @@ struct VerifyTests {
                 #expect(response.headers.first(name: "Content-Type") == "application/problem+json", "\(path)")
             }
         }
+    }
+
+    /// Creates 4 customers named `prefix…`, dumps CustomerService's database into `dump`, then
+    /// renames the first, deletes the second and creates one more (`lost`), all replicated.
+    static func backUpThenChange(_ system: TestSystem, prefix: String, into dump: String) async throws -> (customers: [String], lost: String) {
+        let customers = try await system.createCustomers(4, prefix: prefix)
+        let verifier = ReplicaVerifier(clients: system.clients, buckets: 16, settle: .seconds(10))
+        #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
+        try await run(script: "/usr/bin/pg_dump", "--format=custom", "--file=\(dump)", system.databaseURL(.customerService))
+        let renamed = try await send(.PATCH, system.customerServiceURL, path: "/customers/\(customers[0])", body: #"{"name": "After the backup"}"#)
+        #expect(renamed.status == 200)
+        #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customers[1])").status == 204)
+        let lost = try await system.clients.createCustomer(name: "Lost", email: "lost@example.com", creditLimit: nil).id
+        #expect(try await verifier.verify(ReplicaVerifier.Direction.both[0]).equal)
+        return (customers, lost)
+    }
+
+    /// Stops CustomerService, restores its database from `dump` (then `scripts/bump-epoch` when
+    /// asked), and starts it again on its port.
+    static func restore(_ system: TestSystem, from dump: String, bumpingTheEpoch: Bool) async throws {
+        let port = system.customerService.port
+        try await system.customerService.stop()
+        try await run(
+            script: "/usr/bin/pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
+            "--dbname=\(system.databaseURL(.customerService))", dump)
+        if bumpingTheEpoch {
+            let bump = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("scripts/bump-epoch").path
+            try await run(script: bump, system.databaseURL(.customerService))
+        }
+        try await system.customerService.start(port: port)
     }
 }
