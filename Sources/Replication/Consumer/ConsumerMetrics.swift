@@ -1,13 +1,16 @@
 import Foundation
 import Metrics
+import Synchronization
 
 /// The consumer's metrics.
-struct ConsumerMetrics: Sendable {
+final class ConsumerMetrics: Sendable {
     let queue: String
     let applied: Counter
     let duplicate: Counter
     let replay: Counter
-    let lag: Metrics.Timer
+    /// `replication_lag_seconds` by event type: from the event's commit at its source to its
+    /// apply here. Each type's timer is made once, on its first event.
+    private let lags = Mutex<[String: Metrics.Timer]>([:])
     /// Batches that failed transiently (database down or busy) and are retried.
     let transientFailures: Counter
     /// 1 while consuming is stopped because the database does not take events, else 0.
@@ -19,7 +22,6 @@ struct ConsumerMetrics: Sendable {
         applied = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "applied")])
         duplicate = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "duplicate")])
         replay = Counter(label: "replication_events_consumed_total", dimensions: dimensions + [("outcome", "replay")])
-        lag = Metrics.Timer(label: "replication_lag_seconds", dimensions: dimensions)
         transientFailures = Counter(label: "replication_consumer_transient_failures_total", dimensions: dimensions)
         pausedGauge = Gauge(label: "replication_consumer_paused", dimensions: dimensions)
         for failure in [ApplyFailure.unavailable, .configuration, .readOnly] {
@@ -33,13 +35,22 @@ struct ConsumerMetrics: Sendable {
         }
     }
 
-    func record(_ outcome: ConsumeOutcome, occurredAt: Date) {
+    func record(_ outcome: ConsumeOutcome, eventType: String, occurredAt: Date) {
         switch outcome {
         case .applied:
             applied.increment()
-            lag.recordNanoseconds(Int64(max(0, Date().timeIntervalSince(occurredAt)) * 1e9))
+            lag(of: eventType).recordNanoseconds(Int64(max(0, Date().timeIntervalSince(occurredAt)) * 1e9))
         case .duplicate: duplicate.increment()
         case .replay: replay.increment()
+        }
+    }
+
+    private func lag(of eventType: String) -> Metrics.Timer {
+        lags.withLock { lags in
+            if let timer = lags[eventType] { return timer }
+            let timer = Metrics.Timer(label: "replication_lag_seconds", dimensions: [("queue", queue), ("event_type", eventType)])
+            lags[eventType] = timer
+            return timer
         }
     }
 

@@ -400,7 +400,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             let decided = try await apply(items, plan: plan)
             let outcomes = decided.ackedOutcomes
             for (index, outcome) in zip(decided.acks, outcomes) {
-                metrics.record(outcome, occurredAt: items[index].prepared.event.envelope.occurredAt)
+                let envelope = items[index].prepared.event.envelope
+                metrics.record(outcome, eventType: envelope.type, occurredAt: envelope.occurredAt)
                 items[index].logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
             }
             await settle(decided.acks.map { items[$0].delivery }, logger: logger) { try await AMQPDelivery.ack($0) }
