@@ -96,12 +96,22 @@ extension ServiceClients {
         }
     }
 
-    /// `GET /replica/customers/{id}` at OrderService; nil while it has not arrived.
+    /// `GET /replica/customers/{id}` at OrderService; nil while it has not arrived, and once its deletion has.
     public func replicaCustomer(id: String) async throws -> Components.Schemas.ReplicatedCustomer? {
-        let output = try await call(.orderService, { try await orders.getReplicaCustomer(path: .init(id: id)) })
-        if case .notFound = output { return nil }
-        guard case .ok(let ok) = output else { throw try Service.orderService.failure(answering: output) }
-        return try ok.body.json
+        if case .present(let customer) = try await replicaCustomerRead(id: id) { return customer }
+        return nil
+    }
+
+    /// `GET /replica/customers/{id}` at OrderService: the customer, its tombstone (410), or nothing yet (404).
+    public func replicaCustomerRead(id: String) async throws -> ReplicaRead<Components.Schemas.ReplicatedCustomer> {
+        switch try await call(.orderService, { try await orders.getReplicaCustomer(path: .init(id: id)) }) {
+        case .ok(let ok): return .present(try ok.body.json)
+        case .gone(let gone):
+            let tombstone = try gone.body.applicationProblemJson.value2
+            return .deleted(version: tombstone.version, deletedAt: tombstone.deletedAt, replicatedAt: tombstone.replicatedAt)
+        case .notFound: return .absent
+        case let output: throw try Service.orderService.failure(answering: output)
+        }
     }
 
     /// `GET /replica/orders/{id}` at CustomerService; nil while it has not arrived.
@@ -198,4 +208,15 @@ extension ServiceClients {
         default: throw try service.failure(answering: output)
         }
     }
+}
+
+/// What one read of a replica found.
+public enum ReplicaRead<Record: Sendable>: Sendable {
+    /// The record.
+    case present(Record)
+    /// Its tombstone: the deletion at `version`, committed at the source at `deletedAt`, was
+    /// written to the replica at `replicatedAt`.
+    case deleted(version: Int64, deletedAt: Date, replicatedAt: Date)
+    /// Nothing (yet).
+    case absent
 }

@@ -69,6 +69,7 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
     func getReplicaCustomer(_ input: Operations.GetReplicaCustomer.Input) async throws -> Operations.GetReplicaCustomer.Output {
         let id = try Parameters.id(input.path.id)
         guard let customer = try await orders.replicaCustomer(id: id) else {
+            if let tombstone = try await orders.replicaCustomerTombstone(id: id) { throw Problem.replicaDeleted(tombstone) }
             throw Problem.notFound("customer \(id.lowercased) has not been replicated (yet)")
         }
         return .ok(.init(body: .json(.init(customer))))

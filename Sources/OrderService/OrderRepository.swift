@@ -66,4 +66,8 @@ struct OrderRepository: OrderStore {
     func replicaCustomer(id: UUID) async throws -> Replicated<CustomerRecord>? {
         try await replicaCustomers.record(id: id, in: database)
     }
+
+    func replicaCustomerTombstone(id: UUID) async throws -> Replicated<Tombstone>? {
+        try await replicaCustomers.tombstone(id: id, in: database)
+    }
 }

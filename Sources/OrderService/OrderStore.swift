@@ -18,6 +18,8 @@ protocol OrderStore: Sendable {
     func order(id: UUID) async throws -> OrderRecord?
     /// A page of orders, of one customer or of all, oldest first.
     func orders(customerId: UUID?, after cursor: PageCursor?, limit: Int) async throws -> Page<OrderRecord>
-    /// The replicated customer `id`; nil until it has arrived.
+    /// The replicated customer `id`; nil until it has arrived, and once it is deleted.
     func replicaCustomer(id: UUID) async throws -> Replicated<CustomerRecord>?
+    /// The replicated tombstone of customer `id`, once its deletion has arrived.
+    func replicaCustomerTombstone(id: UUID) async throws -> Replicated<Tombstone>?
 }

@@ -37,9 +37,33 @@ struct LoadTestBookkeepingTests {
         #expect(ConvergenceCheck.match(record, found: read(3, createdAt: createdAt + 1)) == .different)
         #expect(ConvergenceCheck.match(record, found: .absent) == .lost)
         #expect(ConvergenceCheck.match(record, found: .unreadable) == .lost)
+        #expect(ConvergenceCheck.match(record, found: .deleted(deletedAt: createdAt, replicatedAt: createdAt)) == .different)
         record.deleted = true
-        #expect(ConvergenceCheck.match(record, found: .absent) == .exact)
+        #expect(ConvergenceCheck.match(record, found: .deleted(deletedAt: createdAt, replicatedAt: createdAt)) == .exact)
+        #expect(ConvergenceCheck.match(record, found: .absent) == .lost, "a deletion leaves a tombstone: absent is not arrived")
         #expect(ConvergenceCheck.match(record, found: read(3)) == .revived)
         #expect(ConvergenceCheck.match(record, found: read(4)) == .revived)
+    }
+
+    @Test("a change's lag runs from its commit at the source to the replica's write, a bound when a later version showed instead")
+    func changeLags() {
+        let committed = Date(timeIntervalSince1970: 1_800_000_000)
+        let written = committed + 0.0625
+        let update = ChangeLagProbe.Expectation.version(3, changedAt: committed)
+        func present(_ version: Int64) -> ReplicaState { .present(version: version, createdAt: committed - 60, replicatedAt: written) }
+        let exact = ChangeLagProbe.Outcome.shown(.init(duration: .microseconds(62500), isBound: false))
+        let bound = ChangeLagProbe.Outcome.shown(.init(duration: .microseconds(62500), isBound: true))
+        #expect(ChangeLagProbe.outcome(of: update, found: present(3)) == exact)
+        #expect(ChangeLagProbe.outcome(of: update, found: present(4)) == bound)
+        #expect(ChangeLagProbe.outcome(of: update, found: present(2)) == .notYet)
+        #expect(ChangeLagProbe.outcome(of: update, found: .absent) == .notYet)
+        #expect(ChangeLagProbe.outcome(of: update, found: .unreadable) == .notYet)
+        #expect(ChangeLagProbe.outcome(of: update, found: .deleted(deletedAt: committed, replicatedAt: written)) == .overtaken)
+        #expect(ChangeLagProbe.outcome(of: .deleted, found: .deleted(deletedAt: committed, replicatedAt: written)) == exact)
+        #expect(ChangeLagProbe.outcome(of: .deleted, found: present(3)) == .notYet, "the deletion has not arrived")
+        #expect(ChangeLagProbe.outcome(of: .deleted, found: .absent) == .notYet, "nor has the record: its tombstone will")
+        let early = ChangeLagProbe.Expectation.version(3, changedAt: written + 1)
+        #expect(
+            ChangeLagProbe.outcome(of: early, found: present(3)) == .shown(.init(duration: .zero, isBound: false)), "clocks apart: 0, never negative")
     }
 }

@@ -13,6 +13,8 @@ final class InMemoryOrderStore: OrderStore {
     private let orders = Mutex(InMemoryRecords<OrderRecord>())
     /// The replica of customers (orders are only accepted for customers in it).
     let replicaCustomers = InMemoryReplica<CustomerRecord>()
+    /// The replicated tombstones of deleted customers, by id.
+    let replicaTombstones = Mutex<[UUID: Replicated<Tombstone>]>([:])
 
     func create(_ order: NewOrder, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: OrderRecord, created: Bool) {
         let known = replicaCustomers.record(id: order.customerId) != nil
@@ -46,5 +48,9 @@ final class InMemoryOrderStore: OrderStore {
 
     func replicaCustomer(id: UUID) async throws -> Replicated<CustomerRecord>? {
         replicaCustomers.record(id: id)
+    }
+
+    func replicaCustomerTombstone(id: UUID) async throws -> Replicated<Tombstone>? {
+        replicaTombstones.withLock { $0[id] }
     }
 }

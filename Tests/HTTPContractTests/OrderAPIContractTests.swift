@@ -1,5 +1,6 @@
 import Contract
 import Foundation
+import Replication
 import Testing
 
 @testable import OrderService
@@ -60,6 +61,24 @@ struct OrderAPIContractTests {
             #expect(response.contentType == "application/problem+json")
         }
         expectInvalidParameters(try await client.send(.get, "/orders?customerId=42"), ["customerId"])
+    }
+
+    @Test("a deleted customer's replica read is a 410 problem with the tombstone and when the replica wrote it")
+    func replicaDeleted() async throws {
+        let id = UUID()
+        let deletedAt = Date(timeIntervalSince1970: 1_800_000_000.125)
+        store.replicaTombstones.withLock {
+            $0[id] = Replicated(
+                record: Tombstone(id: id, version: 4, deletedAt: deletedAt), replicatedAt: deletedAt + 0.25, eventId: UUID(), requestId: nil)
+        }
+        let response = try await client.send(.get, "/replica/customers/\(id.lowercased)")
+        #expect(response.status == 410)
+        #expect(response.contentType == "application/problem+json")
+        #expect((response.json["type"] as? String)?.hasSuffix("replica-deleted") == true)
+        #expect(response.json["id"] as? String == id.lowercased)
+        #expect(response.json["version"] as? Int == 4)
+        #expect(response.json["deletedAt"] as? String == "2027-01-15T08:00:00.125Z")
+        #expect(response.json["replicatedAt"] as? String == "2027-01-15T08:00:00.375Z")
     }
 
     @Test("the same Idempotency-Key with another body is a 422 problem")

@@ -85,7 +85,7 @@ struct ChangeReplicationTests {
         }
     }
 
-    @Test("a delete replicates: the replica forgets the customer, and an order for it is a 422 problem")
+    @Test("a delete replicates: the replica answers 410 with its tombstone, and an order for the customer is a 422 problem")
     func deleteReplicates() async throws {
         try await withSystem { system in
             let customer = try await system.clients.createCustomer(name: "Gone", email: "gone@example.com", creditLimit: nil)
@@ -94,6 +94,14 @@ struct ChangeReplicationTests {
             #expect(try await send(.GET, system.customerServiceURL, path: "/customers/\(customer.id)").status == 404)
             #expect(try await send(.DELETE, system.customerServiceURL, path: "/customers/\(customer.id)").status == 404)
             try await expectEventually { try await system.clients.replicaCustomer(id: customer.id) == nil }
+            let read = try await system.clients.replicaCustomerRead(id: customer.id)
+            guard case .deleted(let version, let deletedAt, let replicatedAt) = read else {
+                Issue.record("the replica's read of a deleted customer is \(read), not its tombstone")
+                return
+            }
+            #expect(version == 2)
+            #expect(deletedAt <= replicatedAt, "the tombstone was written after the deletion committed")
+            #expect(deletedAt > customer.createdAt)
 
             let order = try await send(.POST, system.orderServiceURL, path: "/orders", body: #"{"customerId": "\#(customer.id)", "amount": 100}"#)
             #expect(order.status == 422)

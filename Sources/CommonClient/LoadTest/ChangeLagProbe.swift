@@ -1,29 +1,45 @@
 import Foundation
 import Synchronization
 
-/// Measures the replication lag of a load test's changes as a client sees it: the time
-/// from a change's 2xx answer until the peer's replica shows it. After the answer it reads
-/// the record from the peer's replica until that shows the new version (or a later one) or,
-/// for a deletion, no longer has the record.
+/// Measures the replication lag of a load test's changes: from the change's commit at its
+/// source (the `updatedAt` its answer carries; for a deletion, the `deletedAt` of the tombstone)
+/// to the write of the peer's replica row (its `replicatedAt`; for a deletion, the tombstone's,
+/// which the replica answers with 410). Both times come from the database clock, as for creates,
+/// so the figure does not depend on when the probe happened to read.
 ///
-/// When the read shows exactly the new version, its `replicatedAt` says when the replica
-/// began to show it, so the figure is exact (0 when that was before the answer arrived;
-/// the client's and the replica database's clocks are taken to agree, as on one host).
-/// Otherwise (a deletion, or a later version already there) the figure runs to the read that
-/// showed it: a change is read at once, then again after a third of the time it has waited
-/// (at least 1 ms, at most 100 ms), so such a figure is at most about a third, plus a read's
-/// round trip, above the true one. A few pollers share the changes, each reading the one due
-/// soonest, so these reads add a bounded load however far replication falls behind.
+/// After the answer it reads the record from the peer's replica until that shows the new
+/// version (or a later one) or the tombstone. A read that shows a later version than the
+/// change's gives only a bound: that version's `replicatedAt`, which is after the change showed
+/// (if it ever showed alone). Such figures are counted apart and left out of the percentiles.
 ///
-/// A version that a deletion overtakes reads as absent before it ever showed: it gets no
-/// figure. A record deleted before its creation reached the replica reads as deleted at once.
+/// A change is read at once, then again after a third of the time it has waited (at least
+/// 1 ms, at most 100 ms). A few pollers share the changes, each reading the one due soonest, so
+/// these reads add a bounded load however far replication falls behind; how late the first
+/// read of each change came (``Result/firstReadDelays``) shows how far the probe fell behind.
+///
+/// A version that a deletion overtakes before it showed gets no figure.
 final class ChangeLagProbe: Sendable {
     /// What the replica must show.
     enum Expectation: Sendable {
-        /// This version or a later one.
-        case version(Int64)
-        /// No record (a deletion).
+        /// This version or a later one; the source committed it at `changedAt`.
+        case version(Int64, changedAt: Date)
+        /// The tombstone (a deletion).
         case deleted
+    }
+
+    /// One change's lag.
+    struct Lag: Sendable, Equatable {
+        var duration: Duration
+        /// Whether the figure is a bound (a later version showed instead), not the change's own.
+        var isBound: Bool
+    }
+
+    /// What the probe measured.
+    struct Result: Sendable {
+        /// The lag of each change that showed, by its number.
+        var lags: [Int: Lag] = [:]
+        /// For every change, how long after its answer the probe first read it.
+        var firstReadDelays: [Duration] = []
     }
 
     private struct Watch: Sendable {
@@ -32,9 +48,8 @@ final class ChangeLagProbe: Sendable {
         var source: ServiceClients.Service
         var expected: Expectation
         var answeredAt: ContinuousClock.Instant
-        /// `answeredAt` by the wall clock (taken as the watch starts, just after the answer), to compare with the replica's `replicatedAt`.
-        var answeredDate: Date
         var due: ContinuousClock.Instant
+        var reads = 0
     }
 
     private enum Step {
@@ -45,8 +60,7 @@ final class ChangeLagProbe: Sendable {
 
     private struct State {
         var pending: [Watch] = []
-        var deleted: Set<String> = []
-        var lags: [Int: Duration] = [:]
+        var result = Result()
         var deadline: ContinuousClock.Instant?
     }
 
@@ -64,9 +78,7 @@ final class ChangeLagProbe: Sendable {
     /// Watches change number `change` of record `id` (owned by `source`), answered at `answeredAt`.
     func watch(change: Int, id: String, source: ServiceClients.Service, expected: Expectation, answeredAt: ContinuousClock.Instant) {
         state.withLock { state in
-            if case .deleted = expected { state.deleted.insert(id) }
-            state.pending.append(
-                Watch(change: change, id: id, source: source, expected: expected, answeredAt: answeredAt, answeredDate: Date(), due: answeredAt))
+            state.pending.append(Watch(change: change, id: id, source: source, expected: expected, answeredAt: answeredAt, due: answeredAt))
         }
     }
 
@@ -76,15 +88,14 @@ final class ChangeLagProbe: Sendable {
         state.withLock { $0.deadline = deadline }
     }
 
-    /// Reads until ``finish(by:)`` and every change showed (or its deadline passed); returns
-    /// the lag of each change that showed, by its number.
-    func run() async -> [Int: Duration] {
+    /// Reads until ``finish(by:)`` and every change showed (or its deadline passed).
+    func run() async -> Result {
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<pollers {
                 group.addTask { await self.poll() }
             }
         }
-        return state.withLock { $0.lags }
+        return state.withLock { $0.result }
     }
 
     private func poll() async {
@@ -93,14 +104,14 @@ final class ChangeLagProbe: Sendable {
             case .finished: return
             case .wait: try? await Task.sleep(for: .milliseconds(1))
             case .read(var watch):
+                let readAt = clock.now
                 let found = await clients.replicaState(of: watch.id, ownedBy: watch.source)
                 let now = clock.now
                 state.withLock { state in
-                    switch Self.outcome(of: watch, found: found, deleted: state.deleted.contains(watch.id)) {
-                    case .shown(since: let replicatedAt?):
-                        state.lags[watch.change] = .seconds(max(0, replicatedAt.timeIntervalSince(watch.answeredDate)))
-                    case .shown(since: nil):
-                        state.lags[watch.change] = now - watch.answeredAt
+                    if watch.reads == 0 { state.result.firstReadDelays.append(readAt - watch.answeredAt) }
+                    watch.reads += 1
+                    switch Self.outcome(of: watch.expected, found: found) {
+                    case .shown(let lag): state.result.lags[watch.change] = lag
                     case .overtaken: break
                     case .notYet:
                         let waited = now - watch.answeredAt
@@ -124,21 +135,27 @@ final class ChangeLagProbe: Sendable {
         }
     }
 
-    private enum Outcome {
-        /// The replica shows the change; since `replicatedAt` when that is when it began to.
-        case shown(since: Date?)
+    enum Outcome: Equatable {
+        /// The replica shows the change.
+        case shown(Lag)
         case notYet
+        /// A deletion came first.
         case overtaken
     }
 
-    private static func outcome(of watch: Watch, found: ReplicaState, deleted: Bool) -> Outcome {
-        switch (watch.expected, found) {
-        case (_, .unreadable): .notYet
-        case (.deleted, .absent): .shown(since: nil)
-        case (.deleted, .present): .notYet
-        case (.version(let expected), .present(let version, _, let replicatedAt)):
-            version == expected ? .shown(since: replicatedAt) : version > expected ? .shown(since: nil) : .notYet
-        case (.version, .absent): deleted ? .overtaken : .notYet
+    /// What one read (`found`) says of a change that must show as `expected`.
+    static func outcome(of expected: Expectation, found: ReplicaState) -> Outcome {
+        switch (expected, found) {
+        case (_, .unreadable), (_, .absent), (.deleted, .present): .notYet
+        case (.deleted, .deleted(let deletedAt, let replicatedAt)): .shown(Lag(duration: since(deletedAt, replicatedAt), isBound: false))
+        case (.version(let expected, let changedAt), .present(let version, _, let replicatedAt)):
+            version < expected ? .notYet : .shown(Lag(duration: since(changedAt, replicatedAt), isBound: version > expected))
+        case (.version, .deleted): .overtaken
         }
+    }
+
+    /// From `start` to `end`, never below zero.
+    private static func since(_ start: Date, _ end: Date) -> Duration {
+        .seconds(max(0, end.timeIntervalSince(start)))
     }
 }

@@ -156,7 +156,9 @@ struct ConvergenceCheck: Sendable {
     static func match(_ record: CreatedRecord, found: ReplicaState) -> Match {
         switch found {
         case .unreadable: return .lost
-        case .absent: return record.deleted ? .exact : .lost
+        // A deletion leaves a tombstone at the replica (410): absent means it has not arrived.
+        case .absent: return .lost
+        case .deleted: return record.deleted ? .exact : .different
         case .present(let version, let createdAt, _):
             if record.deleted { return .revived }
             if version < record.version { return .stale }

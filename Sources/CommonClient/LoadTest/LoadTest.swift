@@ -81,7 +81,9 @@ public struct LoadTest: Sendable {
         let replicas = await check.verify(&records, deadline: deadline)
         // The check waited for every record (or the deadline): stop reading; a change not shown by now gets no figure.
         run.probe.finish(by: clock.now)
-        for (change, lag) in await probing.value { state.changes[change].lag = lag }
+        let probed = await probing.value
+        for (change, lag) in probed.lags { state.changes[change].lag = lag }
+        state.firstReadDelays = probed.firstReadDelays
 
         return LoadTestReport(
             configuration: configuration, state: state, records: records, replicas: replicas, before: before, after: after,
@@ -161,22 +163,24 @@ public struct LoadTest: Sendable {
         let sent = run.clock.now
         do {
             let version: Int64?
+            let expected: ChangeLagProbe.Expectation
             switch operation {
             case .updateCustomer:
                 let email = index % 4 == 0 ? "lt-\(configuration.runID)-\(index)-changed@load.example" : nil
-                version = try await clients.updateCustomer(id: id, email: email, creditLimit: Int64(index) * 10 + 7).version
+                let customer = try await clients.updateCustomer(id: id, email: email, creditLimit: Int64(index) * 10 + 7)
+                (version, expected) = (customer.version, .version(customer.version, changedAt: customer.updatedAt))
             case .deleteCustomer:
                 try await clients.deleteCustomer(id: id)
-                version = nil
+                (version, expected) = (nil, .deleted)
             case .cancelOrder:
-                version = try await clients.cancelOrder(id: id).version
+                let order = try await clients.cancelOrder(id: id)
+                (version, expected) = (order.version, .version(order.version, changedAt: order.updatedAt))
             case .createCustomer, .createOrder:
                 preconditionFailure("\(operation) is not a change")
             }
             let answered = run.clock.now
             let change = run.recorder.changed(operation, id: id, version: version, sentAt: sent - run.start, latency: answered - sent)
-            run.probe.watch(
-                change: change, id: id, source: operation.source, expected: version.map { .version($0) } ?? .deleted, answeredAt: answered)
+            run.probe.watch(change: change, id: id, source: operation.source, expected: expected, answeredAt: answered)
         } catch {
             let (kind, message) = Self.classify(error)
             let uncertain = (error as? ClientFailure)?.mayHaveChanged ?? true

@@ -36,8 +36,8 @@ struct RecordedChange: Sendable {
     var sentAt: Duration
     /// How long the request took.
     var latency: Duration
-    /// From the 2xx answer until the peer's replica showed the change (see ``ChangeLagProbe``).
-    var lag: Duration?
+    /// From the change's commit at its source to the write of the peer's replica row (see ``ChangeLagProbe``).
+    var lag: ChangeLagProbe.Lag?
 }
 
 /// Everything the workers of a load test record, behind one lock: which request
@@ -52,6 +52,8 @@ final class LoadTestRecorder: Sendable {
         var succeeded: [LoadTestOperation: Int] = [:]
         var failed: [LoadTestOperation: Int] = [:]
         var notYetReplicated = 0
+        /// For every change, how long after its answer the lag probe first read it.
+        var firstReadDelays: [Duration] = []
         var ordersForDeletedCustomers = 0
         /// Customers that orders, updates and deletes may go to: not deleted, no deletion in flight.
         var customers = TargetPool()

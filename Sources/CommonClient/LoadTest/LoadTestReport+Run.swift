@@ -11,14 +11,19 @@ extension LoadTestReport {
     ) {
         let seconds = max(duration.seconds, 1e-9)
         var changeLag = LagHistograms()
+        var boundedLags: [LoadTestOperation: Int] = [:]
         let reportChanges = state.changes.map { change in
-            let lagMs = change.lag?.milliseconds
-            if let lagMs { changeLag.record(lagMs, for: change.operation) }
+            let lagMs = change.lag?.duration.milliseconds
+            if let lag = change.lag, let lagMs {
+                if lag.isBound { boundedLags[change.operation, default: 0] += 1 } else { changeLag.record(lagMs, for: change.operation) }
+            }
             return Change(
                 operation: change.operation, id: change.id, version: change.version, sentAt: change.sentAt.seconds,
-                latencyMs: change.latency.milliseconds, lagMs: lagMs
+                latencyMs: change.latency.milliseconds, lagMs: lagMs, lagIsBound: change.lag?.isBound == true ? true : nil
             )
         }
+        var probeDelays = LagHistograms()
+        for delay in state.firstReadDelays { probeDelays.record(delay.milliseconds, for: .updateCustomer) }
         var operations: [LoadTestOperation: Operation] = [:]
         for operation in LoadTestOperation.allCases {
             let succeeded = state.succeeded[operation] ?? 0
@@ -27,7 +32,8 @@ extension LoadTestReport {
                 failed: state.failed[operation] ?? 0,
                 requestsPerSecond: Double(succeeded) / seconds,
                 latencyMs: .init(microseconds: state.latency[operation] ?? Histogram(highestTrackableValue: 2)),
-                replicationLagMs: operation.isCreate ? nil : changeLag.percentiles(of: [operation])
+                replicationLagMs: operation.isCreate ? nil : changeLag.percentiles(of: [operation]),
+                boundedLags: operation.isCreate ? nil : boundedLags[operation, default: 0]
             )
         }
         var createLag = LagHistograms()
@@ -80,6 +86,7 @@ extension LoadTestReport {
             replicatedPerSecond: Double(records.filter { $0.replicatedAt != nil }.count) / replicatedSeconds,
             operations: operations,
             notYetReplicated: state.notYetReplicated,
+            probeFirstReadMs: probeDelays.percentiles(of: [.updateCustomer]),
             ordersForDeletedCustomers: state.ordersForDeletedCustomers,
             errors: state.errors,
             errorExamples: state.errorExamples,

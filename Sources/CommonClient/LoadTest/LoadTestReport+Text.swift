@@ -39,8 +39,17 @@ extension LoadTestReport {
         lines.append(lagRow("customer updates → OrderService", operations[.updateCustomer]?.replicationLagMs))
         lines.append(lagRow("customer deletes → OrderService", operations[.deleteCustomer]?.replicationLagMs))
         lines.append(lagRow("order cancels → CustomerService", operations[.cancelOrder]?.replicationLagMs))
-        lines.append("  (creates: source createdAt → replica replicatedAt, of the records not changed later; changes: 2xx answer →")
-        lines.append("   the replica showing it: exact by its replicatedAt, but a delete's up to the read that saw it, a round trip more)")
+        lines.append("  (source commit → replica write, both by the database clock: creates' createdAt, of the records not changed")
+        lines.append("   later; changes' updatedAt, deletes' deletedAt; each → the replica row's or tombstone's replicatedAt)")
+        let bounds = LoadTestOperation.allCases.compactMap { operations[$0]?.boundedLags }.reduce(0, +)
+        if bounds > 0 {
+            lines.append("  (\(bounds) changes left out: a later version reached the replica before the probe read them, so only a bound is known)")
+        }
+        if let probe = probeFirstReadMs {
+            lines.append(
+                "  (the probe read each change first \(format(probe.p50, 1)) ms after its answer, p99 \(format(probe.p99, 1)) ms,"
+                    + " max \(format(probe.max, 1)) ms: how far it fell behind, not part of the lag)")
+        }
         lines.append("")
         lines.append(
             converged

@@ -43,6 +43,9 @@ public struct LoadTestReport: Codable, Sendable {
         /// For a change (update, delete, cancel): its replication lag, as in
         /// ``Replication/changeLagMs``; nil for a create (see ``Replication/lagMs``) and when none was measured.
         public var replicationLagMs: Percentiles?
+        /// For a change: how many of its figures are only bounds (a later version showed
+        /// before the probe read it), left out of ``replicationLagMs``.
+        public var boundedLags: Int?
     }
 
     /// One direction of replication, checked record by record and by digest.
@@ -81,8 +84,9 @@ public struct LoadTestReport: Codable, Sendable {
         /// records that were not changed afterwards (the replica row of a changed one carries the
         /// time of its last change).
         public var lagMs: Percentiles?
-        /// Lag of changes: from the 2xx answer until the peer's replica showed the new version
-        /// (exact, from its `replicatedAt`) or the deletion (up to the read that saw it: see ``ChangeLagProbe``).
+        /// Lag of changes: from the change's commit at the source (its `updatedAt`, a deletion's
+        /// `deletedAt`) to the replica's `replicatedAt` (a deletion's tombstone's), both by the
+        /// database clock (see ``ChangeLagProbe``); bounds left out.
         public var changeLagMs: Percentiles?
 
         /// Every record there once at its last version, every deleted one gone, none extra:
@@ -129,9 +133,11 @@ public struct LoadTestReport: Codable, Sendable {
         public var sentAt: Double
         /// The request's latency in milliseconds.
         public var latencyMs: Double
-        /// From the answer until the peer's replica showed the change, in milliseconds; nil when
-        /// it never showed (or a later deletion overtook it).
+        /// From the change's commit at its source to the write of the peer's replica row, in
+        /// milliseconds; nil when it never showed (or a later deletion overtook it).
         public var lagMs: Double?
+        /// True when ``lagMs`` is only a bound: a later version showed first (absent otherwise).
+        public var lagIsBound: Bool?
     }
 
     /// Identifies the run (its customers' emails contain it).
@@ -163,6 +169,9 @@ public struct LoadTestReport: Codable, Sendable {
     public var operations: [LoadTestOperation: Operation]
     /// 422 unknown-customer answers that were retried (the customer had not reached OrderService yet).
     public var notYetReplicated: Int
+    /// How long after each change's answer the lag probe first read it: how far the probe fell
+    /// behind (which the lag of changes does not depend on: it comes from database timestamps).
+    public var probeFirstReadMs: Percentiles?
     /// Orders answered 422 unknown-customer because this run had deleted their customer (as it should be).
     public var ordersForDeletedCustomers: Int
     /// Failed requests by kind.

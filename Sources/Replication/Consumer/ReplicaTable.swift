@@ -81,10 +81,14 @@ public struct ReplicaTable<Record: StoredRecord>: ReplicaEventHandler {
         try await database.query("\(select) WHERE id = $1 AND \(ReplicationSchema.liveReplicaRows)", [id]).first.map(Replicated<Record>.init(row:))
     }
 
-    /// The tombstone of record `id`, if the replica knows it was deleted.
-    public func tombstone(id: UUID, in database: PostgresClient) async throws -> Tombstone? {
-        try await database.query("SELECT id, version, deleted_at FROM \(name) WHERE id = $1 AND deleted_at IS NOT NULL", [id]).first.map {
-            Tombstone(id: try $0.decode(0), version: try $0.decode(1), deletedAt: try $0.decode(2))
+    /// The tombstone of record `id`, and when it was replicated, if the replica knows the record was deleted.
+    public func tombstone(id: UUID, in database: PostgresClient) async throws -> Replicated<Tombstone>? {
+        try await database.query(
+            "SELECT id, version, deleted_at, replicated_at, event_id, request_id FROM \(name) WHERE id = $1 AND deleted_at IS NOT NULL", [id]
+        ).first.map {
+            Replicated(
+                record: Tombstone(id: try $0.decode(0), version: try $0.decode(1), deletedAt: try $0.decode(2)),
+                replicatedAt: try $0.decode(3), eventId: try $0.decode(4), requestId: try $0.decode(5))
         }
     }
 

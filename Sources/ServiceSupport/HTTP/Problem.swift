@@ -2,6 +2,7 @@ import Contract
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Replication
 
 /// An error a handler throws to answer with an RFC 9457 problem; ``ProblemMiddleware``
 /// renders it as `application/problem+json`.
@@ -16,6 +17,9 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
     public var detail: String?
     /// The fields that are invalid.
     public var invalidParams: [InvalidParameter]
+    /// Members of this kind of problem beyond RFC 9457's (for a deleted replica record: its
+    /// `id`, `version`, `deletedAt` and `replicatedAt`), in the order they are encoded.
+    public var members: KeyValuePairs<String, Member> = [:]
 
     /// Creates a problem.
     public init(code: String, title: String, status: HTTPResponse.Status, detail: String? = nil, invalidParams: [InvalidParameter] = []) {
@@ -37,9 +41,38 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
         Problem(code: "validation", title: "The request is invalid", status: .badRequest, detail: invalid.summary, invalidParams: invalid)
     }
 
+    /// A value of an extension member: a string or an integer.
+    public enum Member: Sendable, Encodable {
+        case string(String)
+        case integer(Int64)
+
+        /// Encodes the bare value.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .string(let value): try container.encode(value)
+            case .integer(let value): try container.encode(value)
+            }
+        }
+    }
+
     /// 404.
     public static func notFound(_ what: String) -> Problem {
         Problem(code: "not-found", title: "No such record", status: .notFound, detail: what)
+    }
+
+    /// 410 `replica-deleted`: the replica holds only the tombstone of record `id`. Its members
+    /// say which version deleted it, when, and when the replica learnt it (`replicatedAt`: how
+    /// long the deletion took to arrive, to the millisecond, whenever a client reads it).
+    public static func replicaDeleted(_ tombstone: Replicated<Tombstone>) -> Problem {
+        var problem = Problem(
+            code: "replica-deleted", title: "The record was deleted", status: .gone,
+            detail: "\(tombstone.record.id.lowercased) was deleted at its source, and the deletion has been replicated")
+        problem.members = [
+            "id": .string(tombstone.record.id.lowercased), "version": .integer(tombstone.record.version),
+            "deletedAt": .string(Timestamp.format(tombstone.record.deletedAt)), "replicatedAt": .string(Timestamp.format(tombstone.replicatedAt)),
+        ]
+        return problem
     }
 
     /// 422: the same Idempotency-Key was used with a different request.
@@ -76,12 +109,19 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
         case invalidParams = "invalid-params"
     }
 
+    private struct MemberKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     struct Parameter: Encodable {
         var name: String
         var reason: String
     }
 
-    /// Encodes the RFC 9457 members, plus `requestId`.
+    /// Encodes the RFC 9457 members, plus `requestId` and the problem's own ``members``.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(type, forKey: .type)
@@ -91,6 +131,10 @@ public struct Problem: Error, Sendable, Encodable, CustomStringConvertible {
         try container.encodeIfPresent(RequestID.current, forKey: .requestId)
         if !invalidParams.isEmpty {
             try container.encode(invalidParams.map { Parameter(name: $0.name, reason: $0.reason) }, forKey: .invalidParams)
+        }
+        var extensions = encoder.container(keyedBy: MemberKey.self)
+        for (name, value) in members {
+            try extensions.encode(value, forKey: MemberKey(stringValue: name))
         }
     }
 
