@@ -24,7 +24,7 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
         let invalid = FieldRules.name(customer.name) + FieldRules.email(customer.email) + FieldRules.creditLimit(customer.creditLimit)
         guard invalid.isEmpty else { throw Problem.validation(invalid) }
 
-        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let requestId = RequestID.current ?? TimeOrderedUUID.make().uuidString.lowercased()
         let idempotency = IdempotentRequest(
             key: input.headers.idempotencyKey,
             operation: "createCustomer",
@@ -55,7 +55,7 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
         guard patch.invalid.isEmpty else { throw Problem.validation(patch.invalid) }
         let ifMatch = try IfMatch.parse(input.headers.ifMatch)
 
-        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let requestId = RequestID.current ?? TimeOrderedUUID.make().uuidString.lowercased()
         let idempotency = IdempotentRequest(
             key: input.headers.idempotencyKey, operation: "updateCustomer", changing: id, ifMatch: ifMatch, body: patch.fingerprint)
         let (record, changed) = try await customers.update(id: id, patch, ifMatch: ifMatch, requestId: requestId, idempotency: idempotency)
@@ -69,7 +69,7 @@ struct CustomerAPIHandler<Store: CustomerStore>: APIProtocol {
     func deleteCustomer(_ input: Operations.DeleteCustomer.Input) async throws -> Operations.DeleteCustomer.Output {
         let id = try Parameters.id(input.path.id)
         let ifMatch = try IfMatch.parse(input.headers.ifMatch)
-        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let requestId = RequestID.current ?? TimeOrderedUUID.make().uuidString.lowercased()
         let idempotency = IdempotentRequest(key: input.headers.idempotencyKey, operation: "deleteCustomer", changing: id, ifMatch: ifMatch)
         let tombstone = try await customers.delete(id: id, ifMatch: ifMatch, requestId: requestId, idempotency: idempotency)
         logger.info(

@@ -14,7 +14,7 @@ struct CustomerRepository: CustomerStore {
 
     func create(_ customer: NewCustomer, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: CustomerRecord, created: Bool) {
         try await changes.create(.customerCreated, requestId: requestId, idempotency: idempotency) { connection in
-            let id = UUID()
+            let id = TimeOrderedUUID.make()
             let inserted = try await emailChecked(customer.email) {
                 try await connection.query(
                     """

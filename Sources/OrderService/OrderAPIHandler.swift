@@ -21,7 +21,7 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
         guard let customerId, invalid.isEmpty else { throw Problem.validation(invalid) }
         let order = NewOrder(customerId: customerId, amount: body.amount)
 
-        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let requestId = RequestID.current ?? TimeOrderedUUID.make().uuidString.lowercased()
         let idempotency = IdempotentRequest(
             key: input.headers.idempotencyKey,
             operation: "createOrder",
@@ -44,7 +44,7 @@ struct OrderAPIHandler<Store: OrderStore>: APIProtocol {
     func cancelOrder(_ input: Operations.CancelOrder.Input) async throws -> Operations.CancelOrder.Output {
         let id = try Parameters.id(input.path.id)
         let ifMatch = try IfMatch.parse(input.headers.ifMatch)
-        let requestId = RequestID.current ?? UUID().uuidString.lowercased()
+        let requestId = RequestID.current ?? TimeOrderedUUID.make().uuidString.lowercased()
         let idempotency = IdempotentRequest(key: input.headers.idempotencyKey, operation: "cancelOrder", changing: id, ifMatch: ifMatch)
         let (record, changed) = try await orders.cancel(id: id, ifMatch: ifMatch, requestId: requestId, idempotency: idempotency)
         if changed {

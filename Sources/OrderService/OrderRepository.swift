@@ -14,7 +14,7 @@ struct OrderRepository: OrderStore {
 
     func create(_ order: NewOrder, requestId: String, idempotency: IdempotentRequest?) async throws -> (record: OrderRecord, created: Bool) {
         try await changes.create(.orderCreated, requestId: requestId, idempotency: idempotency) { connection in
-            let id = UUID()
+            let id = TimeOrderedUUID.make()
             // The customer check and the insert are one statement: no round trip in between. A
             // deleted customer is a tombstone in the replica: no new orders for it.
             let inserted = try await connection.query(

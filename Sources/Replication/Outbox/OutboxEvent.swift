@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 
 /// An event to be published, as a service hands it to ``Outbox/append(_:on:)``
@@ -17,7 +18,9 @@ public struct OutboxEvent: Sendable {
     public var headers: [String: String]
 
     /// Creates an event with a new random id.
-    public init(eventId: UUID = UUID(), type: String, exchange: String, data: String, requestId: String?, headers: [String: String] = [:]) {
+    public init(
+        eventId: UUID = TimeOrderedUUID.make(), type: String, exchange: String, data: String, requestId: String?, headers: [String: String] = [:]
+    ) {
         self.headers = headers
         self.eventId = eventId
         self.type = type

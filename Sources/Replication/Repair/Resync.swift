@@ -193,7 +193,7 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
         guard configuration.subscribers.contains(subscriber) else {
             throw ResyncError.notAllowed(subscriber: subscriber, allowed: configuration.subscribers.sorted())
         }
-        let id = UUID()
+        let id = TimeOrderedUUID.make()
         let job: ResyncJob
         // A dead job of this subscriber no longer stands in the way.
         try await failAbandoned(subscriber: subscriber)
@@ -396,7 +396,8 @@ public struct Resync<Record: StoredRecord>: ResyncJobs {
             changedAt = tombstone.deletedAt
         }
         var message = try OutboxMessage(
-            sequence: 0, eventId: UUID(), type: Record.snapshotEvent.rawValue, exchange: "", data: String(decoding: data, as: UTF8.self),
+            sequence: 0, eventId: TimeOrderedUUID.make(), type: Record.snapshotEvent.rawValue, exchange: "",
+            data: String(decoding: data, as: UTF8.self),
             headers: ["x-resync-job": job.lowercased, ReplicationSchema.epochHeader: "\(epoch)"]
                 .merging(repair ? [IncomingEvent.repairHeader: IncomingEvent.overwrite] : [:]) { $1 },
             requestId: "resync-\(job.lowercased)", createdAt: changedAt

@@ -14,7 +14,7 @@ public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Runs `next` with the request id set.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = RequestID.accept(request.headers[RequestID.headerName]) ?? UUID().uuidString.lowercased()
+        let id = RequestID.accept(request.headers[RequestID.headerName]) ?? TimeOrderedUUID.make().uuidString.lowercased()
         // W3C trace context: the caller's trace, continued with a span of this service, or a new one.
         // With a tracer, the request's span (TracingMiddleware's) is that span.
         let trace =
