@@ -51,11 +51,10 @@ public struct EventEnvelope<Payload: Codable & Sendable>: Decodable, Sendable {
     /// The envelope's JSON with `dataJSON` as `data`, spliced in as it is: the record's bytes are
     /// exactly the ones its source stored and returned over HTTP.
     public func body(dataJSON: some Sequence<UInt8>) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        func json(_ text: String) throws -> String { String(decoding: try encoder.encode(text), as: UTF8.self) }
-        var head = "{\"eventId\":\(try json(eventId.lowercased)),\"type\":\(try json(type))"
-        head += ",\"occurredAt\":\(try json(Timestamp.format(occurredAt))),\"sequence\":\(sequence)"
-        if let requestId { head += ",\"requestId\":\(try json(requestId))" }
+        let json = JSONString.quoted
+        var head = "{\"eventId\":\(json(eventId.lowercased)),\"type\":\(json(type))"
+        head += ",\"occurredAt\":\(json(Timestamp.format(occurredAt))),\"sequence\":\(sequence)"
+        if let requestId { head += ",\"requestId\":\(json(requestId))" }
         head += ",\"data\":"
         var body = Array(head.utf8)
         body.append(contentsOf: dataJSON)
