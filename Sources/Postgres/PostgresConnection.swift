@@ -1,5 +1,6 @@
 import CLibPQ
 import Logging
+import Synchronization
 
 /// One database session, leased from a ``PostgresClient`` for the duration of a
 /// ``PostgresClient/withConnection(_:)`` body.
@@ -12,6 +13,16 @@ import Logging
 public final class PostgresConnection: Sendable {
     /// The libpq connection; owned by the pool, which closes it.
     let handle: PostgresConnectionHandle
+    /// What ``withTransaction(_:)`` has yet to send: its `BEGIN` (with the first statement) and
+    /// the statements of ``queryAtCommit(_:_:)`` (with its `COMMIT`).
+    private let deferred = Mutex(Deferred())
+
+    private struct Deferred {
+        /// Inside ``withTransaction(_:)``.
+        var active = false
+        var begin = false
+        var atCommit: [(sql: String, binds: [(any PostgresEncodable)?])] = []
+    }
 
     init(handle: PostgresConnectionHandle) {
         self.handle = handle
@@ -28,9 +39,28 @@ public final class PostgresConnection: Sendable {
     ///   broken connection gives ``PostgresError/Code/connectionLost`` and is discarded by the pool.
     @discardableResult
     public func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws -> PostgresQueryResult {
-        try await self.handle.run(cancellable: true) { connection in
+        if self.takeBegin() {
+            // The transaction's first statement: its BEGIN goes in the same round trip.
+            return try await self.handle.run(cancellable: true) { connection in
+                try PostgresConnectionHandle.pipeline(connection, [("BEGIN", []), (sql, binds)], statements: self.handle.preparedStatements)[1]
+            }
+        }
+        return try await self.handle.run(cancellable: true) { connection in
             try PostgresConnectionHandle.query(connection, sql, binds, statements: self.handle.preparedStatements)
         }
+    }
+
+    /// Runs a statement of the transaction just before its `COMMIT`, in the same round trip, and
+    /// discards its rows: for the last write of a transaction whose result nothing needs (an
+    /// outbox row). Its error fails the transaction: ``withTransaction(_:)`` then rolls back and
+    /// throws it. Outside ``withTransaction(_:)`` it runs at once.
+    public func queryAtCommit(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) async throws {
+        let deferred = self.deferred.withLock { state in
+            guard state.active else { return false }
+            state.atCommit.append((sql, binds))
+            return true
+        }
+        if !deferred { try await self.query(sql, binds) }
     }
 
     /// Asks the pool to close this connection when the body that leased it returns, instead of
@@ -43,26 +73,35 @@ public final class PostgresConnection: Sendable {
     /// Runs one or more `;`-separated statements over the simple protocol, without parameters
     /// (migrations, `BEGIN`, `SET`). Results are checked and discarded; the first error is thrown.
     public func execute(_ sql: String) async throws {
+        let statements = self.takeBegin() ? "BEGIN; " + sql : sql
         try await self.handle.run(cancellable: true) { connection in
-            try PostgresConnectionHandle.execute(connection, sql)
+            try PostgresConnectionHandle.execute(connection, statements)
         }
     }
 
     /// Runs `body` in a transaction on this connection: `BEGIN`, then `COMMIT` when it returns,
     /// `ROLLBACK` when it throws (and the error is rethrown).
     ///
-    /// If the body swallowed a failed statement, the transaction cannot commit: it is rolled back
-    /// and ``PostgresError/Code/transactionAborted`` is thrown. `COMMIT` and `ROLLBACK` run even when
-    /// the task is cancelled.
+    /// `BEGIN` goes with the body's first statement and `COMMIT` with the statements of
+    /// ``queryAtCommit(_:_:)``, each pair in one round trip (a body that runs no statement sends
+    /// neither). If the body swallowed a failed statement, the transaction cannot commit: it is
+    /// rolled back and ``PostgresError/Code/transactionAborted`` is thrown. `COMMIT` and `ROLLBACK`
+    /// run even when the task is cancelled.
     public func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await self.runUncancellable("BEGIN")
+        self.deferred.withLock { $0 = Deferred(active: true, begin: true) }
         let value: T
         do {
             value = try await body(self)
         } catch {
+            self.deferred.withLock { $0 = Deferred() }
             await self.rollbackIfNeeded()
             throw error
         }
+        let (unbegun, atCommit) = self.deferred.withLock { state in
+            defer { state = Deferred() }
+            return (state.begin, state.atCommit)
+        }
+        if unbegun && atCommit.isEmpty { return value }
         if self.handle.leaseState.transaction == PQTRANS_INERROR {
             await self.rollbackIfNeeded()
             throw PostgresError(
@@ -71,12 +110,27 @@ public final class PostgresConnection: Sendable {
             )
         }
         do {
-            try await self.runUncancellable("COMMIT")
+            if atCommit.isEmpty {
+                try await self.runUncancellable("COMMIT")
+            } else {
+                let steps = (unbegun ? [("BEGIN", [])] : []) + atCommit + [("COMMIT", [])]
+                _ = try await self.handle.run(cancellable: false) { connection in
+                    try PostgresConnectionHandle.pipeline(connection, steps, statements: self.handle.preparedStatements)
+                }
+            }
         } catch {
             await self.rollbackIfNeeded()
             throw error
         }
         return value
+    }
+
+    /// Whether a deferred `BEGIN` must go with the next statement (and clears it).
+    private func takeBegin() -> Bool {
+        self.deferred.withLock { state in
+            defer { state.begin = false }
+            return state.begin
+        }
     }
 
     /// Rolls back an open or failed transaction; a failure marks the connection for discarding.

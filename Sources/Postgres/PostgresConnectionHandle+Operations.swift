@@ -59,6 +59,60 @@ extension PostgresConnectionHandle {
         }
     }
 
+    /// Several statements in one round trip (libpq's pipeline mode): all are sent, then one sync,
+    /// then every result is read. They run in order; once one fails, the server skips the rest
+    /// (an implicit transaction, or the explicit one they are part of, is then failed). Returns
+    /// every statement's result, or throws the first error, once the connection is ready again.
+    static func pipeline(
+        _ connection: OpaquePointer,
+        _ steps: [(sql: String, binds: [(any PostgresEncodable)?])],
+        statements: PreparedStatements
+    ) throws -> [PostgresQueryResult] {
+        // Prepared first (once per connection, outside the pipeline), so the pipeline only executes.
+        let names = try steps.map { try statements.name(for: $0.sql, parameterCount: $0.binds.count, on: connection) }
+        guard PQenterPipelineMode(connection) == 1 else { throw self.connectionError(connection) }
+        defer { _ = PQexitPipelineMode(connection) }
+        for (step, name) in zip(steps, names) {
+            let texts = step.binds.map { $0?.postgresText }
+            let sent = withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: max(texts.count, 1)) { pointers in
+                withCStrings(texts, from: 0, into: pointers) {
+                    if let name {
+                        PQsendQueryPrepared(connection, name, Int32(texts.count), pointers.baseAddress, nil, nil, 0)
+                    } else {
+                        PQsendQueryParams(connection, step.sql, Int32(texts.count), nil, pointers.baseAddress, nil, nil, 0)
+                    }
+                }
+            }
+            guard sent == 1 else { throw self.connectionError(connection) }
+        }
+        guard PQpipelineSync(connection) == 1 else { throw self.connectionError(connection) }
+        var results: [PostgresQueryResult] = []
+        var firstError: (any Error)?
+        for step in steps {
+            guard let result = PQgetResult(connection) else { throw self.connectionError(connection) }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else {
+                do {
+                    results.append(try self.consume(connection, result))
+                } catch let error as PostgresError where error.sqlState == "0A000" && error.message.contains("cached plan") {
+                    statements.invalidate(step.sql, on: connection)
+                    firstError = firstError ?? error
+                } catch {
+                    firstError = firstError ?? error
+                }
+            }
+            // Each statement's results end with a NULL.
+            while let extra = PQgetResult(connection) { PQclear(extra) }
+        }
+        guard let sync = PQgetResult(connection) else { throw self.connectionError(connection) }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        if let firstError { throw firstError }
+        guard synced, results.count == steps.count else { throw self.connectionError(connection) }
+        return results
+    }
+
     /// Keeps every parameter's C string alive while `body` runs, without copying native strings.
     private static func withCStrings<R>(
         _ texts: [String?],

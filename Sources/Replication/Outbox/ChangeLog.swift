@@ -63,16 +63,15 @@ public final class ChangeTransaction {
     }
 
     /// Appends the event of this change to the outbox; `data` is the record's JSON exactly as
-    /// the HTTP API returns it. Returns the event's outbox sequence number.
-    @discardableResult
-    public func append(_ type: EventType, data: String, requestId: String?) async throws -> Int64 {
+    /// the HTTP API returns it. The row goes to the database with the transaction's `COMMIT`, in
+    /// one round trip (``Outbox/appendAtCommit(_:on:)``).
+    public func append(_ type: EventType, data: String, requestId: String?) async throws {
         // The request's trace goes with the event (W3C trace context, docs/design.md#trace).
         let headers = TraceParent.current.map { ["traceparent": $0.description] } ?? [:]
-        let sequence = try await Outbox.append(
+        try await Outbox.appendAtCommit(
             OutboxEvent(type: type.rawValue, exchange: exchange, data: data, requestId: requestId, headers: headers),
             on: connection
         )
         appended += 1
-        return sequence
     }
 }

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Postgres
 
@@ -13,19 +14,27 @@ public enum Outbox {
     /// (``ReplicationSchema/epochHeader``), as it is in the change's transaction.
     @discardableResult
     public static func append(_ event: OutboxEvent, on connection: PostgresConnection) async throws -> Int64 {
-        let result = try await connection.query(
-            """
-            INSERT INTO outbox (event_id, event_type, exchange, payload, request_id, headers)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb || jsonb_build_object($7::text, (SELECT epoch FROM replication_epoch)::text))
-            RETURNING sequence
-            """,
-            [event.eventId, event.type, event.exchange, event.data, event.requestId, try Self.json(event.headers), ReplicationSchema.epochHeader]
-        )
+        let result = try await connection.query(insert + " RETURNING sequence", try binds(of: event))
         return try result[0].decode(0, as: Int64.self)
     }
 
-    private static func json(_ headers: [String: String]) throws -> String {
-        String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
+    /// ``append(_:on:)`` as the last statement of the transaction: it goes to the database with the
+    /// transaction's `COMMIT`, in one round trip (``PostgresConnection/queryAtCommit(_:_:)``).
+    public static func appendAtCommit(_ event: OutboxEvent, on connection: PostgresConnection) async throws {
+        try await connection.queryAtCommit(insert, try binds(of: event))
+    }
+
+    private static let insert = """
+        INSERT INTO outbox (event_id, event_type, exchange, payload, request_id, headers)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb || jsonb_build_object($7::text, (SELECT epoch FROM replication_epoch)::text))
+        """
+
+    private static func binds(of event: OutboxEvent) throws -> [(any PostgresEncodable)?] {
+        [event.eventId, event.type, event.exchange, event.data, event.requestId, json(event.headers), ReplicationSchema.epochHeader]
+    }
+
+    private static func json(_ headers: [String: String]) -> String {
+        JSONString.object(headers.sorted { $0.key < $1.key })
     }
 
     /// Returns the parked rows (those the broker kept refusing) to the relay: their attempts, and
