@@ -19,12 +19,13 @@
 #    inferno crate's flame graph); with each service's top symbols, kernel share and CPU per thread.
 #
 # Knobs: COST_SECONDS (10: each timed load), COST_CONCURRENCY (16), COST_PERF_SECONDS (10),
+# COST_CALL_GRAPH (fp: frame pointers, as perf record -g; dwarf unwinds through the C libraries too),
 # BENCH_BIN_DIR (these binaries; unset: build the release binaries). Results:
 # .run/cost/<time>/ (summary.md, <operation>.json, <operation>-statements.txt, flame-*.svg, *.folded).
 # About 5 minutes. The machine should be otherwise idle: the table records the load average.
 set -euo pipefail
 case ${1:-} in
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     '') ;;
     *) printf 'error: unknown argument %s (see --help)\n' "$1" >&2; exit 1 ;;
 esac
@@ -203,7 +204,7 @@ wrk_pid=$!
 sleep 2
 perf_pids=()
 for name in customer-service order-service; do
-    perf record -F 499 -g -p "$(cat "$cost_pids/$name.pid")" -o "$out/perf-$name.data" -- sleep "$perf_seconds" 2>"$out/logs/perf-$name.log" &
+    perf record -F 499 --call-graph "${COST_CALL_GRAPH:-fp}" -p "$(cat "$cost_pids/$name.pid")" -o "$out/perf-$name.data" -- sleep "$perf_seconds" 2>"$out/logs/perf-$name.log" &
     perf_pids+=($!)
 done
 wait "${perf_pids[@]}"
@@ -213,9 +214,9 @@ for name in customer-service order-service; do
     perf script -i "$out/perf-$name.data" -s "$(ls -d /usr/lib/perf-core /usr/libexec/perf-core 2>/dev/null | head -1)/scripts/python/stackcollapse.py" -- --kernel \
         | swift demangle --simplified >"$out/$name.folded"
     "$VENV/bin/python" $bench/cost.py flamegraph "$out/$name.folded" "$name under create-customer, perf -F 499 -g" >"$out/flame-$name.svg"
-    perf report -i "$out/perf-$name.data" --no-children --sort dso,sym --stdio --percent-limit 0 2>/dev/null \
+    perf report -i "$out/perf-$name.data" --no-children -g none --sort dso,sym --stdio --percent-limit 0 2>/dev/null \
         | swift demangle --simplified >"$out/perf-$name-symbols.txt"
-    perf report -i "$out/perf-$name.data" --no-children --sort comm --stdio 2>/dev/null >"$out/perf-$name-threads.txt"
+    perf report -i "$out/perf-$name.data" --no-children -g none --sort comm --stdio 2>/dev/null >"$out/perf-$name-threads.txt"
     {
         echo "### $name under create-customer ($(grep -c . "$out/$name.folded") distinct stacks; flame graph: flame-$name.svg)"
         echo
