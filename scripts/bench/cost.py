@@ -237,6 +237,8 @@ def ceiling(config, name, out, command):
     load_before = os.getloadavg()
     postgres_before, machine_before = postgres_seconds(config["postmaster"]), machine_busy_seconds()
     output, wall, client_cpu = run(command)
+    # pgbench's backends end after it: once reaped, their CPU is in the postmaster's cutime.
+    time.sleep(1)
     postgres_cpu = postgres_seconds(config["postmaster"]) - postgres_before
     machine = machine_busy_seconds() - machine_before
     lsn_after = wal_lsn(config)
