@@ -12,10 +12,10 @@
         transaction of PostgreSQL and of pgbench itself, WAL bytes per transaction
     cost.py table OUT_DIR OPERATION...
         the markdown table of the OPERATION.json and OPERATION-pgbench.json files
-    cost.py profile SYMBOLS THREADS
-        of a perf profile: the kernel's share, the 15 hottest symbols and the CPU per thread name,
-        as markdown (SYMBOLS: perf report --no-children --sort dso,sym --stdio, demangled;
-        THREADS: perf report --no-children --sort comm --stdio)
+    cost.py profile SYMBOLS FOLDED
+        of a perf profile: the kernel's share, the samples per thread name (with the kernel's and
+        finish_task_switch's part) and the 15 hottest symbols, as markdown (SYMBOLS: perf report
+        --no-children -g none --sort dso,sym --stdio, demangled; FOLDED: its folded stacks)
     cost.py flamegraph FOLDED TITLE > SVG
         draws folded stacks (one "frame;frame;... count" a line) with pyinferno (PyPI: the
         inferno crate's flame graph); run it with the Python that has pyinferno
@@ -307,7 +307,7 @@ def table(out, operations):
         print("| " + " | ".join(row) + " |")
 
 
-def profile(symbols_path, threads_path):
+def profile(symbols_path, folded_path):
     line = re.compile(r"^\s+([0-9.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)\s*$")
     symbols = []
     with open(symbols_path) as file:
@@ -318,13 +318,27 @@ def profile(symbols_path, threads_path):
     kernel = sum(share for share, _, in_kernel, _ in symbols if in_kernel)
     switching = sum(share for share, _, in_kernel, name in symbols if in_kernel and name.startswith("finish_task_switch"))
     print(f"- samples in the kernel: {kernel:.1f} %; in `finish_task_switch` (a thread switched in): {switching:.1f} %")
-    threads = []
-    with open(threads_path) as file:
+    # By thread (the folded stacks' first frame): its share, and the kernel's and finish_task_switch's in it.
+    threads, kernel_by_thread, switching_by_thread, unknown, total = {}, {}, {}, 0, 0
+    with open(folded_path) as file:
         for text in file:
-            match = re.match(r"^\s+([0-9.]+)%\s+(.*?)\s*$", text)
-            if match:
-                threads.append(f"{match.group(2)} {float(match.group(1)):.1f} %")
-    print(f"- by thread name: {', '.join(threads)}")
+            stack, _, count = text.rstrip("\n").rpartition(" ")
+            frames, count = stack.split(";"), int(count)
+            total += count
+            threads[frames[0]] = threads.get(frames[0], 0) + count
+            if frames[-1].endswith("_[k]"):
+                kernel_by_thread[frames[0]] = kernel_by_thread.get(frames[0], 0) + count
+            if frames[-1].startswith("finish_task_switch"):
+                switching_by_thread[frames[0]] = switching_by_thread.get(frames[0], 0) + count
+            if "[unknown]" in frames:
+                unknown += count
+    shares = [
+        f"{name} {100 * count / total:.1f} % (kernel {100 * kernel_by_thread.get(name, 0) / total:.1f}, "
+        f"switching in {100 * switching_by_thread.get(name, 0) / total:.1f})"
+        for name, count in sorted(threads.items(), key=lambda item: -item[1])
+    ]
+    print(f"- {total:,} samples; by thread name: {', '.join(shares)}")
+    print(f"- stacks with a frame perf could not name (`[unknown]`): {100 * unknown / total:.1f} %")
     print()
     print("| self % | where | symbol |")
     print("| ---: | --- | --- |")

@@ -14,12 +14,13 @@
 #    PostgreSQL statements, transactions and WAL bytes, per request (scripts/bench/cost.py);
 # 3. the ceiling of each: pgbench runs the same transaction (scripts/bench/cost-sql/*.sql),
 #    prepared, at the same concurrency, on copies of the schemas, with PostgreSQL's CPU per transaction;
-# 4. flame graphs: perf record -F 499 -g of each service under a create-customer load, folded by
+# 4. flame graphs: perf record -F 499 --call-graph dwarf of each service under a create-customer load, folded by
 #    perf's stackcollapse, names demangled by swift demangle, drawn by pyinferno (PyPI: the
 #    inferno crate's flame graph); with each service's top symbols, kernel share and CPU per thread.
 #
 # Knobs: COST_SECONDS (10: each timed load), COST_CONCURRENCY (16), COST_PERF_SECONDS (10),
-# COST_CALL_GRAPH (fp: frame pointers, as perf record -g; dwarf unwinds through the C libraries too),
+# COST_CALL_GRAPH (dwarf: unwinds through Debian's libc and libpq too, which have no frame pointers;
+# fp: frame pointers only, as perf record -g, which the Swift code keeps),
 # BENCH_BIN_DIR (these binaries; unset: build the release binaries). Results:
 # .run/cost/<time>/ (summary.md, <operation>.json, <operation>-statements.txt, flame-*.svg, *.folded).
 # About 5 minutes. The machine should be otherwise idle: the table records the load average.
@@ -204,7 +205,7 @@ wrk_pid=$!
 sleep 2
 perf_pids=()
 for name in customer-service order-service; do
-    perf record -F 499 --call-graph "${COST_CALL_GRAPH:-fp}" -p "$(cat "$cost_pids/$name.pid")" -o "$out/perf-$name.data" -- sleep "$perf_seconds" 2>"$out/logs/perf-$name.log" &
+    perf record -F 499 --call-graph "${COST_CALL_GRAPH:-dwarf}" -p "$(cat "$cost_pids/$name.pid")" -o "$out/perf-$name.data" -- sleep "$perf_seconds" 2>"$out/logs/perf-$name.log" &
     perf_pids+=($!)
 done
 wait "${perf_pids[@]}"
@@ -213,14 +214,13 @@ for name in customer-service order-service; do
     log "folding and drawing $name"
     perf script -i "$out/perf-$name.data" -s "$(ls -d /usr/lib/perf-core /usr/libexec/perf-core 2>/dev/null | head -1)/scripts/python/stackcollapse.py" -- --kernel \
         | swift demangle --simplified >"$out/$name.folded"
-    "$VENV/bin/python" $bench/cost.py flamegraph "$out/$name.folded" "$name under create-customer, perf -F 499 -g" >"$out/flame-$name.svg"
+    "$VENV/bin/python" $bench/cost.py flamegraph "$out/$name.folded" "$name under create-customer, perf record -F 499 --call-graph ${COST_CALL_GRAPH:-dwarf}" >"$out/flame-$name.svg"
     perf report -i "$out/perf-$name.data" --no-children -g none --sort dso,sym --stdio --percent-limit 0 2>/dev/null \
         | swift demangle --simplified >"$out/perf-$name-symbols.txt"
-    perf report -i "$out/perf-$name.data" --no-children -g none --sort comm --stdio 2>/dev/null >"$out/perf-$name-threads.txt"
     {
         echo "### $name under create-customer ($(grep -c . "$out/$name.folded") distinct stacks; flame graph: flame-$name.svg)"
         echo
-        python3 $bench/cost.py profile "$out/perf-$name-symbols.txt" "$out/perf-$name-threads.txt"
+        python3 $bench/cost.py profile "$out/perf-$name-symbols.txt" "$out/$name.folded"
         echo
     } >>"$summary"
 done
