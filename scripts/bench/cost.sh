@@ -120,7 +120,7 @@ write_config
     echo "# Cost per request $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo
     echo "- machine: $(nproc) cores, everything on one host; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "- commit: $(git rev-parse --short HEAD); binaries: $BIN_DIR, built $(date -u -r "$BIN_DIR/customer-service" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "- binaries: $BIN_DIR, of commit $(git -C "$BIN_DIR" rev-parse --short HEAD 2>/dev/null || echo '(not in a checkout)'), built $(date -u -r "$BIN_DIR/customer-service" +%Y-%m-%dT%H:%M:%SZ); scripts: commit $(git rev-parse --short HEAD)"
     echo "- wrk -t 2 -c $concurrency, unpaced, ${seconds} s per timed load; pgbench -M prepared -c $concurrency -j 2"
     echo
 } >"$summary"
