@@ -20,8 +20,6 @@ import Darwin
 ///
 /// An id says when it was made, to the millisecond; the records carry that time anyway (`createdAt`).
 public enum TimeOrderedUUID {
-    private static let pool = Mutex(RandomPool())
-
     /// A new version 7 UUID.
     public static func make() -> UUID {
         make(at: Date())
@@ -30,7 +28,7 @@ public enum TimeOrderedUUID {
     /// A new version 7 UUID for the time `date`.
     static func make(at date: Date) -> UUID {
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
-        var bytes = pool.withLock { $0.next() }
+        var bytes = RandomPool.shared.withLock { $0.next() }
         withUnsafeMutableBytes(of: &bytes) { raw in
             for index in 0..<6 {
                 raw[index] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(index)))
@@ -43,7 +41,19 @@ public enum TimeOrderedUUID {
 }
 
 /// Random bytes, taken from the kernel a buffer at a time, each handed out once.
-private struct RandomPool {
+struct RandomPool {
+    /// The process's pool.
+    static let shared = Mutex(RandomPool())
+
+    /// `count` (at most 256) random bytes from the process's pool.
+    static func bytes(_ count: Int) -> [UInt8] {
+        shared.withLock { pool in
+            if pool.offset + count > size { pool.refill() }
+            defer { pool.offset += count }
+            return Array(pool.buffer[pool.offset..<pool.offset + count])
+        }
+    }
+
     /// `getentropy`'s most per call.
     private static let size = 256
     private var buffer = [UInt8](repeating: 0, count: size)

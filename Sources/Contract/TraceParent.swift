@@ -18,13 +18,17 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
     /// Parses version 00 (and, as the specification asks, the first four fields of a later version);
     /// nil for anything malformed.
     public init?(_ header: String) {
-        let fields = header.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count >= 4, let version = UInt8(fields[0], radix: 16), fields[0].count == 2, version != 0xff,
+        // On the header's bytes: it is ASCII when valid, and this runs for every request and event.
+        var bytes = Substring(header).utf8[...]
+        while let first = bytes.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        let fields = bytes.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard fields.count >= 4, fields[0].count == 2, let version = Self.hexValue(fields[0]), version != 0xff,
             version != 0 || fields.count == 4,
-            Self.isHex(fields[1], count: 32), Self.isHex(fields[2], count: 16), fields[3].count == 2, let flags = UInt8(fields[3], radix: 16)
+            Self.isHex(fields[1], count: 32), Self.isHex(fields[2], count: 16), fields[3].count == 2, let flags = Self.hexValue(fields[3])
         else { return nil }
-        traceID = String(fields[1])
-        parentID = String(fields[2])
+        traceID = String(decoding: fields[1], as: UTF8.self)
+        parentID = String(decoding: fields[2], as: UTF8.self)
         self.flags = flags
     }
 
@@ -47,18 +51,40 @@ public struct TraceParent: Sendable, Hashable, CustomStringConvertible {
         "00-\(traceID)-\(parentID)-\(flags < 16 ? "0" : "")\(String(flags, radix: 16))"
     }
 
-    private static func isHex(_ text: Substring, count: Int) -> Bool {
-        text.count == count && text.allSatisfy { $0.isHexDigit && !$0.isUppercase } && text.contains { $0 != "0" }
+    /// Whether `text` is `count` lowercase hex digits, not all zero.
+    private static func isHex(_ text: Substring.UTF8View.SubSequence, count: Int) -> Bool {
+        text.count == count && text.allSatisfy { digit($0) != nil } && text.contains { $0 != UInt8(ascii: "0") }
     }
 
-    private static func randomHex(bytes: Int) -> String {
-        var text = ""
-        repeat {
-            text = (0..<bytes).map { _ in
-                let byte = UInt8.random(in: 0...255)
-                return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }.joined()
-        } while !text.contains { $0 != "0" }
-        return text
+    /// The value of two lowercase or uppercase hex digits.
+    private static func hexValue(_ text: Substring.UTF8View.SubSequence) -> UInt8? {
+        guard text.count == 2, let high = digit(text.first!, uppercase: true), let low = digit(text.last!, uppercase: true) else { return nil }
+        return high << 4 | low
+    }
+
+    /// A hex digit's value: lowercase only, unless `uppercase`.
+    private static func digit(_ byte: UInt8, uppercase: Bool = false) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F") where uppercase: byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// `bytes` random bytes (from the process's pool of kernel randomness) as lowercase hex, not all zero.
+    private static func randomHex(bytes count: Int) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        while true {
+            let random = RandomPool.bytes(count)
+            guard random.contains(where: { $0 != 0 }) else { continue }
+            return String(unsafeUninitializedCapacity: count * 2) { text in
+                for (index, byte) in random.enumerated() {
+                    text[2 * index] = digits[Int(byte >> 4)]
+                    text[2 * index + 1] = digits[Int(byte & 0x0f)]
+                }
+                return count * 2
+            }
+        }
     }
 }
