@@ -19,7 +19,9 @@ public enum FieldRules {
             return [InvalidParameter(name: field, reason: "must be at most \(maximumNameLength) characters (Unicode scalars)")]
         }
         if let control = controlCharacter(in: value) { return [control.invalid(field)] }
-        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [InvalidParameter(name: field, reason: "must not be empty")] }
+        // A visible ASCII character settles it without Foundation's character sets.
+        let visible = value.utf8.contains { $0 > 0x20 && $0 < 0x7F }
+        if !visible && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [InvalidParameter(name: field, reason: "must not be empty")] }
         return []
     }
 
@@ -30,7 +32,7 @@ public enum FieldRules {
         }
         if let control = controlCharacter(in: value) { return [control.invalid(field)] }
         let invalid = [InvalidParameter(name: field, reason: "must be a valid email address")]
-        guard !value.contains(where: \.isWhitespace) else { return invalid }
+        guard !value.unicodeScalars.contains(where: isWhitespace) else { return invalid }
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty else { return invalid }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
@@ -38,9 +40,20 @@ public enum FieldRules {
         return []
     }
 
-    /// The first control character in `value`, if any.
+    /// The first control character in `value`, if any: category Cc is exactly U+0000–U+001F and
+    /// U+007F–U+009F, so no Unicode property table is asked (this runs for every field of every
+    /// request and event).
     static func controlCharacter(in value: String) -> ControlCharacter? {
-        value.unicodeScalars.first { $0.properties.generalCategory == .control }.map(ControlCharacter.init)
+        value.unicodeScalars.first { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }.map(ControlCharacter.init)
+    }
+
+    /// Unicode's White_Space, with ASCII answered without a table.
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20: true
+        case ..<0x80: false
+        default: scalar.properties.isWhitespace
+        }
     }
 
     /// A control character found in a text field.

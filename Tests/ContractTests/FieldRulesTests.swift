@@ -44,6 +44,24 @@ struct FieldRulesTests {
         #expect(FieldRules.name(text, field: "data.name").map(\.name) == ["data.name"], "the consumer's rule is the same")
     }
 
+    @Test("the control-character rule is Unicode's category Cc, for every scalar of the first planes")
+    func controlIsCategoryCc() {
+        for value in UInt32(0)...0x2FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let refused = !FieldRules.name("a\(Character(scalar))b").filter { $0.reason.hasPrefix("must not contain control") }.isEmpty
+            if refused != (scalar.properties.generalCategory == .control) {
+                Issue.record("U+\(String(value, radix: 16)): refused \(refused)")
+                return
+            }
+        }
+    }
+
+    @Test("blank in any script is empty; whitespace in any script makes an email invalid", arguments: ["\u{00A0}", "\u{3000}", " \u{2003} "])
+    func unicodeWhitespace(blank: String) {
+        #expect(FieldRules.name(blank) == [InvalidParameter(name: "name", reason: "must not be empty")])
+        #expect(FieldRules.email("ada\(blank)x@example.org").map(\.name) == ["email"])
+    }
+
     @Test("well-formed email addresses are valid", arguments: ["ada@example.org", "a.b+c@mail.example.co.uk", "x@y.z"])
     func validEmail(email: String) {
         #expect(FieldRules.email(email).isEmpty)
