@@ -21,7 +21,9 @@ public enum FieldRules {
         if let control = controlCharacter(in: value) { return [control.invalid(field)] }
         // A visible ASCII character settles it without Foundation's character sets.
         let visible = value.utf8.contains { $0 > 0x20 && $0 < 0x7F }
-        if !visible && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [InvalidParameter(name: field, reason: "must not be empty")] }
+        if !visible && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return [InvalidParameter(name: field, reason: "must not be empty")]
+        }
         return []
     }
 
