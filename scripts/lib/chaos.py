@@ -445,7 +445,8 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
     if crashed:
         problems.append(f"{len(crashed)} load tests wrote no report")
     unexpected = {k: v for k, v in errors.items() if "HTTP 5" in k and "HTTP 503" not in k}
-    result = {"seed": plan["seed"], "mode": plan["mode"], "duration": plan["duration"], "rate": rate,
+    result = {"loadAverage": open("/proc/loadavg").read().split()[:3], "seed": plan["seed"], "mode": plan["mode"],
+              "duration": plan["duration"], "rate": rate,
               "startedAt": t0, "load": plan.get("load"), "faults": faults, "segments": segments,
               "check": final, "verify": verify_text, "totals": totals, "unexpectedAnswers": unexpected,
               "passed": not problems, "problems": problems}
@@ -477,6 +478,7 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
               f"stale {totals['stale']}, revived {totals['revived']}",
               f"dead-lettered {totals['deadLettered']} (dead-letter queues grew by {dead_growth}), parked {final['parked']}; "
               f"common-client verify exit {verify_exit}; largest replication lag {totals['maxLagSeconds']} s",
+              f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}",
               "PASSED" if not problems else "FAILED: " + "; ".join(problems)]
     if unexpected:
         lines.insert(-1, "answers outside 2xx, 503 and the load test's transport failures: "
