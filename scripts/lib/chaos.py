@@ -386,7 +386,8 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
                "plannedStart": fault["start"], "plannedEnd": fault["end"],
                "start": round(event["begin"] - t0, 1) if "begin" in event else None,
                "end": round(event["ended"] - t0, 1) if "ended" in event else None,
-               "startFailed": event.get("begunStatus", 0) != 0, "stopFailed": event.get("endedStatus", 0) != 0}
+               "startFailed": event.get("begunStatus", 0) != 0, "stopFailed": event.get("endedStatus", 0) != 0,
+               "skipped": "skipped" in event}
         if "begin" in event:
             row.update(fault_cost(fault, event, samples, all_writes, rate))
         faults.append(row)
@@ -422,8 +423,9 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
     dead_growth = dead(last) - dead(first) if samples else None
     consumer_dead = sum(s["deadLettered"] for s in segments)
     lags = [w[1] - w[0] for w in all_writes if w[1] is not None]
-    totals = {"requests": requests, "ok": ok, "non2xx": errors, "faults": len(faults),
-              "kinds": sorted({f["kind"] for f in faults}),
+    ran = [f for f in faults if f["start"] is not None]
+    totals = {"requests": requests, "ok": ok, "non2xx": errors, "faults": len(ran),
+              "skipped": sum(f["skipped"] for f in faults), "kinds": sorted({f["kind"] for f in ran}),
               "records": final["checked"]["customers"] + final["checked"]["orders"],
               "lost": len(final["lost"]) + len(final["sourceLost"]) + len(final["sourceBehind"]),
               "duplicated": len(final["tables"]["extra"]) + len(final["different"]),
@@ -456,7 +458,8 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
              f"{'caught up s':>12}{'outbox peak':>12}{'drained s':>10}{'422 retried':>12}  other non-2xx (server)"]
     for f in faults:
         non2xx = ", ".join(f"{k} {v}" for k, v in sorted(f.get("non2xx", {}).items())) or "-"
-        mark = " (start failed)" if f["startFailed"] else " (stop failed)" if f["stopFailed"] else ""
+        mark = (" (skipped: the rules did not allow it before its end)" if f["skipped"] else " (start failed)" if f["startFailed"]
+                else " (stop failed)" if f["stopFailed"] else "")
         lines.append(f"{f['index']:>3} {f['start'] if f['start'] is not None else '-':>7} {f['end'] if f['end'] is not None else '-':>7}"
                      f"  {f['kind']:<16}{f['target']:<26}{f.get('writes2xxPerSecond', '-'):>8}{f.get('maxLagSeconds', '-'):>10}"
                      f"{f.get('caughtUpSecondsAfter', '-'):>12}{f.get('outboxPeak', '-'):>12}"
@@ -472,7 +475,8 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
     lines += ["",
               f"requests {requests}, 2xx {ok}; answers other than 2xx (client side): "
               + (", ".join(f"{k} {v}" for k, v in sorted(errors.items())) or "none"),
-              f"faults {len(faults)} of {len(totals['kinds'])} kinds: {', '.join(totals['kinds'])}",
+              f"faults {totals['faults']} of {len(totals['kinds'])} kinds: {', '.join(totals['kinds'])}"
+              + (f"; {totals['skipped']} skipped (a node's stop or start ran long, and the rules held)" if totals["skipped"] else ""),
               f"every record checked by id and version in both databases: {c['customers']} customers "
               f"({c['deleted']} deleted), {c['orders']} orders; lost {totals['lost']}, duplicated {totals['duplicated']}, "
               f"stale {totals['stale']}, revived {totals['revived']}",
