@@ -434,6 +434,8 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
               "parked": final["parked"], "verifyExit": verify_exit,
               "maxLagSeconds": round(max(lags or [0.0]), 2),
               "lateAtSegmentEnd": sum(s["missing"] + s["stale"] + s["revived"] for s in segments),
+              "mismatchedAtSegmentEnd": sum(s["mismatched"] for s in segments),
+              "changedAfterFailedAnswer": final["checked"]["changedAfterAnswer"],
               "crashedLoadTests": crashed}
     problems = []
     for key in ("lost", "duplicated", "stale", "revived", "deadLettered", "parked"):
@@ -480,6 +482,9 @@ def report(prefix, plan_path, events_path, samples_path, check_path, verify_exit
               f"every record checked by id and version in both databases: {c['customers']} customers "
               f"({c['deleted']} deleted), {c['orders']} orders; lost {totals['lost']}, duplicated {totals['duplicated']}, "
               f"stale {totals['stale']}, revived {totals['revived']}",
+              f"changes answered with a failure that happened all the same (the source's version is newer than the load test "
+              f"knew): {totals['changedAfterFailedAnswer']}; at the load tests' own ends, records still on their way "
+              f"{totals['lateAtSegmentEnd']}, at a version the load test did not know {totals['mismatchedAtSegmentEnd']}",
               f"dead-lettered {totals['deadLettered']} (dead-letter queues grew by {dead_growth}), parked {final['parked']}; "
               f"common-client verify exit {verify_exit}; largest replication lag {totals['maxLagSeconds']} s",
               f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}",
