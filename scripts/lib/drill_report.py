@@ -14,8 +14,8 @@
         a node-loss drill's (cluster=true, nodes, downAt, upAt, held, firstConfirmTimeout,
         leadersBefore, leadersAfter, amqpUrlLists), and a partition drill's (netns=true, downAt,
         upAt, connectionsLost and reconnects as "CUSTOMER+ORDER", duplicatesAbsorbed, and for the node
-        partition partitionedNode, connectionsBefore, connectionsAfter, clusterAfter, samples (the
-        sampler's file), csLog and csLogOffset).
+        partition partitionedNode, connectionsBefore, connectionsAfter, clusterAfter, wholeAt, nodeLog,
+        csLog and csLogOffset).
     drill_report.py failover RESULTS PARKED KILLED PROMOTING WRITABLE
         Completes the last row of RESULTS (JSON lines) for the database failover drill: parked
         rows counted on the failover pair, how long no write succeeded, how long after the
@@ -111,7 +111,7 @@ def drill_row(drill, path, started, ended, parked, stall, extra):
            "servicesRunning": extra.get("servicesRunning", "true") == "true",
            "answers": answer_classes(drill, report["errors"])}
     for key in ("consumerVictims", "statementTimeouts", "transientFailures", "pgDeadlocks", "drillVictims", "kills",
-                "consumerTimeouts"):
+                "consumerTimeouts", "consumerPauses"):
         if extra.get(key, "").lstrip("-").isdigit():
             row[key] = int(extra[key])
     if extra.get("outageSeconds"):
@@ -223,36 +223,36 @@ def partition_figures(drill, report, started, ended, extra):
 
     figures = {"downSeconds": round(up - down, 2),
                "createdDuringFault": {op: sum(1 for r in during if r["operation"] == op) for op in ("createCustomer", "createOrder")},
-               "replicatedDuringFault": sum(1 for r in during if r.get("replicatedAt") and at(r["replicatedAt"]) < up),
+               "replicatedDuringFault": {op: sum(1 for r in during if r["operation"] == op and r.get("replicatedAt")
+                                                 and at(r["replicatedAt"]) < up) for op in ("createCustomer", "createOrder")},
                "lagBefore": {"p50": median(lags(before)), "max": round(max(lags(before) or [0.0]), 3)},
                "lagDuring": {"p50": median(lags(during)), "max": round(max(lags(during) or [0.0]), 3)},
                "connectionsLost": pair("connectionsLost"), "reconnects": pair("reconnects"),
                "duplicatesAbsorbed": int(extra["duplicatesAbsorbed"]) if extra.get("duplicatesAbsorbed", "").isdigit() else None}
     if drill == "partition-rabbitmq-node":
-        figures.update(node_partition_figures(extra, down, up, ended))
+        figures.update(node_partition_figures(extra, down, up))
     return figures
 
 
-def node_partition_figures(extra, down, up, ended):
-    """The node partition's evidence: the sampler's lines ("SECONDS RUNNING USER@NODE ..."), and
-    customer-service's log from csLogOffset (the nodes its publisher connected to)."""
+def node_partition_figures(extra, down, up):
+    """The node partition's evidence: the partitioned node's log (nodeLog: the moment it found
+    itself in the minority and paused), customer-service's log from csLogOffset (the nodes it
+    connected to meanwhile) and the cluster's status after the heal."""
     node = extra.get("partitionedNode", "")
     paused_at, moved_to = None, set()
     try:
-        samples = open(extra.get("samples", "")).read().splitlines()
+        with open(extra.get("nodeLog", ""), errors="replace") as f:
+            for line in f:
+                if "minority/secondary status detected" not in line:
+                    continue
+                try:
+                    moment = datetime.fromisoformat(" ".join(line.split()[:2])).timestamp()
+                except ValueError:
+                    continue
+                if moment >= down and paused_at is None:
+                    paused_at = moment
     except OSError:
-        samples = []
-    for line in samples:
-        fields = line.split()
-        if len(fields) < 2:
-            continue
-        moment = float(fields[0])
-        if fields[1] == "false" and paused_at is None:
-            paused_at = moment
-        for connection in fields[2:]:
-            user, _, where = connection.partition("@")
-            if user == "customer-service" and where and where != node:
-                moved_to.add(where)
+        pass
     try:
         with open(extra.get("csLog", ""), errors="replace") as f:
             f.seek(int(extra.get("csLogOffset", "0") or 0))
@@ -267,11 +267,11 @@ def node_partition_figures(extra, down, up, ended):
         pass
     after = extra.get("clusterAfter", "")
     return {"partitionedNode": node, "pausedAfterSeconds": round(paused_at - down, 2) if paused_at else None,
-            "samples": len(samples), "customerServiceMovedTo": sorted(moved_to),
+            "customerServiceMovedTo": sorted(moved_to),
             "connectionsBefore": extra.get("connectionsBefore", "").strip(),
             "connectionsAfter": extra.get("connectionsAfter", "").strip(), "clusterAfter": after,
             "rejoined": after == "running rabbit@mq1,rabbit@mq2,rabbit@mq3 partitions {}",
-            "wholeSecondsAfterHeal": round(ended - up, 2)}
+            "wholeSecondsAfterHeal": round(float(extra["wholeAt"]) - up, 2) if extra.get("wholeAt") else None}
 
 
 def amend_failover(path, parked, killed, promoting, writable):
@@ -379,18 +379,21 @@ def evidence_lines(rows):
                          f"drained at {r.get('backlogDrainPerSecond')} events/s ({outboxes})")
         elif r.get("createdDuringFault") is not None:
             created = r["createdDuringFault"]
+            replicated = r["replicatedDuringFault"]
             text = (f"  {drill}: fault {r['downSeconds']} s; created meanwhile {created['createCustomer']} customers and "
-                    f"{created['createOrder']} orders, {r['replicatedDuringFault']} of them replicated before it ended; "
+                    f"{created['createOrder']} orders, of which {replicated['createCustomer']} and {replicated['createOrder']} "
+                    f"replicated before it ended; "
                     f"creation lag p50/max {r['lagBefore']['p50']}/{r['lagBefore']['max']} s before, "
                     f"{r['lagDuring']['p50']}/{r['lagDuring']['max']} s during; broker connections lost "
                     f"{r['connectionsLost'] or '-'} and made {r['reconnects'] or '-'} (customer-service, order-service); "
                     f"duplicates absorbed by the inboxes {r['duplicatesAbsorbed']}")
             if drill == "partition-order-database":
-                text += f"; order-service's transient failures {r.get('transientFailures', '?')}"
+                text += (f"; order-service's consumer paused {r.get('consumerPauses', '?')} times, "
+                         f"its transient failures {r.get('transientFailures', '?')}")
             lines.append(text)
             if drill == "partition-rabbitmq-node":
-                lines.append(f"    {r['partitionedNode']} paused {r['pausedAfterSeconds']} s after the cut "
-                             f"({r['samples']} samples); customer-service moved to {', '.join(r['customerServiceMovedTo']) or 'no other node'}; "
+                lines.append(f"    {r['partitionedNode']} paused {r['pausedAfterSeconds']} s after the cut (its log); "
+                             f"customer-service moved to {', '.join(r['customerServiceMovedTo']) or 'no other node'}; "
                              f"connections before: {r['connectionsBefore']}; after: {r['connectionsAfter']}")
                 lines.append(f"    cluster {r['wholeSecondsAfterHeal']} s after the heal: {r['clusterAfter']}")
     return ([""] + ["what the drills' faults did:"] + lines) if lines else []
@@ -440,15 +443,18 @@ def partition_failures(r):
     if created is None:
         return reasons
     lost = r.get("connectionsLost") or [0, 0]
+    if not created["createCustomer"] + created["createOrder"]:
+        reasons.append("nothing was created during the fault (the load had ended, or never got through)")
     if drill in ("partition-customer-broker", "partition-customer-broker-one-way"):
         if not created["createCustomer"]:
             reasons.append("no customer was created during the cut")
         if not lost[0]:
             reasons.append("customer-service never lost its broker connection")
     if drill == "partition-order-database":
-        noticed = r.get("transientFailures", 0) > 0 or r.get("answers", {}).get("503", 0) > 0
-        if not created["createCustomer"] or not noticed:
-            reasons.append("order-service never noticed the cut (no transient failure, no 503), or no customer was created meanwhile")
+        if not created["createCustomer"]:
+            reasons.append("no customer was created during the cut")
+        if not (r.get("consumerPauses", 0) > 0 or r.get("transientFailures", 0) > 0):
+            reasons.append("order-service's consumer never noticed the cut (no pause, no transient failure)")
     if drill == "partition-rabbitmq-node":
         if r.get("pausedAfterSeconds") is None:
             reasons.append(f"{r.get('partitionedNode')} never paused")

@@ -26,10 +26,12 @@ NSYS_HOSTS=(pg mq1 mq2 mq3 cs os client)
 # net_ticktime of the nodes (and of rabbitmqctl): a node silent for about this long is down, so a
 # partition is noticed within seconds (the default, 60, would take a minute).
 NSYS_TICKTIME=${NSYS_TICKTIME:-5}
-# The services' AMQP heartbeat (a broker silent for two is dead) and database TCP user timeout:
-# short, so that a silent partition is noticed within seconds.
-NSYS_HEARTBEAT_MS=${NSYS_HEARTBEAT_MS:-2000}
-NSYS_DATABASE_TCP_USER_TIMEOUT_MS=${NSYS_DATABASE_TCP_USER_TIMEOUT_MS:-5000}
+# The services' deadlines on the test hosts: the AMQP heartbeat (a broker silent for two is dead),
+# and the database's TCP user timeout, connect timeout and pool wait. Short, so that a silent
+# partition is noticed within seconds and a request it holds up is answered 503 within the load
+# test's 5 s request deadline (with the defaults, 5 s, 5 s and 10 s, such a request waits past it).
+NSYS_SERVICE_ENV=(AMQP_HEARTBEAT_MS=2000 DATABASE_TCP_USER_TIMEOUT_MS=2000 DATABASE_CONNECT_TIMEOUT_MS=2000
+    DATABASE_ACQUIRE_TIMEOUT_MS=2000)
 NSYS_PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 NSYS_MQ_BIN=/usr/lib/rabbitmq/bin
 
@@ -202,8 +204,7 @@ nsys_start_service() {
     shift
     host=$(nsys_host "$name") port=$(nsys_port "$name") database=${name//-/_}
     netns_spawn "$host" "$name" env DATABASE_URL="postgres://$database:$database@pg:5432/$database" \
-        AMQP_URL="$(nsys_amqp_url "$name")" AMQP_HEARTBEAT_MS="$NSYS_HEARTBEAT_MS" \
-        DATABASE_TCP_USER_TIMEOUT_MS="$NSYS_DATABASE_TCP_USER_TIMEOUT_MS" \
+        AMQP_URL="$(nsys_amqp_url "$name")" "${NSYS_SERVICE_ENV[@]}" \
         HTTP_HOST=0.0.0.0 HTTP_PORT="$port" ADMIN_ADDRESS="0.0.0.0:$((port + 1000))" \
         OPERATIONS_TOKEN_FILE="$OPERATIONS_TOKEN_FILE" "$@" "$BIN_DIR/$name" >/dev/null
     wait_for 60 "$name to be ready" nsys_curl -fsS -m 2 "http://$host:$port/health/ready" \
