@@ -270,6 +270,7 @@ def node_partition_figures(extra, down, up):
             "customerServiceMovedTo": sorted(moved_to),
             "connectionsBefore": extra.get("connectionsBefore", "").strip(),
             "connectionsAfter": extra.get("connectionsAfter", "").strip(), "clusterAfter": after,
+            "leadersBefore": extra.get("leadersBefore", ""),
             "rejoined": after == "running rabbit@mq1,rabbit@mq2,rabbit@mq3 partitions {}",
             "wholeSecondsAfterHeal": round(float(extra["wholeAt"]) - up, 2) if extra.get("wholeAt") else None}
 
@@ -395,6 +396,7 @@ def evidence_lines(rows):
                 lines.append(f"    {r['partitionedNode']} paused {r['pausedAfterSeconds']} s after the cut (its log); "
                              f"customer-service moved to {', '.join(r['customerServiceMovedTo']) or 'no other node'}; "
                              f"connections before: {r['connectionsBefore']}; after: {r['connectionsAfter']}")
+                lines.append(f"    leaders before: {r['leadersBefore'] or '?'}")
                 lines.append(f"    cluster {r['wholeSecondsAfterHeal']} s after the heal: {r['clusterAfter']}")
     return ([""] + ["what the drills' faults did:"] + lines) if lines else []
 
