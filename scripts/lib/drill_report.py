@@ -465,10 +465,10 @@ def partition_failures(r):
         if not r.get("rejoined"):
             reasons.append(f"the cluster did not come back whole ({r.get('clusterAfter')})")
     if drill == "slow-broker-links":
-        p50 = r["lagDuring"]["p50"]
+        p50, before = r["lagDuring"]["p50"], r["lagBefore"]["p50"] or 0.0
         # 200 ms to the broker and 200 ms from it to the consumer: no event replicates sooner.
-        if p50 is None or p50 < 0.4:
-            reasons.append(f"the latency never showed in the replication lag (p50 {p50} s during the fault)")
+        if p50 is None or p50 < 0.4 or p50 <= before:
+            reasons.append(f"the latency never showed in the replication lag (p50 {p50} s during the fault, {before} s before)")
     return reasons
 
 
