@@ -211,9 +211,6 @@ nsys_start_service() {
         || { tail -20 "$NETNS_DIR/logs/$name.log" >&2; return 1; }
 }
 
-# nsys_stop_service NAME: SIGTERM (SIGKILL after 30 s).
-nsys_stop_service() { netns_stop "$1" 30; }
-
 # nsys_up: the whole system, fresh: hosts, PostgreSQL and its two databases, the cluster, the
 # proxies, both services. Sets BIN_DIR before (choose_binaries). Fails (after logging why) when
 # a part does not come up; the caller's nsys_down trap removes what was made.
