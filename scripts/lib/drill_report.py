@@ -12,7 +12,10 @@
         pgDeadlocks, drillVictims, kills, consumerTimeouts, outageSeconds), the broker outage's
         figures (startAppSeconds, outbox: "SERVICE:BACKLOG:FIRST:LAST ..." in epoch seconds), and
         a node-loss drill's (cluster=true, nodes, downAt, upAt, held, firstConfirmTimeout,
-        leadersBefore, leadersAfter, amqpUrlLists).
+        leadersBefore, leadersAfter, amqpUrlLists), and a partition drill's (netns=true, downAt,
+        upAt, connectionsLost and reconnects as "CUSTOMER+ORDER", duplicatesAbsorbed, and for the node
+        partition partitionedNode, connectionsBefore, connectionsAfter, clusterAfter, wholeAt, nodeLog,
+        csLog and csLogOffset).
     drill_report.py failover RESULTS PARKED KILLED PROMOTING WRITABLE
         Completes the last row of RESULTS (JSON lines) for the database failover drill: parked
         rows counted on the failover pair, how long no write succeeded, how long after the
@@ -108,7 +111,7 @@ def drill_row(drill, path, started, ended, parked, stall, extra):
            "servicesRunning": extra.get("servicesRunning", "true") == "true",
            "answers": answer_classes(drill, report["errors"])}
     for key in ("consumerVictims", "statementTimeouts", "transientFailures", "pgDeadlocks", "drillVictims", "kills",
-                "consumerTimeouts"):
+                "consumerTimeouts", "consumerPauses"):
         if extra.get(key, "").lstrip("-").isdigit():
             row[key] = int(extra[key])
     if extra.get("outageSeconds"):
@@ -117,6 +120,8 @@ def drill_row(drill, path, started, ended, parked, stall, extra):
         row.update(broker_outage_figures(report, extra))
     if extra.get("cluster") == "true":
         row.update(node_loss_figures(report, started, ended, extra))
+    if extra.get("netns") == "true":
+        row.update(partition_figures(drill, report, started, ended, extra))
     if drill == "order-database-outage" and extra.get("downAt") and extra.get("upAt"):
         down, up = float(extra["downAt"]), float(extra["upAt"])
         row["createdDuringOutage"] = sum(1 for r in report.get("records", []) if down <= at(r["createdAt"]) <= up)
@@ -193,6 +198,81 @@ def node_loss_figures(report, started, ended, extra):
             "firstConfirmTimeoutSeconds": float(extra["firstConfirmTimeout"]) if extra["firstConfirmTimeout"] else None,
             "leadersBefore": extra["leadersBefore"], "leadersAfter": extra["leadersAfter"],
             "amqpUrlLists": extra["amqpUrlLists"] == "true"}
+
+
+def partition_figures(drill, report, started, ended, extra):
+    """What a partition drill adds to its row: the records created during the fault and how many
+    of them replicated before it ended, the replication lag of creations before and during it, the
+    connections lost and made again, the duplicates the consumers absorbed; for the node partition,
+    whether the node paused, where the services went and whether the cluster came back whole."""
+    down = float(extra["downAt"]) if extra.get("downAt") else started
+    up = float(extra["upAt"]) if extra.get("upAt") else ended
+    unchanged = [r for r in report.get("records", []) if r.get("version") == 1 and not r.get("deleted")]
+    during = [r for r in unchanged if down <= at(r["createdAt"]) <= up - 0.5]
+    before = [r for r in unchanged if at(r["createdAt"]) < down]
+
+    def lags(records):
+        return sorted(at(r["replicatedAt"]) - at(r["createdAt"]) for r in records if r.get("replicatedAt"))
+
+    def median(values):
+        return round(values[len(values) // 2], 3) if values else None
+
+    def pair(key):
+        parts = extra.get(key, "").split("+")
+        return [int(p) for p in parts] if len(parts) == 2 and all(p.isdigit() for p in parts) else None
+
+    figures = {"downSeconds": round(up - down, 2),
+               "createdDuringFault": {op: sum(1 for r in during if r["operation"] == op) for op in ("createCustomer", "createOrder")},
+               "replicatedDuringFault": {op: sum(1 for r in during if r["operation"] == op and r.get("replicatedAt")
+                                                 and at(r["replicatedAt"]) < up) for op in ("createCustomer", "createOrder")},
+               "lagBefore": {"p50": median(lags(before)), "max": round(max(lags(before) or [0.0]), 3)},
+               "lagDuring": {"p50": median(lags(during)), "max": round(max(lags(during) or [0.0]), 3)},
+               "connectionsLost": pair("connectionsLost"), "reconnects": pair("reconnects"),
+               "duplicatesAbsorbed": int(extra["duplicatesAbsorbed"]) if extra.get("duplicatesAbsorbed", "").isdigit() else None}
+    if drill == "partition-rabbitmq-node":
+        figures.update(node_partition_figures(extra, down, up))
+    return figures
+
+
+def node_partition_figures(extra, down, up):
+    """The node partition's evidence: the partitioned node's log (nodeLog: the moment it found
+    itself in the minority and paused), customer-service's log from csLogOffset (the nodes it
+    connected to meanwhile) and the cluster's status after the heal."""
+    node = extra.get("partitionedNode", "")
+    paused_at, moved_to = None, set()
+    try:
+        with open(extra.get("nodeLog", ""), errors="replace") as f:
+            for line in f:
+                if "minority/secondary status detected" not in line:
+                    continue
+                try:
+                    moment = datetime.fromisoformat(" ".join(line.split()[:2])).timestamp()
+                except ValueError:
+                    continue
+                if moment >= down and paused_at is None:
+                    paused_at = moment
+    except OSError:
+        pass
+    try:
+        with open(extra.get("csLog", ""), errors="replace") as f:
+            f.seek(int(extra.get("csLogOffset", "0") or 0))
+            for line in f:
+                if "AMQP publisher connected" in line or "AMQP consumer connected" in line:
+                    for word in line.split():
+                        if word.startswith("amqp.endpoint=mq") and "-link" in word:
+                            where = "rabbit@" + word[len("amqp.endpoint="):].split("-link")[0]
+                            if where != node:
+                                moved_to.add(where)
+    except (OSError, ValueError):
+        pass
+    after = extra.get("clusterAfter", "")
+    return {"partitionedNode": node, "pausedAfterSeconds": round(paused_at - down, 2) if paused_at else None,
+            "customerServiceMovedTo": sorted(moved_to),
+            "connectionsBefore": extra.get("connectionsBefore", "").strip(),
+            "connectionsAfter": extra.get("connectionsAfter", "").strip(), "clusterAfter": after,
+            "leadersBefore": extra.get("leadersBefore", ""),
+            "rejoined": after == "running rabbit@mq1,rabbit@mq2,rabbit@mq3 partitions {}",
+            "wholeSecondsAfterHeal": round(float(extra["wholeAt"]) - up, 2) if extra.get("wholeAt") else None}
 
 
 def amend_failover(path, parked, killed, promoting, writable):
@@ -298,6 +378,26 @@ def evidence_lines(rows):
                          f"start_app; from its return to the first event published {r.get('firstPublishSeconds')} s (goal <= 2 s), "
                          f"to the first replicated {r.get('firstReplicatedSeconds')} s; {r.get('backlog', '?')} events held, "
                          f"drained at {r.get('backlogDrainPerSecond')} events/s ({outboxes})")
+        elif r.get("createdDuringFault") is not None:
+            created = r["createdDuringFault"]
+            replicated = r["replicatedDuringFault"]
+            text = (f"  {drill}: fault {r['downSeconds']} s; created meanwhile {created['createCustomer']} customers and "
+                    f"{created['createOrder']} orders, of which {replicated['createCustomer']} and {replicated['createOrder']} "
+                    f"replicated before it ended; "
+                    f"creation lag p50/max {r['lagBefore']['p50']}/{r['lagBefore']['max']} s before, "
+                    f"{r['lagDuring']['p50']}/{r['lagDuring']['max']} s during; broker connections lost "
+                    f"{r['connectionsLost'] or '-'} and made {r['reconnects'] or '-'} (customer-service, order-service); "
+                    f"duplicates absorbed by the inboxes {r['duplicatesAbsorbed']}")
+            if drill == "partition-order-database":
+                text += (f"; order-service's consumer paused {r.get('consumerPauses', '?')} times, "
+                         f"its transient failures {r.get('transientFailures', '?')}")
+            lines.append(text)
+            if drill == "partition-rabbitmq-node":
+                lines.append(f"    {r['partitionedNode']} paused {r['pausedAfterSeconds']} s after the cut (its log); "
+                             f"customer-service moved to {', '.join(r['customerServiceMovedTo']) or 'no other node'}; "
+                             f"connections before: {r['connectionsBefore']}; after: {r['connectionsAfter']}")
+                lines.append(f"    leaders before: {r['leadersBefore'] or '?'}")
+                lines.append(f"    cluster {r['wholeSecondsAfterHeal']} s after the heal: {r['clusterAfter']}")
     return ([""] + ["what the drills' faults did:"] + lines) if lines else []
 
 
@@ -334,6 +434,41 @@ def failures(r):
     # counted against the queue's limit (with a high limit, before any is dead-lettered).
     if drill == "order-database-outage" and r.get("consumerTimeouts", 0) > 0:
         reasons.append(f"the broker closed the consumer's channel {r['consumerTimeouts']} times: it held deliveries through the outage")
+    reasons += partition_failures(r)
+    return reasons
+
+
+def partition_failures(r):
+    """Why a partition drill did not show what it is for; empty when it did."""
+    drill, reasons = r["drill"], []
+    created = r.get("createdDuringFault")
+    if created is None:
+        return reasons
+    lost = r.get("connectionsLost") or [0, 0]
+    if not created["createCustomer"] + created["createOrder"]:
+        reasons.append("nothing was created during the fault (the load had ended, or never got through)")
+    if drill in ("partition-customer-broker", "partition-customer-broker-one-way"):
+        if not created["createCustomer"]:
+            reasons.append("no customer was created during the cut")
+        if not lost[0]:
+            reasons.append("customer-service never lost its broker connection")
+    if drill == "partition-order-database":
+        if not created["createCustomer"]:
+            reasons.append("no customer was created during the cut")
+        if not (r.get("consumerPauses", 0) > 0 or r.get("transientFailures", 0) > 0):
+            reasons.append("order-service's consumer never noticed the cut (no pause, no transient failure)")
+    if drill == "partition-rabbitmq-node":
+        if r.get("pausedAfterSeconds") is None:
+            reasons.append(f"{r.get('partitionedNode')} never paused")
+        if not r.get("customerServiceMovedTo"):
+            reasons.append("customer-service never moved to another node")
+        if not r.get("rejoined"):
+            reasons.append(f"the cluster did not come back whole ({r.get('clusterAfter')})")
+    if drill == "slow-broker-links":
+        p50, before = r["lagDuring"]["p50"], r["lagBefore"]["p50"] or 0.0
+        # 200 ms to the broker and 200 ms from it to the consumer: no event replicates sooner.
+        if p50 is None or p50 < 0.4 or p50 <= before:
+            reasons.append(f"the latency never showed in the replication lag (p50 {p50} s during the fault, {before} s before)")
     return reasons
 
 

@@ -287,12 +287,13 @@ netns_cleanup() {
 }
 
 # netns_cleanup_stale: netns_cleanup of every earlier run of NETNS_TAG whose owner (the PID in
-# its name) no longer runs.
+# its name) no longer runs (or is a zombie).
 netns_cleanup_stale() {
     local run
     for run in $(ip netns list | awk '{ print $1 }' | sed -n "s/^$NETNS_TAG-\([0-9][0-9]*\)-sw\$/\1/p"); do
         [ "$run" != "$NETNS_RUN" ] || continue
-        kill -0 "$run" 2>/dev/null && continue
+        # A zombie (killed, not yet reaped by its parent) counts as gone.
+        kill -0 "$run" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$run/stat" 2>/dev/null)" != Z ] && continue
         log "netns: removing the namespaces of an earlier run ($NETNS_TAG-$run)"
         netns_cleanup "$NETNS_TAG-$run"
         rm -rf "$RUN_DIR/netns/$NETNS_TAG-$run"
