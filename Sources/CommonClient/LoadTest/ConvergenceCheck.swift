@@ -110,9 +110,10 @@ struct ConvergenceCheck: Sendable {
     /// revived is read again until `deadline` (its change may still be on its way).
     ///
     /// A record with an ``CreatedRecord/uncertain`` change is first read from its source, whose
-    /// state then counts.
+    /// state then counts; while it does not match, its source is read again each round: a request
+    /// the client gave up on may still commit later (it waited on a lock), after the first read.
     func verify(_ records: inout [CreatedRecord], deadline: ContinuousClock.Instant) async -> Verification {
-        await settleUncertain(&records)
+        await settleUncertain(&records, indices: Array(records.indices))
         var matches: [Match] = Array(repeating: .lost, count: records.count)
         var pending = Array(records.indices)
         while true {
@@ -129,11 +130,12 @@ struct ConvergenceCheck: Sendable {
                     records[index].replicaVersion = nil
                 }
                 matches[index] = Self.match(records[index], found: found)
-                if matches[index].mayChange { again.append(index) }
+                if matches[index].mayChange || (records[index].uncertain && matches[index] != .exact) { again.append(index) }
             }
             pending = again
             if pending.isEmpty || ContinuousClock.now >= deadline { break }
             try? await Task.sleep(for: .milliseconds(200))
+            await settleUncertain(&records, indices: pending)
         }
         var verification = Verification()
         for (record, match) in zip(records, matches) {
@@ -167,10 +169,10 @@ struct ConvergenceCheck: Sendable {
         }
     }
 
-    /// Reads the source's state of each record whose change may or may not have happened:
+    /// Reads the source's state of each record of `indices` whose change may or may not have happened:
     /// its version now, or deleted when a customer is gone. One it cannot read stays as it is.
-    private func settleUncertain(_ records: inout [CreatedRecord]) async {
-        for index in records.indices where records[index].uncertain {
+    private func settleUncertain(_ records: inout [CreatedRecord], indices: [Int]) async {
+        for index in indices where records[index].uncertain {
             let record = records[index]
             do {
                 records[index].version =
