@@ -87,11 +87,17 @@ public struct IncomingEvent: Sendable {
     }
 
     /// Decodes `data` as `Record`; throws ``PoisonMessage`` (`invalid-data`) when it does not fit.
+    /// The envelope's own fields were checked when the event was read, so they are not decoded again.
     public func decodeData<Record: Codable & Sendable>(as: Record.Type) throws(PoisonMessage) -> Record {
         do {
-            return try JSONDecoder().decode(EventEnvelope<Record>.self, from: body).data
+            return try JSONDecoder().decode(EventData<Record>.self, from: body).data
         } catch {
             throw PoisonMessage(.invalidData, DecodingFailure(error).description)
         }
     }
+}
+
+/// An event's body with only its `data` decoded.
+private struct EventData<Record: Decodable>: Decodable {
+    var data: Record
 }

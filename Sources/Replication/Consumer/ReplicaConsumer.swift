@@ -45,9 +45,26 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
     struct Item: Sendable {
         var delivery: AMQPDelivery
         var content: Result<PreparedEvent<Handler.Change>, any Error>
-        var logger: Logger
+        /// The consumer's logger, without this delivery's metadata (see ``logger``).
+        var consumerLogger: Logger
+        /// The event's envelope, once its body was read (nil when it was not JSON or not an envelope).
+        var envelope: EventEnvelope<IgnoredPayload>?
         /// The `traceparent` the event came with: the transaction span that appended it.
         var trace: TraceParent?
+
+        /// The logger of this delivery: the consumer's, with the delivery tag, the event's id, type and
+        /// request id, and the trace id. Made when something is logged, not for every event.
+        var logger: Logger {
+            var logger = consumerLogger
+            logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
+            if let envelope {
+                logger[metadataKey: "event.id"] = "\(envelope.eventId.lowercased)"
+                logger[metadataKey: "event.type"] = "\(envelope.type)"
+                if let requestId = envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
+            }
+            if let trace { logger[metadataKey: "trace.id"] = "\(trace.traceID)" }
+            return logger
+        }
 
         /// The delivery as ``BatchPlan`` sees it.
         var planned: BatchPlan.Delivery {
@@ -269,9 +286,8 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
 
     /// Checks the publisher, decodes the event and prepares its change; a failure makes the delivery poison.
     private func read(_ delivery: AMQPDelivery, logger: Logger) -> Item {
-        var logger = logger
-        logger[metadataKey: "amqp.delivery_tag"] = "\(delivery.deliveryTag)"
         var trace: TraceParent?
+        var envelope: EventEnvelope<IgnoredPayload>?
         do {
             if let accepted = configuration.acceptedPublisher, !Self.isPublished(delivery.properties, by: accepted, ownUser: amqp.user) {
                 throw PoisonMessage(
@@ -280,16 +296,15 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             var event = try IncomingEvent(body: delivery.body)
             event.overwrites = Self.isRepair(delivery.properties, by: configuration.acceptedPublisher)
             event.epoch = try Self.epoch(of: delivery.properties)
-            logger[metadataKey: "event.id"] = "\(event.envelope.eventId.lowercased)"
-            logger[metadataKey: "event.type"] = "\(event.envelope.type)"
-            if let requestId = event.envelope.requestId { logger[metadataKey: "request.id"] = "\(requestId)" }
+            envelope = event.envelope
             // The trace of the request that caused the event continues here (W3C trace context).
             trace = delivery.properties.headers["traceparent"]?.stringValue.flatMap(TraceParent.init)
-            if let trace { logger[metadataKey: "trace.id"] = "\(trace.traceID)" }
             let change = try handler.prepare(event)
-            return Item(delivery: delivery, content: .success(PreparedEvent(event: event, change: change)), logger: logger, trace: trace)
+            return Item(
+                delivery: delivery, content: .success(PreparedEvent(event: event, change: change)), consumerLogger: logger, envelope: envelope,
+                trace: trace)
         } catch {
-            return Item(delivery: delivery, content: .failure(error), logger: logger, trace: trace)
+            return Item(delivery: delivery, content: .failure(error), consumerLogger: logger, envelope: envelope, trace: trace)
         }
     }
 
@@ -402,7 +417,7 @@ public final class ReplicaConsumer<Handler: ReplicaEventHandler>: Service, Senda
             for (index, outcome) in zip(decided.acks, outcomes) {
                 let envelope = items[index].prepared.event.envelope
                 metrics.record(outcome, eventType: envelope.type, occurredAt: envelope.occurredAt)
-                items[index].logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"])
+                if logger.logLevel <= .debug { items[index].logger.debug("event consumed", metadata: ["event.outcome": "\(outcome.rawValue)"]) }
             }
             await settle(decided.acks.map { items[$0].delivery }, logger: logger) { try await AMQPDelivery.ack($0) }
             if spansRecorded { recordApplySpans(decided.acks.map { items[$0] }, outcomes: outcomes, startedAt: started) }
