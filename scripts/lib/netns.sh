@@ -197,20 +197,17 @@ netns_heal_pair() {
 
 # netns_isolate HOST: cuts HOST from every other host (its loopback keeps working): nothing
 # arrives at it over eth0, and what it sends is lost at every receiver.
-netns_isolate() {
-    local host=$1 other
-    netns_fault_rule "$host" -A -i eth0 -j DROP || return
-    for other in $(netns_hosts); do
-        [ "$other" = "$host" ] || netns_fault_rule "$other" -A -s "$(netns_addr "$host")" -j DROP || return
-    done
-}
+netns_isolate() { netns_isolation_rules -A "$1"; }
 
 # netns_rejoin HOST: undoes netns_isolate HOST.
-netns_rejoin() {
-    local host=$1 other
-    netns_fault_rule "$host" -D -i eth0 -j DROP || return
+netns_rejoin() { netns_isolation_rules -D "$1"; }
+
+# netns_isolation_rules -A|-D HOST: adds or deletes the rules of netns_isolate HOST.
+netns_isolation_rules() {
+    local action=$1 host=$2 other
+    netns_fault_rule "$host" "$action" -i eth0 -j DROP || return
     for other in $(netns_hosts); do
-        [ "$other" = "$host" ] || netns_fault_rule "$other" -D -s "$(netns_addr "$host")" -j DROP || return
+        [ "$other" = "$host" ] || netns_fault_rule "$other" "$action" -s "$(netns_addr "$host")" -j DROP || return
     done
 }
 
